@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+
+/// What one ingest did, per delivery line.
+public struct IngestSummary: Sendable {
+    public struct Rejection: Sendable, Equatable {
+        public var source: String
+        public var lineNumber: Int
+        public var reason: RejectionReason
+        public var detail: String
+    }
+
+    public var accepted = 0
+    public var duplicates = 0
+    public var rejections: [Rejection] = []
+
+    /// 0 when every line was accepted or a duplicate, 1 when some were rejected.
+    public var exitStatus: Int32 { rejections.isEmpty ? 0 : 1 }
+}
+
+/// Reads capture files line by line, verifies each delivery with its provider's adapter and
+/// records them in batched transactions.
+public struct Ingestor: Sendable {
+    let job: JobConfig
+    let adapters: [String: any ProviderAdapter]
+    let store: Store
+    let clock: JobClock
+    let logger: Logger
+    let batchSize: Int
+
+    public init(
+        job: JobConfig,
+        adapters: [String: any ProviderAdapter],
+        store: Store,
+        clock: JobClock,
+        logger: Logger,
+        batchSize: Int = 500
+    ) {
+        self.job = job
+        self.adapters = adapters
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.batchSize = batchSize
+    }
+
+    /// Ingests one stream; `source` names it in messages (a path, or `-` for standard input).
+    public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws(StoreFailure) {
+        var batch: [IngestRecord] = []
+        batch.reserveCapacity(batchSize)
+        for (lineNumber, bytes) in CaptureReader(handle: handle) {
+            batch.append(await record(line: bytes, lineNumber: lineNumber, source: source))
+            if batch.count >= batchSize {
+                try flush(&batch, into: &summary)
+            }
+        }
+        try flush(&batch, into: &summary)
+    }
+
+    private func flush(_ batch: inout [IngestRecord], into summary: inout IngestSummary) throws(StoreFailure) {
+        guard !batch.isEmpty else { return }
+        let adapters = self.adapters
+        let outcomes = try store.ingest(batch, recordedAt: clock.now) { provider, event, current in
+            adapters[provider]?.applying(event, to: current)
+        }
+        for (record, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .accepted: summary.accepted += 1
+            case .duplicate: summary.duplicates += 1
+            case .rejected(let reason, let detail):
+                summary.rejections.append(
+                    .init(source: record.sourceName, lineNumber: record.lineNumber, reason: reason, detail: detail)
+                )
+            }
+        }
+        logger.debug("ingest.batch", metadata: ["lines": "\(batch.count)"])
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    func record(line: Data, lineNumber: Int, source: String) async -> IngestRecord {
+        var record = IngestRecord(
+            fingerprint: CapturedDelivery.fingerprint(of: line), sourceName: source, lineNumber: lineNumber,
+            provider: nil, receivedAt: nil, method: nil, url: nil, headersJSON: nil, body: line,
+            verdict: .rejected(.malformed, detail: "unreadable", hint: nil)
+        )
+        let delivery: CapturedDelivery
+        do {
+            delivery = try CapturedDelivery.parse(line: line)
+        } catch {
+            record.provider = error.provider
+            record.receivedAt = error.receivedAt
+            record.verdict = .rejected(.malformed, detail: error.detail, hint: nil)
+            return record
+        }
+        record.provider = delivery.provider
+        record.receivedAt = delivery.receivedAt
+        record.method = delivery.method
+        record.url = delivery.url
+        record.headersJSON = JSONValue.object(delivery.headers.mapValues { .string($0) }).canonicalText
+        record.body = delivery.body
+        guard let adapter = adapters[delivery.provider] else {
+            record.verdict = .rejected(
+                .unknownProvider, detail: "provider '\(delivery.provider.prefix(60))' is not an entry of the job",
+                hint: nil
+            )
+            return record
+        }
+        record.verdict = await adapter.verify(delivery)
+        return record
+    }
+}

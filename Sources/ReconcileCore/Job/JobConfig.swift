@@ -1,0 +1,63 @@
+import Foundation
+
+/// The kinds of provider the job knows how to reconcile.
+public enum ProviderKind: String, Sendable, CaseIterable {
+    case credicorp
+    case crezco
+    case credify
+
+    /// How long the provider retries a failing delivery before dropping it.
+    public var defaultRetryWindow: TimeInterval {
+        switch self {
+        case .credicorp: 72 * 3600
+        case .crezco: 48 * 3600
+        case .credify: 72 * 3600
+        }
+    }
+}
+
+/// One provider entry of a job file, validated, with its secrets resolved from the environment.
+public struct ProviderConfig: Sendable {
+    public var name: String
+    public var kind: ProviderKind
+    /// The read API's base URL, without a trailing slash.
+    public var baseURL: String
+    public var apiKey: Secret
+    /// Credicorp: the Standard Webhooks secrets (`whsec_…`), current first.
+    public var signingSecrets: [Secret]
+    /// Credicorp: the webhook endpoint whose status and subscriptions are checked.
+    public var endpointID: String?
+    /// Credify: the Ed25519 public key (32 raw bytes, base64).
+    public var publicKey: Secret?
+    /// Credify: the webhook URL registered with the provider, byte for byte.
+    public var webhookURL: String?
+    /// Events older than this that never arrived are dropped for good.
+    public var retryWindow: TimeInterval
+    /// Requests per second this job may send to the provider.
+    public var rateLimit: Double
+}
+
+/// A validated job file (`Jobs/*.yml`).
+public struct JobConfig: Sendable {
+    /// The path the job was read from.
+    public var file: String
+    public var name: String
+    /// The SQLite store path, relative to the working directory.
+    public var store: String
+    /// The run window reaches this far back from now.
+    public var lookback: TimeInterval
+    /// The folder that receives one sub-folder of reports per run.
+    public var reports: String
+    /// The Prometheus text file, when metrics are wanted.
+    public var metrics: String?
+    /// Whether runs repair local state (a dry run never does).
+    public var repair: Bool
+    /// Raw deliveries, runs and findings older than this may be pruned.
+    public var retention: TimeInterval
+    public var providers: [ProviderConfig]
+
+    /// The provider entry named `name`, if any.
+    public func provider(named name: String) -> ProviderConfig? {
+        providers.first { $0.name == name }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// Reads Credicorp's `/public/v1` API: cursor pages of 100, every answer decoded strictly.
+struct CredicorpReader: ProviderReader {
+    let config: ProviderConfig
+    let client: HTTPClient
+
+    func requestCount() async -> Int { await client.requestCount() }
+
+    func endpoint() async throws -> EndpointStatus? {
+        guard let endpointID = config.endpointID else { return nil }
+        let path = "/partner/v1/webhook_endpoints/\(Self.escape(endpointID))"
+        let response = try await client.get(path)
+        guard response.status != 404 else {
+            throw ProviderError.rejected(
+                provider: config.name, path: path, status: 404, message: "endpoint_id \(endpointID) is unknown"
+            )
+        }
+        let json = try decode(response, path: path)
+        guard let status = json["status"]?.stringValue, let events = json["enabled_events"]?.arrayValue else {
+            throw garbage(path, "no status or enabled_events")
+        }
+        let enabled = try events.map { value in
+            guard let text = value.stringValue else { throw garbage(path, "enabled_events holds a non-string") }
+            return text
+        }
+        return EndpointStatus(id: endpointID, status: status, enabledEvents: enabled)
+    }
+
+    func events(since: Date, until: Date) async throws -> [ProviderEvent] {
+        let items = try await list(
+            "/public/v1/events",
+            window: [("created_gte", RFC3339.formatMillis(since)), ("created_lt", RFC3339.formatMillis(until))]
+        )
+        return try items.compactMap { item in
+            // A type outside the catalogue is a newer kind of event: not ours to reconcile.
+            if let type = item.value["type"]?.stringValue, item.value["id"]?.stringValue != nil,
+                CredicorpEventMapping.resourceType(ofEventType: type) == nil
+            {
+                return nil
+            }
+            guard let event = CredicorpEventMapping.event(item.value) else {
+                throw garbage(item.path, "an item of data is not an event envelope")
+            }
+            return event
+        }
+    }
+
+    func event(id: String) async throws -> ProviderEvent? {
+        let path = "/public/v1/events/\(Self.escape(id))"
+        let response = try await client.get(path)
+        if response.status == 404 { return nil }
+        guard let event = CredicorpEventMapping.event(try decode(response, path: path)), event.eventID == id else {
+            throw garbage(path, "not the requested event")
+        }
+        return event
+    }
+
+    func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
+        var snapshots: [ResourceSnapshot] = []
+        for (type, path) in CredicorpEventMapping.listPaths {
+            let items = try await list(
+                "/public/v1/\(path)",
+                window: [("updated_gte", RFC3339.formatMillis(since)), ("updated_lt", RFC3339.formatMillis(until))]
+            )
+            for item in items {
+                guard let snapshot = CredicorpEventMapping.snapshot(object: item.value, expectedType: type) else {
+                    throw garbage(item.path, "an item of data is not a \(type) object")
+                }
+                snapshots.append(snapshot)
+            }
+        }
+        return snapshots
+    }
+
+    func resource(type: String, id: String) async throws -> ResourceSnapshot? {
+        guard let listPath = CredicorpEventMapping.path(of: type) else { return nil }
+        let path = "/public/v1/\(listPath)/\(Self.escape(id))"
+        let response = try await client.get(path)
+        if response.status == 404 { return nil }
+        guard let snapshot = CredicorpEventMapping.snapshot(object: try decode(response, path: path), expectedType: type),
+            snapshot.resourceID == id
+        else { throw garbage(path, "not the requested \(type)") }
+        return snapshot
+    }
+
+    /// Follows `starting_after` cursors until `has_more` is false; a cursor that does not advance is garbage.
+    private func list(_ path: String, window: [(String, String)]) async throws -> [(path: String, value: JSONValue)] {
+        var items: [(String, JSONValue)] = []
+        var cursor: String?
+        var seen = Set<String>()
+        while true {
+            var query = window + [("limit", "100")]
+            if let cursor { query.append(("starting_after", cursor)) }
+            let response = try await client.get(path, query: query)
+            guard response.status != 404 else { throw garbage(path, "404 on a list") }
+            let json = try decode(response, path: path)
+            guard json["object"]?.stringValue == "list", let data = json["data"]?.arrayValue,
+                let hasMore = json["has_more"]?.boolValue
+            else { throw garbage(path, "not a list object with data and has_more") }
+            items.append(contentsOf: data.map { (path, $0) })
+            guard hasMore else { return items }
+            guard let last = data.last?["id"]?.stringValue, seen.insert(last).inserted else {
+                throw garbage(path, "has_more is true but the page gives no new cursor")
+            }
+            cursor = last
+        }
+    }
+
+    private func decode(_ response: HTTPResponse, path: String) throws -> JSONValue {
+        guard let json = JSONValue.parse(response.body), json.objectValue != nil else {
+            throw garbage(path, "the body is not a JSON object")
+        }
+        return json
+    }
+
+    private func garbage(_ path: String, _ detail: String) -> ProviderError {
+        ProviderError.garbage(provider: config.name, path: path, detail: detail)
+    }
+
+    static func escape(_ id: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
+    }
+}

@@ -1,0 +1,108 @@
+import CCurl
+import Dispatch
+import Foundation
+
+/// One libcurl easy handle, used from one serial queue so its connections are reused safely.
+///
+/// `@unchecked Sendable`: the handle is touched only on `queue`, which serialises every use.
+final class CurlTransport: @unchecked Sendable {
+    enum Outcome: Sendable {
+        case response(HTTPResponse)
+        case timeout
+        case connectionFailed(String)
+    }
+
+    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+
+    private let queue = DispatchQueue(label: "reconcile.curl")
+    private let handle: UnsafeMutableRawPointer?
+
+    init() {
+        _ = Self.globalInit
+        handle = curl_easy_init()
+    }
+
+    deinit {
+        if let handle { curl_easy_cleanup(handle) }
+    }
+
+    func perform(url: String, headers: [String], connectTimeout: Duration, totalTimeout: Duration) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(
+                    returning: self.performNow(
+                        url: url, headers: headers, connectTimeout: connectTimeout, totalTimeout: totalTimeout
+                    )
+                )
+            }
+        }
+    }
+
+    private final class Sink {
+        var body = Data()
+        var headers: [String: String] = [:]
+    }
+
+    private func performNow(url: String, headers: [String], connectTimeout: Duration, totalTimeout: Duration)
+        -> Outcome
+    {
+        guard let handle else { return .connectionFailed("libcurl could not create a handle") }
+        let sink = Sink()
+        let sinkPointer = Unmanaged.passRetained(sink).toOpaque()
+        defer { Unmanaged<Sink>.fromOpaque(sinkPointer).release() }
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for header in headers { list = curl_slist_append(list, header) }
+        defer { curl_slist_free_all(list) }
+
+        reconcile_curl_setopt_string(handle, CURLOPT_URL, url)
+        reconcile_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        reconcile_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        reconcile_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        reconcile_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        reconcile_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.millis(connectTimeout))
+        reconcile_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.millis(totalTimeout))
+        reconcile_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+        reconcile_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer)
+        reconcile_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)
+        reconcile_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { pointer, size, count, userdata in
+            guard let pointer, let userdata else { return 0 }
+            let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
+            let length = size * count
+            // A provider answer larger than 64 MiB is not a documented response: stop reading it.
+            guard sink.body.count + length <= 64 << 20 else { return 0 }
+            sink.body.append(UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
+            return length
+        }
+        reconcile_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION) { pointer, size, count, userdata in
+            guard let pointer, let userdata else { return 0 }
+            let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
+            let length = size * count
+            let line = String(
+                decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self
+            )
+            if line.hasPrefix("HTTP/") { sink.headers = [:] }
+            if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].lowercased()
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                sink.headers[name] = value
+            }
+            return length
+        }
+        let code = curl_easy_perform(handle)
+        reconcile_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil)
+        switch code {
+        case CURLE_OK:
+            var status = 0
+            reconcile_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            return .response(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timeout
+        default:
+            return .connectionFailed(String(cString: curl_easy_strerror(code)))
+        }
+    }
+
+    private static func millis(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

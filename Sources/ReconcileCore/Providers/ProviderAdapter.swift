@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+
+/// Why a delivery was not accepted: the contract's reason codes.
+public enum RejectionReason: String, Sendable, Codable {
+    case malformed
+    case unknownProvider = "unknown_provider"
+    case missingSignature = "missing_signature"
+    case badSignature = "bad_signature"
+    case staleTimestamp = "stale_timestamp"
+    case unknownKeyID = "unknown_key_id"
+}
+
+/// The verdict on one captured delivery.
+public enum DeliveryVerdict: Sendable {
+    /// Signature verified; the events it carries (one, or several for batched deliveries).
+    case accepted([ProviderEvent])
+    /// Not verified: the reason, a human detail, and what the unverified body names, if it parses.
+    case rejected(RejectionReason, detail: String, hint: ResourceHint?)
+}
+
+/// What an unverified body seems to be about; shown on `invalid_signature` findings, never applied.
+public struct ResourceHint: Sendable, Equatable {
+    public var eventID: String?
+    public var resourceType: String?
+    public var resourceID: String?
+}
+
+/// A provider as the job sees it: how it signs deliveries, what its events mean, how its read API is read.
+///
+/// The ingestor, reconciler, store and reports work only through this protocol, so a provider is
+/// added by writing an adapter, never by special cases elsewhere.
+public protocol ProviderAdapter: Sendable {
+    var config: ProviderConfig { get }
+    /// Whether the provider keeps an event log that can be listed (Credify has none).
+    var hasEventLog: Bool { get }
+    /// How far back the event log reaches, when there is one.
+    var eventLogRetention: TimeInterval { get }
+    /// The resource types this provider has, as the contract names them.
+    var resourceTypes: [String] { get }
+    /// The resource types with money that `payments.csv` lists.
+    var paymentResourceTypes: Set<String> { get }
+
+    /// Verifies one delivery as at its receipt and decodes its events.
+    func verify(_ delivery: CapturedDelivery) async -> DeliveryVerdict
+
+    /// The resource state after `event`, or nil when it does not change `current` (older or equal provider time).
+    func applying(_ event: ProviderEvent, to current: LocalResource?) -> LocalResource?
+
+    /// The resource type an event type belongs to, or nil when it is not this provider's.
+    func resourceType(ofEventType type: String) -> String?
+
+    /// A reader of the provider's read API, counting its requests.
+    func makeReader(logger: Logger) -> any ProviderReader
+}
+
+extension ProviderAdapter {
+    public func applying(_ event: ProviderEvent, to current: LocalResource?) -> LocalResource? {
+        if let current, event.occurredAt <= current.asOf { return nil }
+        return LocalResource(snapshot: event.snapshot)
+    }
+}
+
+/// The read side of a provider: its current truth.
+public protocol ProviderReader: Sendable {
+    /// The webhook endpoint, when the job names one (nil otherwise).
+    func endpoint() async throws -> EndpointStatus?
+    /// Every event with provider time in `[since, until)`, ascending.
+    func events(since: Date, until: Date) async throws -> [ProviderEvent]
+    /// One event by id; nil on 404.
+    func event(id: String) async throws -> ProviderEvent?
+    /// The listable resources updated in `[since, until)`.
+    func resources(since: Date, until: Date) async throws -> [ResourceSnapshot]
+    /// One resource; nil on 404.
+    func resource(type: String, id: String) async throws -> ResourceSnapshot?
+    /// How many HTTP requests the reader has sent so far.
+    func requestCount() async -> Int
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// A provider resource's state as the provider (or an event it sent) describes it.
+public struct ResourceSnapshot: Sendable, Equatable {
+    /// The contract's resource type: `payment`, `payable`, `bnpl_order`, …
+    public var resourceType: String
+    public var resourceID: String
+    /// The provider's status, or nil when the state carries none (Credify disbursement-only rows).
+    public var status: String?
+    /// The provider time this state reflects.
+    public var updatedAt: Date
+    /// The whole object as JSON.
+    public var object: JSONValue
+    /// Amount and currency, for money-moving resources.
+    public var money: Money?
+}
+
+/// One event as the provider describes it, normalised across providers.
+public struct ProviderEvent: Sendable, Equatable {
+    public var eventID: String
+    public var eventType: String
+    public var resourceType: String
+    public var resourceID: String
+    /// The provider time that orders the events of one resource.
+    public var occurredAt: Date
+    /// The state of the resource the event carries.
+    public var snapshot: ResourceSnapshot
+    /// The event as JSON, for the audit trail.
+    public var payload: JSONValue
+}
+
+/// What a provider's webhook endpoint looks like from its read API.
+public struct EndpointStatus: Sendable, Equatable {
+    public var id: String
+    /// `enabled`, `disabled`, …
+    public var status: String
+    /// Event types the endpoint is subscribed to; `*` means every type.
+    public var enabledEvents: [String]
+
+    public var isEnabled: Bool { status == "enabled" }
+
+    /// Whether the endpoint receives events of `type`.
+    public func subscribes(to type: String) -> Bool {
+        enabledEvents.contains { pattern in
+            pattern == "*" || pattern == type || (pattern.hasSuffix(".*") && type.hasPrefix(pattern.dropLast()))
+        }
+    }
+}
+
+/// A local row of `resourceState`: our view of one provider resource.
+public struct LocalResource: Sendable, Equatable {
+    public var resourceType: String
+    public var resourceID: String
+    public var status: String?
+    /// The provider time this row reflects.
+    public var asOf: Date
+    public var object: JSONValue
+    public var money: Money?
+
+    public init(snapshot: ResourceSnapshot) {
+        resourceType = snapshot.resourceType
+        resourceID = snapshot.resourceID
+        status = snapshot.status
+        asOf = snapshot.updatedAt
+        object = snapshot.object
+        money = snapshot.money
+    }
+
+    public init(resourceType: String, resourceID: String, status: String?, asOf: Date, object: JSONValue, money: Money?)
+    {
+        self.resourceType = resourceType
+        self.resourceID = resourceID
+        self.status = status
+        self.asOf = asOf
+        self.object = object
+        self.money = money
+    }
+}
+
+extension Money {
+    /// The `amount` (integer minor units) and `currency` of a JSON object, when it has both.
+    public init?(object: JSONValue) {
+        guard let amount = object["amount"]?.integerValue, let currency = object["currency"]?.stringValue,
+            !currency.isEmpty
+        else { return nil }
+        self.init(minorUnits: amount, currency: currency.uppercased())
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+extension Classifier {
+    /// `state_mismatch`, `missing_locally` and `unknown_to_provider` for the resources the window touches.
+    func resourceFindings(
+        _ inputs: [ResourceInput],
+        remote: [ProviderEvent],
+        local: [String: LocalEvent],
+        earlier: [Finding]
+    ) -> [Finding] {
+        let eventsByResource = Dictionary(grouping: remote) { ResourceKey($0.resourceType, $0.resourceID) }
+        let outOfOrder = Set(earlier.filter { $0.kind == .outOfOrder }.map { ResourceKey($0.resourceType ?? "", $0.resourceID ?? "") })
+        let unknownByEvent = Set(
+            earlier.filter { $0.kind == .unknownToProvider }.map { ResourceKey($0.resourceType ?? "", $0.resourceID ?? "") }
+        )
+        var findings: [Finding] = []
+        for input in inputs {
+            guard let snapshot = input.remote else {
+                guard let row = input.local, !unknownByEvent.contains(input.key) else { continue }
+                var details: [String: JSONValue] = [
+                    "source": "local_state", "local": row.status.map(JSONValue.string) ?? .null,
+                    "local_as_of": .string(RFC3339.format(row.asOf)),
+                ]
+                if let money = row.money { details.merge(Self.moneyDetails(money)) { _, new in new } }
+                findings.append(
+                    Finding(
+                        kind: .unknownToProvider, provider: name, resourceType: input.key.type, resourceID: input.key.id,
+                        eventID: nil, details: details
+                    )
+                )
+                continue
+            }
+            let cause = self.cause(
+                asOf: input.local?.asOf, events: eventsByResource[input.key] ?? [], local: local,
+                outOfOrder: outOfOrder.contains(input.key)
+            )
+            var details: [String: JSONValue] = [
+                "remote": snapshot.status.map(JSONValue.string) ?? .null,
+                "remote_updated": .string(RFC3339.format(snapshot.updatedAt)), "cause": .string(cause),
+            ]
+            if let money = snapshot.money ?? input.local?.money {
+                details.merge(Self.moneyDetails(money)) { _, new in new }
+            }
+            guard let row = input.local else {
+                var finding = Finding(
+                    kind: .missingLocally, provider: name, resourceType: input.key.type, resourceID: input.key.id,
+                    eventID: nil, details: details
+                )
+                finding.needsRepair = true
+                findings.append(finding)
+                continue
+            }
+            guard row.status != snapshot.status || snapshot.updatedAt > row.asOf else { continue }
+            details["local"] = row.status.map(JSONValue.string) ?? .null
+            details["local_as_of"] = .string(RFC3339.format(row.asOf))
+            details["changed"] = .array(Self.changedFields(row, snapshot).map(JSONValue.string))
+            var finding = Finding(
+                kind: .stateMismatch, provider: name, resourceType: input.key.type, resourceID: input.key.id,
+                eventID: nil, details: details
+            )
+            finding.needsRepair = true
+            findings.append(finding)
+        }
+        return findings
+    }
+
+    /// Why local state is behind: the newest unreceived event newer than the row decides.
+    func cause(asOf: Date?, events: [ProviderEvent], local: [String: LocalEvent], outOfOrder: Bool) -> String {
+        let unreceived = events.filter { event in
+            subscribes(to: event.eventType) && (local[event.eventID]?.validDeliveries ?? 0) == 0
+                && asOf.map { event.occurredAt > $0 } ?? true
+        }
+        if let newest = unreceived.max(by: { $0.occurredAt < $1.occurredAt }) {
+            return isDropped(newest.occurredAt) ? "dropped_event" : "pending_event"
+        }
+        return outOfOrder ? "out_of_order" : "unknown"
+    }
+
+    /// The top-level fields whose values differ between our row and the provider's object.
+    static func changedFields(_ row: LocalResource, _ snapshot: ResourceSnapshot) -> [String] {
+        var changed = Set<String>()
+        if row.status != snapshot.status { changed.insert("status") }
+        let mine = row.object.objectValue ?? [:]
+        let theirs = snapshot.object.objectValue ?? [:]
+        for key in Set(mine.keys).union(theirs.keys) where mine[key] != theirs[key] { changed.insert(key) }
+        if changed.isEmpty, snapshot.updatedAt != row.asOf { changed.insert("updated") }
+        return changed.sorted()
+    }
+
+    /// The repairs the findings call for: record dropped events, set state to the provider's.
+    static func plan(for findings: [Finding], remote: [ProviderEvent], resources: [ResourceInput]) -> RepairPlan {
+        let events = Dictionary(remote.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
+        let snapshots = Dictionary(
+            resources.compactMap { input in input.remote.map { (input.key, $0) } }, uniquingKeysWith: { first, _ in first }
+        )
+        var plan = RepairPlan()
+        for (index, finding) in findings.enumerated() where finding.needsRepair {
+            switch finding.kind {
+            case .droppedEvent:
+                if let id = finding.eventID, let event = events[id] { plan.events.append((index, event)) }
+            case .stateMismatch, .missingLocally:
+                let key = ResourceKey(finding.resourceType ?? "", finding.resourceID ?? "")
+                if let snapshot = snapshots[key] { plan.resources.append((index, LocalResource(snapshot: snapshot))) }
+            default:
+                break
+            }
+        }
+        return plan
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// The rules of job.md's finding table, applied to what the provider and the store say.
+struct Classifier: Sendable {
+    let adapter: any ProviderAdapter
+    let endpoint: EndpointStatus?
+    let now: Date
+    let since: Date
+    let until: Date
+    let eventSince: Date
+
+    var name: String { adapter.config.name }
+
+    struct ResourceInput: Sendable {
+        var key: ResourceKey
+        /// The provider's state; nil when it answered 404.
+        var remote: ResourceSnapshot?
+        var local: LocalResource?
+    }
+
+    /// Whether the endpoint expects events of `type` (every type when the job names no endpoint).
+    func subscribes(to type: String) -> Bool { endpoint?.subscribes(to: type) ?? true }
+
+    /// Whether any subscribed event type belongs to `resourceType`: others are not ours to track.
+    func tracks(resourceType: String) -> Bool {
+        guard let endpoint else { return true }
+        return endpoint.enabledEvents.contains { pattern in
+            pattern == "*" || adapter.resourceType(ofEventType: pattern) == resourceType
+        }
+    }
+
+    static func moneyDetails(_ money: Money) -> [String: JSONValue] {
+        ["amount": .integer(money.minorUnits), "currency": .string(money.currency)]
+    }
+
+    /// Whether an event never received by webhook is past the retry window (dropped) or not (pending).
+    func isDropped(_ occurredAt: Date) -> Bool {
+        now.timeIntervalSince(occurredAt) > adapter.config.retryWindow
+    }
+
+    // MARK: Events
+
+    func eventFindings(remote: [ProviderEvent], local: [String: LocalEvent]) -> [Finding] {
+        var findings: [Finding] = []
+        for event in remote where subscribes(to: event.eventType) {
+            let known = local[event.eventID]
+            guard (known?.validDeliveries ?? 0) == 0 else { continue }
+            let dropped = isDropped(event.occurredAt)
+            var details: [String: JSONValue] = [
+                "event_type": .string(event.eventType), "created": .string(RFC3339.format(event.occurredAt)),
+                "retry_window_ends": .string(
+                    RFC3339.format(event.occurredAt.addingTimeInterval(adapter.config.retryWindow))
+                ),
+            ]
+            if let status = event.snapshot.status { details["status"] = .string(status) }
+            if let money = event.snapshot.money { details.merge(Self.moneyDetails(money)) { _, new in new } }
+            var finding = Finding(
+                kind: dropped ? .droppedEvent : .pendingEvent, provider: name, resourceType: event.resourceType,
+                resourceID: event.resourceID, eventID: event.eventID, details: details
+            )
+            finding.needsRepair = dropped && known == nil
+            findings.append(finding)
+        }
+        findings += outOfOrder(local: local)
+        return findings
+    }
+
+    /// Events first received after a newer event of the same resource had been received.
+    func outOfOrder(local: [String: LocalEvent]) -> [Finding] {
+        let byResource = Dictionary(grouping: local.values) { ResourceKey($0.resourceType, $0.resourceID) }
+        var findings: [Finding] = []
+        for (_, events) in byResource {
+            for event in events where event.occurredAt >= since && event.occurredAt < until {
+                guard let receipt = event.firstReceipt else { continue }
+                let newer = events.filter { other in
+                    other.occurredAt > event.occurredAt && (other.firstReceipt.map { $0 < receipt } ?? false)
+                }
+                guard let first = newer.min(by: { ($0.firstReceipt ?? .distantFuture) < ($1.firstReceipt ?? .distantFuture) })
+                else { continue }
+                var details: [String: JSONValue] = [
+                    "event_type": .string(event.eventType), "created": .string(RFC3339.format(event.occurredAt)),
+                    "received_at": .string(RFC3339.format(receipt)),
+                    "newer_event_id": .string(first.eventID),
+                    "newer_event_created": .string(RFC3339.format(first.occurredAt)),
+                    "newer_event_received_at": .string(RFC3339.format(first.firstReceipt ?? receipt)),
+                ]
+                if let object = event.payload["data"]?["object"], let money = Money(object: object) {
+                    details.merge(Self.moneyDetails(money)) { _, new in new }
+                }
+                findings.append(
+                    Finding(
+                        kind: .outOfOrder, provider: name, resourceType: event.resourceType,
+                        resourceID: event.resourceID, eventID: event.eventID, details: details
+                    )
+                )
+            }
+        }
+        return findings
+    }
+
+    // MARK: Deliveries
+
+    func deliveryFindings(
+        duplicates: [DuplicatedEvent],
+        rejected: [RejectedDelivery],
+        local: [String: LocalEvent],
+        store: Store
+    ) throws -> [Finding] {
+        var known = local
+        let missing = duplicates.map(\.eventID).filter { known[$0] == nil }
+        for event in try store.events(provider: name, ids: missing) { known[event.eventID] = event }
+        var findings: [Finding] = duplicates.map { duplicate in
+            let event = known[duplicate.eventID]
+            var details: [String: JSONValue] = ["deliveries": .integer(Int64(duplicate.deliveries))]
+            if let event {
+                details["event_type"] = .string(event.eventType)
+                if let object = event.payload["data"]?["object"], let money = Money(object: object) {
+                    details.merge(Self.moneyDetails(money)) { _, new in new }
+                }
+            }
+            return Finding(
+                kind: .duplicateDelivery, provider: name, resourceType: event?.resourceType,
+                resourceID: event?.resourceID, eventID: duplicate.eventID, details: details
+            )
+        }
+        findings += rejected.map(Self.invalidSignature)
+        return findings
+    }
+
+    static func invalidSignature(_ delivery: RejectedDelivery) -> Finding {
+        var details: [String: JSONValue] = ["reason": .string(delivery.reason)]
+        if let detail = delivery.detail { details["detail"] = .string(detail) }
+        if let receivedAt = delivery.receivedAt { details["received_at"] = .string(RFC3339.format(receivedAt)) }
+        if let source = delivery.sourceName { details["source"] = .string(source) }
+        if let line = delivery.lineNumber { details["line"] = .integer(Int64(line)) }
+        return Finding(
+            kind: .invalidSignature, provider: delivery.provider, resourceType: delivery.resourceType,
+            resourceID: delivery.resourceID, eventID: delivery.eventID, details: details, deliveryID: delivery.id
+        )
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// The kinds of finding job.md defines.
+public enum FindingKind: String, Sendable, Codable, CaseIterable, Comparable {
+    case droppedEvent = "dropped_event"
+    case pendingEvent = "pending_event"
+    case outOfOrder = "out_of_order"
+    case duplicateDelivery = "duplicate_delivery"
+    case stateMismatch = "state_mismatch"
+    case missingLocally = "missing_locally"
+    case unknownToProvider = "unknown_to_provider"
+    case invalidSignature = "invalid_signature"
+    case endpointDisabled = "endpoint_disabled"
+
+    /// Kinds a repair resolves.
+    public var isRepairable: Bool { self == .droppedEvent || self == .stateMismatch || self == .missingLocally }
+
+    public static func < (lhs: FindingKind, rhs: FindingKind) -> Bool {
+        let order = FindingKind.allCases
+        return order.firstIndex(of: lhs) ?? 0 < order.firstIndex(of: rhs) ?? 0
+    }
+}
+
+/// One thing a run found, as report.json shows it.
+public struct Finding: Sendable, Codable, Equatable {
+    public var kind: FindingKind
+    public var provider: String?
+    public var resourceType: String?
+    public var resourceID: String?
+    public var eventID: String?
+    public var isNew: Bool
+    public var repaired: Bool
+    public var details: [String: JSONValue]
+
+    /// The stored delivery a delivery finding is about (not in the report).
+    var deliveryID: Int64?
+    /// Whether local state still lacks what a repair would write (a dry run's, or `repair: false`).
+    var needsRepair = false
+
+    enum CodingKeys: String, CodingKey {
+        case kind, provider, details, repaired
+        case resourceType = "resource_type"
+        case resourceID = "resource_id"
+        case eventID = "event_id"
+        case isNew = "new"
+    }
+
+    public init(
+        kind: FindingKind,
+        provider: String?,
+        resourceType: String?,
+        resourceID: String?,
+        eventID: String?,
+        details: [String: JSONValue],
+        deliveryID: Int64? = nil
+    ) {
+        self.kind = kind
+        self.provider = provider
+        self.resourceType = resourceType
+        self.resourceID = resourceID
+        self.eventID = eventID
+        self.isNew = true
+        self.repaired = false
+        self.details = details
+        self.deliveryID = deliveryID
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(provider, forKey: .provider)
+        try container.encode(resourceType, forKey: .resourceType)
+        try container.encode(resourceID, forKey: .resourceID)
+        try container.encode(eventID, forKey: .eventID)
+        try container.encode(isNew, forKey: .isNew)
+        try container.encode(repaired, forKey: .repaired)
+        try container.encode(details, forKey: .details)
+    }
+
+    /// What makes two findings of different runs "the same": kind, provider and the event,
+    /// delivery or resource it is about.
+    public var key: String {
+        let subject: String
+        switch kind {
+        case .invalidSignature:
+            subject = "delivery:\(deliveryID.map(String.init) ?? eventID ?? "?")"
+        case .droppedEvent, .pendingEvent, .outOfOrder, .duplicateDelivery:
+            subject = "event:\(eventID ?? "?")"
+        case .unknownToProvider where eventID != nil:
+            subject = "event:\(eventID ?? "?")"
+        default:
+            subject = "resource:\(resourceType ?? "?")/\(resourceID ?? "?")"
+        }
+        return "\(kind.rawValue)|\(provider ?? "")|\(subject)"
+    }
+
+    /// The money a finding is about, when its details carry an amount and currency.
+    public var money: Money? {
+        guard let amount = details["amount"]?.integerValue, let currency = details["currency"]?.stringValue else {
+            return nil
+        }
+        return Money(minorUnits: amount, currency: currency)
+    }
+
+    /// Orders findings for reports: by kind, provider, resource, event.
+    static func reportOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
+        if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
+        let left = [lhs.provider ?? "", lhs.resourceType ?? "", lhs.resourceID ?? "", lhs.eventID ?? ""]
+        let right = [rhs.provider ?? "", rhs.resourceType ?? "", rhs.resourceID ?? "", rhs.eventID ?? ""]
+        if left != right { return left.lexicographicallyPrecedes(right) }
+        return (lhs.deliveryID ?? 0) < (rhs.deliveryID ?? 0)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+
+/// What reconciling one provider produced: its findings and the repairs they call for.
+public struct ProviderReconciliation: Sendable {
+    public var findings: [Finding] = []
+    public var plan = RepairPlan()
+    public var apiRequests = 0
+}
+
+/// Compares one provider's read API with the store over a window and classifies every difference.
+///
+/// It reads everything first and changes nothing; the caller applies `plan` in one transaction.
+struct ProviderReconciler: Sendable {
+    let adapter: any ProviderAdapter
+    let reader: any ProviderReader
+    let store: Store
+    let now: Date
+    let since: Date
+    let until: Date
+    let logger: Logger
+
+    var name: String { adapter.config.name }
+
+    func reconcile() async throws -> ProviderReconciliation {
+        var result = ProviderReconciliation()
+        let endpoint = try await reader.endpoint()
+        let eventSince = adapter.hasEventLog ? max(since, now.addingTimeInterval(-adapter.eventLogRetention)) : since
+        let remoteEvents = adapter.hasEventLog ? try await reader.events(since: eventSince, until: until) : []
+        let listed = try await reader.resources(since: since, until: until)
+        logger.info(
+            "provider.read",
+            metadata: ["provider": "\(name)", "events": "\(remoteEvents.count)", "resources": "\(listed.count)"]
+        )
+
+        var local = Dictionary(
+            try store.eventsOfResourcesActive(provider: name, since: since, until: until).map { ($0.eventID, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let unseen = remoteEvents.map(\.eventID).filter { local[$0] == nil }
+        for event in try store.events(provider: name, ids: unseen) { local[event.eventID] = event }
+
+        let classifier = Classifier(
+            adapter: adapter, endpoint: endpoint, now: now, since: since, until: until, eventSince: eventSince
+        )
+        var findings = classifier.eventFindings(remote: remoteEvents, local: local)
+        findings += try await unknownEvents(remote: remoteEvents, local: local, eventSince: eventSince)
+        findings += try classifier.deliveryFindings(
+            duplicates: store.duplicatedEvents(provider: name, since: since, until: until),
+            rejected: store.rejectedDeliveries(provider: name, since: since, until: until),
+            local: local, store: store
+        )
+        let resources = try await resourceInputs(listed: listed, remote: remoteEvents, local: local, classifier: classifier)
+        findings += classifier.resourceFindings(resources, remote: remoteEvents, local: local, earlier: findings)
+        if let endpoint, !endpoint.isEnabled {
+            findings.append(
+                Finding(
+                    kind: .endpointDisabled, provider: name, resourceType: "webhook_endpoint", resourceID: endpoint.id,
+                    eventID: nil,
+                    details: [
+                        "status": .string(endpoint.status), "enabled_events": .array(endpoint.enabledEvents.map(JSONValue.string)),
+                    ]
+                )
+            )
+        }
+        result.findings = findings.sorted(by: Finding.reportOrder)
+        result.plan = Classifier.plan(for: result.findings, remote: remoteEvents, resources: resources)
+        result.apiRequests = await reader.requestCount()
+        return result
+    }
+
+    /// Validly signed events in the event window that the provider's list lacks and its by-id route answers 404 for.
+    private func unknownEvents(remote: [ProviderEvent], local: [String: LocalEvent], eventSince: Date) async throws
+        -> [Finding]
+    {
+        guard adapter.hasEventLog else { return [] }
+        let remoteIDs = Set(remote.map(\.eventID))
+        var findings: [Finding] = []
+        let candidates = local.values.filter { event in
+            event.validDeliveries > 0 && event.occurredAt >= eventSince && event.occurredAt < until
+                && !remoteIDs.contains(event.eventID)
+        }.sorted { $0.eventID < $1.eventID }
+        for event in candidates where try await reader.event(id: event.eventID) == nil {
+            var details: [String: JSONValue] = [
+                "source": "event", "event_type": .string(event.eventType),
+                "created": .string(RFC3339.format(event.occurredAt)),
+            ]
+            if let object = event.payload["data"]?["object"], let money = Money(object: object) {
+                details.merge(Classifier.moneyDetails(money)) { _, new in new }
+            }
+            findings.append(
+                Finding(
+                    kind: .unknownToProvider, provider: name, resourceType: event.resourceType,
+                    resourceID: event.resourceID, eventID: event.eventID, details: details
+                )
+            )
+        }
+        return findings
+    }
+
+    /// Every resource the window touches, with the provider's state (nil: 404) and ours.
+    private func resourceInputs(
+        listed: [ResourceSnapshot],
+        remote: [ProviderEvent],
+        local: [String: LocalEvent],
+        classifier: Classifier
+    ) async throws -> [Classifier.ResourceInput] {
+        var remoteState: [ResourceKey: ResourceSnapshot] = [:]
+        for snapshot in listed { remoteState[ResourceKey(snapshot.resourceType, snapshot.resourceID)] = snapshot }
+        var keys = Set(remoteState.keys)
+        keys.formUnion(remote.map { ResourceKey($0.resourceType, $0.resourceID) })
+        keys.formUnion(
+            local.values.filter { $0.occurredAt >= since && $0.occurredAt < until && $0.validDeliveries > 0 }
+                .map { ResourceKey($0.resourceType, $0.resourceID) }
+        )
+        keys.formUnion(
+            try store.resources(provider: name, asOfSince: since, until: until).map {
+                ResourceKey($0.resourceType, $0.resourceID)
+            }
+        )
+        var inputs: [Classifier.ResourceInput] = []
+        for key in keys.sorted() where classifier.tracks(resourceType: key.type) {
+            let remoteSnapshot: ResourceSnapshot?
+            if let known = remoteState[key] {
+                remoteSnapshot = known
+            } else {
+                remoteSnapshot = try await reader.resource(type: key.type, id: key.id)
+            }
+            let localRow = try store.resource(provider: name, type: key.type, id: key.id)
+            inputs.append(.init(key: key, remote: remoteSnapshot, local: localRow))
+        }
+        return inputs
+    }
+}
+
+/// A resource's identity within one provider.
+struct ResourceKey: Hashable, Comparable, Sendable {
+    var type: String
+    var id: String
+
+    init(_ type: String, _ id: String) {
+        self.type = type
+        self.id = id
+    }
+
+    static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool { (lhs.type, lhs.id) < (rhs.type, rhs.id) }
+}

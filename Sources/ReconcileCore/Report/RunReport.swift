@@ -1,0 +1,92 @@
+import Foundation
+
+/// `report.json`: the contract's report, exactly as job.md shows it.
+public struct RunReport: Codable, Sendable {
+    public struct RunInfo: Codable, Sendable {
+        public var id: String
+        public var job: String
+        public var startedAt: String
+        public var finishedAt: String?
+        public var now: String
+        public var dryRun: Bool
+        public var status: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, job, now, status
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+            case dryRun = "dry_run"
+        }
+    }
+
+    public struct Window: Codable, Sendable {
+        public var since: String
+        public var until: String
+    }
+
+    public struct ProviderSection: Codable, Sendable {
+        public var name: String
+        public var kind: String
+        /// `complete` or `failed`.
+        public var status: String
+        public var window: Window
+        public var apiRequests: Int
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, status, window, error
+            case apiRequests = "api_requests"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(status, forKey: .status)
+            try container.encode(window, forKey: .window)
+            try container.encode(apiRequests, forKey: .apiRequests)
+            try container.encode(error, forKey: .error)
+        }
+    }
+
+    public var schema = "webhook-reconcile-report/1"
+    public var run: RunInfo
+    public var providers: [ProviderSection]
+    public var counts: [String: Int]
+    public var repairs: Int
+    public var findings: [Finding]
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schema, forKey: .schema)
+        try container.encode(run, forKey: .run)
+        try container.encode(providers, forKey: .providers)
+        try container.encode(counts, forKey: .counts)
+        try container.encode(repairs, forKey: .repairs)
+        try container.encode(findings, forKey: .findings)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, run, providers, counts, repairs, findings
+    }
+
+    /// The report as pretty, key-sorted JSON text.
+    public func jsonText() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// Decodes a stored report.
+    public static func decode(_ text: String) -> RunReport? {
+        try? JSONDecoder().decode(RunReport.self, from: Data(text.utf8))
+    }
+
+    /// Counts per kind, only kinds present.
+    static func counts(of findings: [Finding]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for finding in findings { counts[finding.kind.rawValue, default: 0] += 1 }
+        return counts
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+
+/// One capture line, read and verified, ready to be recorded.
+public struct IngestRecord: Sendable {
+    public var fingerprint: String
+    public var sourceName: String
+    public var lineNumber: Int
+    public var provider: String?
+    public var receivedAt: Date?
+    public var method: String?
+    public var url: String?
+    /// The headers as received, as canonical JSON.
+    public var headersJSON: String?
+    public var body: Data?
+    public var verdict: DeliveryVerdict
+}
+
+/// What recording one line did.
+public enum IngestOutcome: Sendable, Equatable {
+    /// At least one of its events was new.
+    case accepted
+    /// Verified, but every event it carries had been received before.
+    case duplicate
+    case rejected(RejectionReason, detail: String)
+}
+
+extension Store {
+    /// Records a batch of lines in one transaction and applies accepted events to local state.
+    ///
+    /// A line seen before (same bytes) is not recorded again. `apply` returns the state an event
+    /// leads to, or nil when it must not change the row (it is not newer than the row's `asOf`).
+    public func ingest(
+        _ batch: [IngestRecord],
+        recordedAt: Date,
+        apply: (String, ProviderEvent, LocalResource?) -> LocalResource?
+    ) throws(StoreFailure) -> [IngestOutcome] {
+        try write("record a batch of deliveries") { db in
+            let now = Store.text(recordedAt)
+            return try batch.map { record in
+                try ingest(record, now: now, db: db, apply: apply)
+            }
+        }
+    }
+
+    private func ingest(
+        _ record: IngestRecord,
+        now: String,
+        db: Database,
+        apply: (String, ProviderEvent, LocalResource?) -> LocalResource?
+    ) throws -> IngestOutcome {
+        let known = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM delivery WHERE fingerprint = ?", arguments: [record.fingerprint]
+        ) ?? false
+        switch record.verdict {
+        case .rejected(let reason, let detail, let hint):
+            if !known {
+                try insertDelivery(
+                    record, verdict: "rejected", reason: reason.rawValue, detail: detail, hint: hint, now: now, db: db
+                )
+            }
+            return .rejected(reason, detail: detail)
+        case .accepted(let events):
+            guard let provider = record.provider, let receivedAt = record.receivedAt else {
+                return .rejected(.malformed, detail: "no provider or received_at")
+            }
+            if known { return .duplicate }
+            let deliveryID = try insertDelivery(
+                record, verdict: "accepted", reason: nil, detail: nil,
+                hint: ResourceHint(
+                    eventID: events.first?.eventID, resourceType: events.first?.resourceType,
+                    resourceID: events.first?.resourceID
+                ), now: now, db: db
+            )
+            var anyNew = false
+            for event in events {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO deliveryEvent (deliveryID, provider, eventID) VALUES (?, ?, ?)",
+                    arguments: [deliveryID, provider, event.eventID]
+                )
+                if try recordEvent(event, provider: provider, source: "webhook", receivedAt: receivedAt, now: now, runID: nil, db: db) {
+                    anyNew = true
+                } else {
+                    try db.execute(
+                        sql: """
+                            UPDATE event SET firstReceivedAt = ? WHERE provider = ? AND eventID = ?
+                            AND (firstReceivedAt IS NULL OR firstReceivedAt > ?)
+                            """,
+                        arguments: [Store.text(receivedAt), provider, event.eventID, Store.text(receivedAt)]
+                    )
+                }
+                let current = try localResource(provider: provider, type: event.resourceType, id: event.resourceID, db: db)
+                if let next = apply(provider, event, current) {
+                    try saveResource(next, provider: provider, updatedBy: "ingest", now: now, db: db)
+                }
+            }
+            return anyNew ? .accepted : .duplicate
+        }
+    }
+
+    @discardableResult
+    private func insertDelivery(
+        _ record: IngestRecord,
+        verdict: String,
+        reason: String?,
+        detail: String?,
+        hint: ResourceHint?,
+        now: String,
+        db: Database
+    ) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO delivery (fingerprint, provider, receivedAt, recordedAt, method, url, headers, body, verdict,
+                    reason, detail, eventID, resourceType, resourceID, sourceName, lineNumber)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.fingerprint, record.provider, record.receivedAt.map(Store.text), now, record.method, record.url,
+                record.headersJSON, record.body, verdict, reason, detail, hint?.eventID, hint?.resourceType,
+                hint?.resourceID, record.sourceName, record.lineNumber,
+            ]
+        )
+        return db.lastInsertedRowID
+    }
+
+    /// Inserts an event unless its id is known; returns whether it was new.
+    func recordEvent(
+        _ event: ProviderEvent,
+        provider: String,
+        source: String,
+        receivedAt: Date?,
+        now: String,
+        runID: String?,
+        db: Database
+    ) throws -> Bool {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO event (provider, eventID, eventType, resourceType, resourceID, occurredAt, payload,
+                    source, firstReceivedAt, recordedAt, runID)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                provider, event.eventID, event.eventType, event.resourceType, event.resourceID,
+                Store.text(event.occurredAt), event.payload.canonicalText, source, receivedAt.map(Store.text), now,
+                runID,
+            ]
+        )
+        return db.changesCount > 0
+    }
+
+    func localResource(provider: String, type: String, id: String, db: Database) throws -> LocalResource? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM resourceState WHERE provider = ? AND resourceType = ? AND resourceID = ?",
+                arguments: [provider, type, id]
+            )
+        else { return nil }
+        return Store.localResource(row)
+    }
+
+    static func localResource(_ row: Row) -> LocalResource {
+        let object = JSONValue.parse(Data((row["object"] as String? ?? "{}").utf8)) ?? .object([:])
+        let money: Money? = {
+            guard let amount = row["amountMinor"] as Int64?, let currency = row["currency"] as String? else { return nil }
+            return Money(minorUnits: amount, currency: currency)
+        }()
+        return LocalResource(
+            resourceType: row["resourceType"], resourceID: row["resourceID"], status: row["status"],
+            asOf: date(row["asOf"]) ?? .distantPast, object: object, money: money
+        )
+    }
+
+    func saveResource(_ resource: LocalResource, provider: String, updatedBy: String, now: String, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO resourceState (provider, resourceType, resourceID, status, asOf, object, amountMinor, currency,
+                    updatedBy, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (provider, resourceType, resourceID) DO UPDATE SET
+                    status = excluded.status, asOf = excluded.asOf, object = excluded.object,
+                    amountMinor = excluded.amountMinor, currency = excluded.currency, updatedBy = excluded.updatedBy,
+                    updatedAt = excluded.updatedAt
+                """,
+            arguments: [
+                provider, resource.resourceType, resource.resourceID, resource.status, Store.text(resource.asOf),
+                resource.object.canonicalText, resource.money?.minorUnits, resource.money?.currency, updatedBy, now,
+            ]
+        )
+    }
+}

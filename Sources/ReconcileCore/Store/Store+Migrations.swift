@@ -1,0 +1,115 @@
+import GRDB
+
+extension Store {
+    /// Forward-only, named migrations; a shipped migration is never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 deliveries, events, state, runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE delivery (
+                        id INTEGER PRIMARY KEY,
+                        fingerprint TEXT NOT NULL UNIQUE,
+                        provider TEXT,
+                        receivedAt TEXT,
+                        recordedAt TEXT NOT NULL,
+                        method TEXT,
+                        url TEXT,
+                        headers TEXT,
+                        body BLOB,
+                        verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
+                        reason TEXT,
+                        detail TEXT,
+                        eventID TEXT,
+                        resourceType TEXT,
+                        resourceID TEXT,
+                        sourceName TEXT,
+                        lineNumber INTEGER
+                    );
+                    CREATE INDEX delivery_received ON delivery(provider, receivedAt);
+                    CREATE TABLE deliveryEvent (
+                        deliveryID INTEGER NOT NULL REFERENCES delivery(id) ON DELETE CASCADE,
+                        provider TEXT NOT NULL,
+                        eventID TEXT NOT NULL,
+                        PRIMARY KEY (deliveryID, eventID)
+                    );
+                    CREATE INDEX deliveryEvent_event ON deliveryEvent(provider, eventID);
+                    CREATE TABLE event (
+                        provider TEXT NOT NULL,
+                        eventID TEXT NOT NULL,
+                        eventType TEXT NOT NULL,
+                        resourceType TEXT NOT NULL,
+                        resourceID TEXT NOT NULL,
+                        occurredAt TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        source TEXT NOT NULL CHECK (source IN ('webhook', 'reconciliation')),
+                        firstReceivedAt TEXT,
+                        recordedAt TEXT NOT NULL,
+                        runID TEXT,
+                        PRIMARY KEY (provider, eventID)
+                    );
+                    CREATE INDEX event_occurred ON event(provider, occurredAt);
+                    CREATE INDEX event_resource ON event(provider, resourceType, resourceID);
+                    CREATE TABLE resourceState (
+                        provider TEXT NOT NULL,
+                        resourceType TEXT NOT NULL,
+                        resourceID TEXT NOT NULL,
+                        status TEXT,
+                        asOf TEXT NOT NULL,
+                        object TEXT NOT NULL DEFAULT '{}',
+                        amountMinor INTEGER,
+                        currency TEXT CHECK (currency IS NULL OR length(currency) = 3),
+                        updatedBy TEXT NOT NULL DEFAULT 'application',
+                        updatedAt TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+                        PRIMARY KEY (provider, resourceType, resourceID)
+                    );
+                    CREATE TABLE run (
+                        id TEXT PRIMARY KEY,
+                        job TEXT NOT NULL,
+                        command TEXT NOT NULL,
+                        startedAt TEXT NOT NULL,
+                        finishedAt TEXT,
+                        now TEXT NOT NULL,
+                        since TEXT NOT NULL,
+                        until TEXT NOT NULL,
+                        dryRun INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        exitStatus INTEGER,
+                        report TEXT
+                    );
+                    CREATE INDEX run_job ON run(job, startedAt);
+                    CREATE TABLE finding (
+                        id INTEGER PRIMARY KEY,
+                        runID TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        findingKey TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        provider TEXT,
+                        resourceType TEXT,
+                        resourceID TEXT,
+                        eventID TEXT,
+                        deliveryID INTEGER,
+                        isNew INTEGER NOT NULL,
+                        repaired INTEGER NOT NULL,
+                        details TEXT NOT NULL
+                    );
+                    CREATE INDEX finding_key ON finding(findingKey);
+                    CREATE INDEX finding_run ON finding(runID);
+                    CREATE TABLE repair (
+                        id INTEGER PRIMARY KEY,
+                        runID TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        provider TEXT NOT NULL,
+                        resourceType TEXT NOT NULL,
+                        resourceID TEXT NOT NULL,
+                        eventID TEXT,
+                        action TEXT NOT NULL,
+                        before TEXT,
+                        after TEXT,
+                        at TEXT NOT NULL
+                    );
+                    CREATE INDEX repair_run ON repair(runID);
+                    """
+            )
+        }
+        return migrator
+    }
+}

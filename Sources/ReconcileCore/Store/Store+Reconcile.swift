@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+
+/// What the store knows of one event: when it happened and how it reached us.
+public struct LocalEvent: Sendable, Equatable {
+    public var eventID: String
+    public var eventType: String
+    public var resourceType: String
+    public var resourceID: String
+    public var occurredAt: Date
+    /// `webhook` or `reconciliation`: how the event was first recorded.
+    public var source: String
+    /// Validly signed webhook deliveries of the event.
+    public var validDeliveries: Int
+    /// The earliest validly signed webhook delivery, if any.
+    public var firstReceipt: Date?
+    public var payload: JSONValue
+}
+
+/// A rejected delivery, as `invalid_signature` reports it.
+public struct RejectedDelivery: Sendable {
+    public var id: Int64
+    public var provider: String?
+    public var receivedAt: Date?
+    public var reason: String
+    public var detail: String?
+    public var eventID: String?
+    public var resourceType: String?
+    public var resourceID: String?
+    public var sourceName: String?
+    public var lineNumber: Int?
+}
+
+/// An event delivered validly more than once.
+public struct DuplicatedEvent: Sendable {
+    public var eventID: String
+    public var deliveries: Int
+}
+
+extension Store {
+    private static let eventColumns = """
+        SELECT e.eventID, e.eventType, e.resourceType, e.resourceID, e.occurredAt, e.source, e.payload,
+            COUNT(d.id) AS validDeliveries, MIN(d.receivedAt) AS firstReceipt
+        FROM event e
+        LEFT JOIN deliveryEvent de ON de.provider = e.provider AND de.eventID = e.eventID
+        LEFT JOIN delivery d ON d.id = de.deliveryID AND d.verdict = 'accepted'
+        """
+
+    private static func localEvent(_ row: Row) -> LocalEvent {
+        LocalEvent(
+            eventID: row["eventID"], eventType: row["eventType"], resourceType: row["resourceType"],
+            resourceID: row["resourceID"], occurredAt: date(row["occurredAt"]) ?? .distantPast, source: row["source"],
+            validDeliveries: row["validDeliveries"], firstReceipt: date(row["firstReceipt"]),
+            payload: JSONValue.parse(Data((row["payload"] as String? ?? "null").utf8)) ?? .null
+        )
+    }
+
+    /// Every event of every resource that has an event with provider time in `[since, until)`.
+    public func eventsOfResourcesActive(provider: String, since: Date, until: Date) throws(StoreFailure) -> [LocalEvent] {
+        try read("read local events") { db in
+            try Row.fetchAll(
+                db,
+                sql: Self.eventColumns + """
+                     WHERE e.provider = ? AND (e.resourceType, e.resourceID) IN (
+                        SELECT resourceType, resourceID FROM event WHERE provider = ? AND occurredAt >= ? AND occurredAt < ?)
+                    GROUP BY e.eventID
+                    """,
+                arguments: [provider, provider, Store.text(since), Store.text(until)]
+            ).map(Self.localEvent)
+        }
+    }
+
+    /// The stored events among `ids`.
+    public func events(provider: String, ids: [String]) throws(StoreFailure) -> [LocalEvent] {
+        try read("read local events by id") { db in
+            var found: [LocalEvent] = []
+            for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                found += try Row.fetchAll(
+                    db,
+                    sql: Self.eventColumns + " WHERE e.provider = ? AND e.eventID IN (\(marks)) GROUP BY e.eventID",
+                    arguments: StatementArguments([provider] + chunk)
+                ).map(Self.localEvent)
+            }
+            return found
+        }
+    }
+
+    /// Local rows whose `asOf` is in `[since, until)`.
+    public func resources(provider: String, asOfSince since: Date, until: Date) throws(StoreFailure) -> [LocalResource] {
+        try read("read local state") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM resourceState WHERE provider = ?
+                    AND julianday(asOf) >= julianday(?) AND julianday(asOf) < julianday(?)
+                    """,
+                arguments: [provider, Store.text(since), Store.text(until)]
+            ).map(Self.localResource)
+        }
+    }
+
+    /// The local row of one resource.
+    public func resource(provider: String, type: String, id: String) throws(StoreFailure) -> LocalResource? {
+        try read("read local state") { db in try localResource(provider: provider, type: type, id: id, db: db) }
+    }
+
+    /// Rejected deliveries received (or, unreadable ones, recorded) in `[since, until)`.
+    ///
+    /// `provider` nil selects every provider, including lines that named none of the job's.
+    public func rejectedDeliveries(provider: String?, since: Date, until: Date) throws(StoreFailure)
+        -> [RejectedDelivery]
+    {
+        try read("read rejected deliveries") { db in
+            var sql = """
+                SELECT id, provider, receivedAt, reason, detail, eventID, resourceType, resourceID, sourceName, lineNumber
+                FROM delivery WHERE verdict = 'rejected' AND COALESCE(receivedAt, recordedAt) >= ?
+                AND COALESCE(receivedAt, recordedAt) < ?
+                """
+            var arguments: [(any DatabaseValueConvertible)?] = [Store.text(since), Store.text(until)]
+            if let provider {
+                sql += " AND provider = ?"
+                arguments.append(provider)
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(arguments)).map { row in
+                RejectedDelivery(
+                    id: row["id"], provider: row["provider"], receivedAt: Store.date(row["receivedAt"]), reason: row["reason"],
+                    detail: row["detail"], eventID: row["eventID"], resourceType: row["resourceType"],
+                    resourceID: row["resourceID"], sourceName: row["sourceName"], lineNumber: row["lineNumber"]
+                )
+            }
+        }
+    }
+
+    /// Events with more than one valid delivery received before `until`, one of them in `[since, until)`.
+    public func duplicatedEvents(provider: String, since: Date, until: Date) throws(StoreFailure) -> [DuplicatedEvent] {
+        try read("read duplicate deliveries") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT de.eventID, COUNT(*) AS deliveries,
+                        SUM(CASE WHEN d.receivedAt >= ? THEN 1 ELSE 0 END) AS inWindow
+                    FROM delivery d JOIN deliveryEvent de ON de.deliveryID = d.id
+                    WHERE d.provider = ? AND d.verdict = 'accepted' AND d.receivedAt < ?
+                    GROUP BY de.eventID HAVING COUNT(*) > 1 AND inWindow > 0
+                    ORDER BY de.eventID
+                    """,
+                arguments: [Store.text(since), provider, Store.text(until)]
+            ).map { DuplicatedEvent(eventID: $0["eventID"], deliveries: $0["deliveries"]) }
+        }
+    }
+
+    /// Which of `keys` an earlier complete, non-dry run of `job` reported.
+    public func previouslyReported(job: String, keys: [String], excludingRun runID: String) throws(StoreFailure) -> Set<String> {
+        try read("read earlier findings") { db in
+            var found = Set<String>()
+            for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT f.findingKey FROM finding f JOIN run r ON r.id = f.runID
+                        WHERE r.job = ? AND r.status = 'complete' AND r.dryRun = 0 AND r.id != ?
+                        AND f.findingKey IN (\(marks))
+                        """,
+                    arguments: StatementArguments([job, runID] + chunk)
+                )
+                found.formUnion(rows)
+            }
+            return found
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+
+/// A stored run, as `reconcile runs` lists it.
+public struct RunSummary: Sendable {
+    public var id: String
+    public var job: String
+    public var command: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var dryRun: Bool
+    public var status: String
+    public var exitStatus: Int?
+    public var report: String?
+}
+
+/// The changes a run makes to local state, each tied to the finding it resolves.
+public struct RepairPlan: Sendable {
+    /// Dropped events to record as received by reconciliation.
+    public var events: [(finding: Int, event: ProviderEvent)] = []
+    /// Resources to set to the provider's state.
+    public var resources: [(finding: Int, target: LocalResource)] = []
+
+    public var isEmpty: Bool { events.isEmpty && resources.isEmpty }
+}
+
+extension Store {
+    /// Records the start of a run; runs left `running` by a crashed process are marked `crashed`.
+    public func beginRun(
+        id: String,
+        job: String,
+        command: String,
+        startedAt: Date,
+        now: Date,
+        since: Date,
+        until: Date,
+        dryRun: Bool
+    ) throws(StoreFailure) {
+        try write("record the start of run \(id)") { db in
+            try db.execute(sql: "UPDATE run SET status = 'crashed' WHERE job = ? AND status = 'running'", arguments: [job])
+            try db.execute(
+                sql: """
+                    INSERT INTO run (id, job, command, startedAt, now, since, until, dryRun, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')
+                    """,
+                arguments: [
+                    id, job, command, Store.text(startedAt), Store.text(now), Store.text(since), Store.text(until),
+                    dryRun,
+                ]
+            )
+        }
+    }
+
+    /// Records how a run ended, its findings and its report, in one transaction.
+    public func finishRun(
+        id: String,
+        status: String,
+        exitStatus: Int32,
+        finishedAt: Date,
+        findings: [Finding],
+        report: String
+    ) throws(StoreFailure) {
+        try write("record the end of run \(id)") { db in
+            for finding in findings {
+                try db.execute(
+                    sql: """
+                        INSERT INTO finding (runID, findingKey, kind, provider, resourceType, resourceID, eventID,
+                            deliveryID, isNew, repaired, details)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, finding.key, finding.kind.rawValue, finding.provider, finding.resourceType,
+                        finding.resourceID, finding.eventID, finding.deliveryID, finding.isNew, finding.repaired,
+                        JSONValue.object(finding.details).canonicalText,
+                    ]
+                )
+            }
+            try db.execute(
+                sql: "UPDATE run SET status = ?, exitStatus = ?, finishedAt = ?, report = ? WHERE id = ?",
+                arguments: [status, exitStatus, Store.text(finishedAt), report, id]
+            )
+        }
+    }
+
+    /// Applies a provider's repairs in one transaction with their audit rows; returns the findings it resolved.
+    ///
+    /// Idempotent: an event already recorded, or a row already equal to its target, is left alone.
+    public func applyRepairs(_ plan: RepairPlan, provider: String, runID: String, at time: Date) throws(StoreFailure)
+        -> Set<Int>
+    {
+        try write("repair \(provider) local state") { db in
+            let now = Store.text(time)
+            var repaired = Set<Int>()
+            for (finding, event) in plan.events {
+                guard
+                    try recordEvent(
+                        event, provider: provider, source: "reconciliation", receivedAt: nil, now: now, runID: runID,
+                        db: db
+                    )
+                else { continue }
+                try audit(
+                    runID: runID, provider: provider, type: event.resourceType, id: event.resourceID,
+                    eventID: event.eventID, action: "record_event", before: nil, after: event.payload, at: now, db: db
+                )
+                repaired.insert(finding)
+            }
+            for (finding, target) in plan.resources {
+                let current = try localResource(
+                    provider: provider, type: target.resourceType, id: target.resourceID, db: db
+                )
+                if let current, Store.sameState(current, target) { continue }
+                try saveResource(target, provider: provider, updatedBy: "repair", now: now, db: db)
+                try audit(
+                    runID: runID, provider: provider, type: target.resourceType, id: target.resourceID, eventID: nil,
+                    action: current == nil ? "insert_state" : "set_state", before: current.map(Store.stateJSON),
+                    after: Store.stateJSON(target), at: now, db: db
+                )
+                repaired.insert(finding)
+            }
+            return repaired
+        }
+    }
+
+    static func sameState(_ lhs: LocalResource, _ rhs: LocalResource) -> Bool {
+        lhs.status == rhs.status && RFC3339.epochMillis(lhs.asOf) == RFC3339.epochMillis(rhs.asOf)
+            && lhs.object == rhs.object && lhs.money == rhs.money
+    }
+
+    static func stateJSON(_ resource: LocalResource) -> JSONValue {
+        .object([
+            "status": resource.status.map(JSONValue.string) ?? .null,
+            "as_of": .string(RFC3339.format(resource.asOf)),
+            "object": resource.object,
+        ])
+    }
+
+    private func audit(
+        runID: String,
+        provider: String,
+        type: String,
+        id: String,
+        eventID: String?,
+        action: String,
+        before: JSONValue?,
+        after: JSONValue?,
+        at now: String,
+        db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO repair (runID, provider, resourceType, resourceID, eventID, action, before, after, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [runID, provider, type, id, eventID, action, before?.canonicalText, after?.canonicalText, now]
+        )
+    }
+
+    /// Recent runs of `job`, newest first.
+    public func runs(job: String, limit: Int) throws(StoreFailure) -> [RunSummary] {
+        try read("list runs") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM run WHERE job = ? ORDER BY startedAt DESC, rowid DESC LIMIT ?",
+                arguments: [job, limit]
+            ).map(Self.runSummary)
+        }
+    }
+
+    /// One run by id, or the newest finished run of `job` when `id` is nil.
+    public func run(job: String, id: String?) throws(StoreFailure) -> RunSummary? {
+        try read("read a run") { db in
+            let row =
+                if let id {
+                    try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [id])
+                } else {
+                    try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT * FROM run WHERE job = ? AND report IS NOT NULL
+                            ORDER BY startedAt DESC, rowid DESC LIMIT 1
+                            """,
+                        arguments: [job]
+                    )
+                }
+            return row.map(Self.runSummary)
+        }
+    }
+
+    private static func runSummary(_ row: Row) -> RunSummary {
+        RunSummary(
+            id: row["id"], job: row["job"], command: row["command"], startedAt: date(row["startedAt"]) ?? .distantPast,
+            finishedAt: date(row["finishedAt"]), dryRun: row["dryRun"], status: row["status"],
+            exitStatus: row["exitStatus"], report: row["report"]
+        )
+    }
+
+    /// Counts of rows per table, for tests and diagnostics.
+    public func tableCounts() throws(StoreFailure) -> [String: Int] {
+        try read("count rows") { db in
+            var counts: [String: Int] = [:]
+            for table in ["delivery", "deliveryEvent", "event", "resourceState", "run", "finding", "repair"] {
+                counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+            }
+            return counts
+        }
+    }
+}

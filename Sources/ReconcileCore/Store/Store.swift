@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// The job's SQLite file: deliveries, events, local state, runs, findings and repairs.
+///
+/// One `Store` owns a WAL-mode `DatabasePool` and the migrator; every method that changes
+/// anything runs in one transaction, so a failure or a kill never leaves half a change behind.
+public final class Store: Sendable {
+    let pool: DatabasePool
+    /// The SQLite file's path.
+    public let path: String
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(path: String) throws(StoreFailure) {
+        self.path = path
+        do {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Store.migrator.migrate(pool)
+        } catch {
+            throw StoreFailure("open \(path)", error)
+        }
+    }
+
+    func write<T>(_ operation: String, _ updates: (Database) throws -> T) throws(StoreFailure) -> T {
+        do {
+            return try pool.write(updates)
+        } catch let failure as StoreFailure {
+            throw failure
+        } catch {
+            throw StoreFailure(operation, error)
+        }
+    }
+
+    func read<T>(_ operation: String, _ value: (Database) throws -> T) throws(StoreFailure) -> T {
+        do {
+            return try pool.read(value)
+        } catch {
+            throw StoreFailure(operation, error)
+        }
+    }
+
+    static func text(_ date: Date) -> String { RFC3339.formatMillis(date) }
+
+    static func date(_ text: String?) -> Date? { text.flatMap(RFC3339.parse) }
+}

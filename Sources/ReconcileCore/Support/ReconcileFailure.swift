@@ -1,0 +1,34 @@
+/// An error the job reports to its user and turns into an exit status.
+///
+/// Descriptions name the file, key, line or provider that was wrong and what was expected; they
+/// never contain a key, a secret or a signature.
+public protocol ReconcileFailure: Error, CustomStringConvertible, Sendable {
+    /// The process exit status this failure maps to (see job.md: 2 usage, 3 could not finish, 4 locked).
+    var exitStatus: Int32 { get }
+}
+
+/// A failure of the local store: the SQLite file could not be opened, read or written.
+public struct StoreFailure: ReconcileFailure {
+    /// What the store was doing when it failed.
+    public var operation: String
+    /// The underlying error, described without any stored content.
+    public var reason: String
+
+    public var exitStatus: Int32 { 3 }
+    public var description: String { "store: \(operation) failed: \(reason)" }
+
+    init(_ operation: String, _ error: any Error) {
+        self.operation = operation
+        self.reason = String(describing: error)
+    }
+}
+
+/// Bad usage of a command that argument parsing could not catch (a bad time, an unknown provider name).
+public struct UsageFailure: ReconcileFailure {
+    /// The message shown to the user.
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+    public var exitStatus: Int32 { 2 }
+    public var description: String { message }
+}
