@@ -14,6 +14,8 @@ public struct IngestSummary: Sendable {
     public var duplicates = 0
     public var rejections: [Rejection] = []
 
+    public init() {}
+
     /// 0 when every line was accepted or a duplicate, 1 when some were rejected.
     public var exitStatus: Int32 { rejections.isEmpty ? 0 : 1 }
 }

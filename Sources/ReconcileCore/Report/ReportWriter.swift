@@ -1,0 +1,43 @@
+import Foundation
+
+/// Writes a run's reports, each file atomically (a temporary file renamed into place).
+public enum ReportWriter {
+    /// Writes report.json, report.md and payments.csv under `reportsRoot/<run id>/`; returns that folder.
+    public static func write(_ report: RunReport, reportsRoot: String, extraJSON: String?) throws -> String {
+        let folder = URL(fileURLWithPath: reportsRoot).appendingPathComponent(report.run.id).path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let json = report.jsonText()
+            try atomicWrite(json, to: folder + "/report.json")
+            try atomicWrite(MarkdownReport.render(report), to: folder + "/report.md")
+            try atomicWrite(PaymentsCSV.render(report), to: folder + "/payments.csv")
+            if let extraJSON { try atomicWrite(json, to: extraJSON) }
+        } catch {
+            throw ReportFailure(path: folder, reason: String(describing: error))
+        }
+        return folder
+    }
+
+    /// Writes `text` to `path` through a temporary file in the same folder and a rename.
+    public static func atomicWrite(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true
+        )
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        try Data(text.utf8).write(to: temporary)
+        if FileManager.default.fileExists(atPath: path) {
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        } else {
+            try FileManager.default.moveItem(at: temporary, to: url)
+        }
+    }
+}
+
+/// A report could not be written (exit status 3).
+public struct ReportFailure: ReconcileFailure {
+    public var path: String
+    public var reason: String
+    public var exitStatus: Int32 { 3 }
+    public var description: String { "could not write reports to \(path): \(reason)" }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReconcileCore
+
+@main
+struct Reconcile: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reconcile received webhook events with each provider's read API, repair local state, report.",
+        subcommands: [Ingest.self, Run.self, Backfill.self, Report.self, Runs.self, Demo.self]
+    )
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as any ReconcileFailure {
+            FileHandle.standardError.write(Data("reconcile: \(failure)\n".utf8))
+            Foundation.exit(failure.exitStatus)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            // argument-parser exits 64 on bad usage; the contract says 2.
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// Options every command takes.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical. Logs go to stderr.")
+    var logLevel: String = "info"
+
+    func makeLogger() throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw UsageFailure("--log-level is '\(logLevel)'; expected trace, debug, info, notice, warning, error or critical")
+        }
+        LogBootstrap.once(level: level)
+        var logger = Logger(label: "reconcile")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+enum LogBootstrap {
+    nonisolated(unsafe) private static var done = false
+
+    static func once(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// Reads a job file with the process environment.
+func loadJob(_ path: String) throws -> JobConfig {
+    try JobFile.load(path: path, environment: ProcessInfo.processInfo.environment)
+}
+
+func parseTime(_ text: String?, option: String) throws -> Date? {
+    guard let text else { return nil }
+    guard let date = RFC3339.parse(text) else {
+        throw UsageFailure("\(option) is '\(text)'; expected an RFC 3339 UTC time such as 2026-07-04T09:15:22Z")
+    }
+    return date
+}

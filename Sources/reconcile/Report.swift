@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import ReconcileCore
+
+extension Reconcile {
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a stored run's report.")
+
+        enum Format: String, ExpressibleByArgument { case md, json, csv }
+
+        @Argument(help: "Job file, e.g. Jobs/nightly.yml.") var job: String
+        @Option(help: "Run id (default: the last run).") var run: String?
+        @Option(help: "md, json or csv.") var format: Format = .md
+        @Option(help: "Store path; overrides the job's 'store'.") var store: String?
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            _ = try common.makeLogger()
+            let config = try loadJob(job)
+            let store = try Store(path: self.store ?? config.store)
+            guard let summary = try store.run(job: config.name, id: run), let text = summary.report,
+                let report = RunReport.decode(text)
+            else {
+                throw UsageFailure(run.map { "no stored report for run \($0)" } ?? "no stored run of job \(config.name)")
+            }
+            switch format {
+            case .json: print(report.jsonText(), terminator: "")
+            case .md: print(MarkdownReport.render(report), terminator: "")
+            case .csv: print(PaymentsCSV.render(report), terminator: "")
+            }
+        }
+    }
+
+    struct Runs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List recent runs.")
+
+        @Argument(help: "Job file, e.g. Jobs/nightly.yml.") var job: String
+        @Option(help: "How many runs.") var limit: Int = 20
+        @Option(help: "Store path; overrides the job's 'store'.") var store: String?
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            _ = try common.makeLogger()
+            let config = try loadJob(job)
+            let store = try Store(path: self.store ?? config.store)
+            print("id\tstarted\tduration_s\tstatus\texit\tfindings\trepairs")
+            for run in try store.runs(job: config.name, limit: max(1, limit)) {
+                let report = run.report.flatMap(RunReport.decode)
+                let duration = run.finishedAt.map { String(Int($0.timeIntervalSince(run.startedAt).rounded())) } ?? "-"
+                print(
+                    [
+                        run.id, RFC3339.format(run.startedAt), duration, run.status + (run.dryRun ? " (dry run)" : ""),
+                        run.exitStatus.map(String.init) ?? "-", report.map { String($0.findings.count) } ?? "-",
+                        report.map { String($0.repairs) } ?? "-",
+                    ].joined(separator: "\t")
+                )
+            }
+        }
+    }
+}
