@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import ReconcileCore
+
+@Suite struct IngestorTests {
+    func ingest(_ lines: [String], store: Store, secrets: [String] = [Fixture.secret]) async throws -> IngestSummary {
+        let config = Fixture.credicorpConfig(secrets: secrets)
+        let job = Fixture.job(store: store.path, providers: [config])
+        let ingestor = Ingestor(
+            job: job, adapters: ["credicorp": CredicorpAdapter(config: config)], store: store,
+            clock: JobClock(now: Date(timeIntervalSince1970: 1_790_000_000)), logger: Logger(label: "test"), batchSize: 2
+        )
+        let pipe = Pipe()
+        let writer = pipe.fileHandleForWriting
+        let data = Data((lines.joined(separator: "\n") + "\n").utf8)
+        Thread.detachNewThread {
+            writer.write(data)
+            try? writer.close()
+        }
+        var summary = IngestSummary()
+        try await ingestor.ingest(handle: pipe.fileHandleForReading, source: "capture.ndjson", into: &summary)
+        return summary
+    }
+
+    @Test func eventsApplyInProviderOrderWhateverTheArrivalOrder() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+            let newer = Fixture.paymentEvent(id: "evt_2", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
+            let older = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "pending", created: "2026-07-04T09:00:00Z")
+            let summary = try await ingest(
+                [
+                    Fixture.captureLine(id: "evt_2", body: newer, receivedAt: "2026-07-04T09:15:25Z"),
+                    Fixture.captureLine(id: "evt_1", body: older, receivedAt: "2026-07-04T09:20:00Z"),
+                ], store: store
+            )
+            #expect(summary.accepted == 2)
+            let row = try #require(try store.resource(provider: "credicorp", type: "payment", id: "pay_1"))
+            #expect(row.status == "succeeded")
+            #expect(row.money == Money(minorUnits: 125_000, currency: "GBP"))
+        }
+    }
+
+    @Test func rejectedLinesAreRecordedWithReasonAndLineAndNeverApplied() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+            let body = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
+            let summary = try await ingest(
+                [
+                    "this is not json",
+                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", tamper: true),
+                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", skew: 301),
+                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", secrets: [Fixture.otherSecret]),
+                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", secrets: []),
+                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z").replacingOccurrences(
+                        of: "\"credicorp\"", with: "\"acme\""),
+                ], store: store
+            )
+            #expect(summary.accepted == 0)
+            #expect(summary.rejections.map(\.lineNumber) == [1, 2, 3, 4, 5, 6])
+            #expect(
+                summary.rejections.map(\.reason) == [
+                    .malformed, .badSignature, .staleTimestamp, .badSignature, .missingSignature, .unknownProvider,
+                ]
+            )
+            #expect(summary.exitStatus == 1)
+            #expect(try store.resource(provider: "credicorp", type: "payment", id: "pay_1") == nil)
+            #expect(try store.tableCounts()["delivery"] == 6)
+            #expect(try store.tableCounts()["event"] == 0)
+        }
+    }
+
+    @Test func aStaleTimestampWithinFiveMinutesIsAccepted() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+            let body = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
+            let summary = try await ingest(
+                [Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", skew: -300)], store: store
+            )
+            #expect(summary.accepted == 1)
+        }
+    }
+
+    @Test func reingestingAFileChangesNothingButTheDuplicateCount() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+            let body = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
+            let lines = [
+                Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z"),
+                Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:45:25Z"),
+                "garbage",
+            ]
+            let first = try await ingest(lines, store: store)
+            #expect((first.accepted, first.duplicates, first.rejections.count) == (1, 1, 1))
+            let counts = try store.tableCounts()
+            let second = try await ingest(lines, store: store)
+            #expect((second.accepted, second.duplicates, second.rejections.count) == (0, 2, 1))
+            #expect(try store.tableCounts() == counts)
+        }
+    }
+
+    @Test func rotationAcceptsEitherSecret() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+            let one = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "pending", created: "2026-07-04T09:15:22Z")
+            let two = Fixture.paymentEvent(id: "evt_2", payment: "pay_2", status: "pending", created: "2026-07-04T09:15:22Z")
+            let summary = try await ingest(
+                [
+                    Fixture.captureLine(id: "evt_1", body: one, receivedAt: "2026-07-04T09:15:25Z", secrets: [Fixture.otherSecret]),
+                    Fixture.captureLine(
+                        id: "evt_2", body: two, receivedAt: "2026-07-04T09:15:25Z", secrets: [Fixture.secret, Fixture.otherSecret]),
+                ], store: store, secrets: [Fixture.otherSecret, Fixture.secret]
+            )
+            #expect(summary.accepted == 2)
+        }
+    }
+}

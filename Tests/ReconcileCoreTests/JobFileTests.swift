@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+@testable import ReconcileCore
+
+@Suite struct JobFileTests {
+    let environment = [
+        "CREDICORP_API_KEY": "sk_live_123", "CREDICORP_WHSEC": Fixture.secret, "CREDICORP_WHSEC_PREVIOUS": Fixture.otherSecret,
+    ]
+
+    func job(_ provider: String = "", top: String = "") -> String {
+        """
+        name: nightly
+        store: var/reconcile.sqlite
+        lookback: 8d
+        reports: var/reports
+        \(top)
+        providers:
+          - name: credicorp
+            kind: credicorp
+            base_url: https://api.credicorp.example
+            api_key_env: CREDICORP_API_KEY
+            signing_secrets_env: [CREDICORP_WHSEC, CREDICORP_WHSEC_PREVIOUS]
+        \(provider)
+        """
+    }
+
+    @Test func validJobLoads() throws {
+        let config = try JobFile.parse(text: job("    endpoint_id: whend_1\n    rate_limit: 5"), file: "j.yml", environment: environment)
+        #expect(config.name == "nightly")
+        #expect(config.lookback == 8 * 86_400)
+        #expect(config.retention == 90 * 86_400)
+        let provider = try #require(config.providers.first)
+        #expect(provider.retryWindow == 72 * 3600)
+        #expect(provider.rateLimit == 5)
+        #expect(provider.signingSecrets.map(\.variable) == ["CREDICORP_WHSEC", "CREDICORP_WHSEC_PREVIOUS"])
+    }
+
+    @Test func shippedNightlyJobIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try JobFile.load(path: root.appendingPathComponent("Jobs/nightly.yml").path, environment: environment)
+        #expect(config.providers.map(\.kind) == [.credicorp])
+    }
+
+    @Test(arguments: [
+        ("    colour: blue", "j.yml:12: unknown key 'colour'"),
+        ("    retry_window: 3 days", "j.yml:12: retry_window is '3 days'"),
+        ("    retry_window: 0h", "j.yml:12: retry_window is '0h'"),
+        ("    rate_limit: fast", "j.yml:12: rate_limit is 'fast'"),
+        ("    webhook_url: https://x", "j.yml:12: unknown key 'webhook_url'"),
+    ])
+    func badProviderEntriesAreRefused(extra: String, message: String) {
+        #expect {
+            try JobFile.parse(text: job(extra), file: "j.yml", environment: environment)
+        } throws: { error in
+            guard let failure = error as? JobFileError else { return false }
+            return failure.exitStatus == 2 && failure.description.hasPrefix(message)
+        }
+    }
+
+    @Test func httpOnANonLoopbackHostIsRefused() {
+        let text = job().replacingOccurrences(of: "https://api.credicorp.example", with: "http://api.credicorp.example")
+        #expect(throws: JobFileError.self) { try JobFile.parse(text: text, file: "j.yml", environment: environment) }
+        let loopback = job().replacingOccurrences(of: "https://api.credicorp.example", with: "http://127.0.0.1:8080")
+        #expect(throws: Never.self) { try JobFile.parse(text: loopback, file: "j.yml", environment: environment) }
+    }
+
+    @Test func missingEnvironmentNamesTheVariableNotAValue() {
+        var partial = environment
+        partial["CREDICORP_WHSEC_PREVIOUS"] = nil
+        #expect {
+            try JobFile.parse(text: job(), file: "j.yml", environment: partial)
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("CREDICORP_WHSEC_PREVIOUS") && text.contains("j.yml:11") && !text.contains("sk_live_123")
+        }
+    }
+
+    @Test func unknownTopLevelKeyAndBadLookbackAreRefused() {
+        #expect(throws: JobFileError.self) {
+            try JobFile.parse(text: job(top: "colour: red"), file: "j.yml", environment: environment)
+        }
+        let badLookback = job().replacingOccurrences(of: "lookback: 8d", with: "lookback: 8 days")
+        #expect(throws: JobFileError.self) { try JobFile.parse(text: badLookback, file: "j.yml", environment: environment) }
+    }
+
+    @Test func aSecretThatIsNotWhsecBase64IsRefusedWithoutShowingIt() {
+        var bad = environment
+        bad["CREDICORP_WHSEC"] = "whsec_***not base64***"
+        #expect {
+            try JobFile.parse(text: job(), file: "j.yml", environment: bad)
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("CREDICORP_WHSEC") && !text.contains("not base64***")
+        }
+    }
+}
