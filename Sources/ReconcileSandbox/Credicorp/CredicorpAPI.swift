@@ -44,7 +44,9 @@ enum CredicorpAPI {
     ) throws(CredicorpListQuery.Invalid) -> SandboxAPIResponse {
         if collection == "events" {
             let query = try CredicorpListQuery(request.query, timeField: "created", allowsType: true)
-            let events = world.retainedEvents(now: now).filter { query.contains($0.created) && query.matches(type: $0.type) }
+            let events = world.retainedEvents(now: now).filter {
+                query.contains($0.created) && query.matches(type: $0.type)
+            }
             let page = try query.page(
                 of: events,
                 key: { ($0.created, $0.id) },
@@ -67,7 +69,9 @@ enum CredicorpAPI {
         return .ok(page)
     }
 
-    private static func retrieve(_ collection: String, id: String, world: CredicorpWorld, now: Date) -> SandboxAPIResponse {
+    private static func retrieve(_ collection: String, id: String, world: CredicorpWorld, now: Date)
+        -> SandboxAPIResponse
+    {
         if collection == "events" {
             guard let event = world.event(id: id, now: now) else { return notFound("event", id) }
             return .ok(event.json)

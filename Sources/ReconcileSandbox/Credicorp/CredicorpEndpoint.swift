@@ -2,7 +2,7 @@ import Foundation
 
 /// The webhook endpoint object of the partner API; it never carries the signing secret.
 public struct CredicorpEndpoint: Sendable, Hashable {
-    /// The endpoint id, e.g. `whend_3T8K1`.
+    /// The endpoint id, such as `whend_3T8K1`.
     public var id: String
     /// The URL deliveries are posted to.
     public var url: String

@@ -2,9 +2,9 @@ import Foundation
 
 /// One Credicorp event: its envelope carries the object as it was when the event was created.
 public struct CredicorpEvent: Sendable, Hashable {
-    /// The event id, e.g. `evt_7Q2M9X`; also the `webhook-id` of its deliveries.
+    /// The event id, such as `evt_7Q2M9X`; also the `webhook-id` of its deliveries.
     public var id: String
-    /// The event type, e.g. `payment.succeeded`.
+    /// The event type, such as `payment.succeeded`.
     public var type: String
     /// The object version the event carries (`data.object`).
     public var object: CredicorpObject

@@ -31,7 +31,7 @@ public struct CredicorpObject: Sendable, Hashable {
 
     /// The resource type (`object` on the wire).
     public var kind: Kind
-    /// The resource id, e.g. `pay_3KD9`.
+    /// The resource id, such as `pay_3KD9`.
     public var id: String
     /// The status: enquiry `new|in_progress|closed`, decision `pending|completed`,
     /// payment `pending|succeeded|failed|refunded`.

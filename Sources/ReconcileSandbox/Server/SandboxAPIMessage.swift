@@ -2,9 +2,9 @@ import Foundation
 
 /// A read-API request as a provider simulator sees it: the path is relative to the provider's base URL.
 struct SandboxAPIRequest: Sendable {
-    /// `GET`, `POST`, …
+    /// The HTTP method, such as `GET`.
     var method: String
-    /// Path below the provider base, e.g. `/public/v1/events`.
+    /// Path below the provider base, such as `/public/v1/events`.
     var path: String
     /// Decoded query parameters in order of appearance.
     var query: [(name: String, value: String)]
@@ -15,7 +15,10 @@ struct SandboxAPIRequest: Sendable {
 /// A provider simulator's answer, independent of the HTTP server.
 struct SandboxAPIResponse: Sendable {
     var status: Int
-    var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+    /// `Content-Type` of the body.
+    var contentType = "application/json"
+    /// `Retry-After` in seconds, for `429`.
+    var retryAfter: Int?
     var body: String
 
     /// A `200` with a JSON body.
