@@ -1,0 +1,51 @@
+import Foundation
+
+/// A generated Credicorp history: the provider's world, the captured deliveries and the oracle.
+public struct CredicorpHistory: Sendable {
+    /// One line of the capture file and what it really is.
+    public struct Delivery: Sendable, Hashable {
+        /// The NDJSON line as written to the capture file.
+        public var line: String
+        /// `received_at`; `nil` for the malformed line.
+        public var receivedAt: Date?
+        /// The event the body carries (as signed); `nil` for the malformed line.
+        public var event: CredicorpEvent?
+        /// Why a correct receiver rejects it (`bad_signature`, `stale_timestamp`, `missing_signature`,
+        /// `malformed`); `nil` for a valid delivery.
+        public var rejection: String?
+    }
+
+    /// The provider entry name the captures and oracle use.
+    public var providerName: String
+    /// The sandbox clock the history ends at.
+    public var now: Date
+    /// Credicorp's truth, ready for ``SandboxServer/start(world:logger:startTimeout:)``.
+    public var world: SandboxWorld
+    /// Every delivery line in capture order (ascending `received_at`).
+    public var deliveries: [Delivery]
+    /// The signing secret in use after the rotation (`whsec_…`).
+    public var currentSecret: String
+    /// The signing secret before the rotation; valid together with the current one for 24 hours.
+    public var previousSecret: String
+    /// When the secret was rotated.
+    public var rotatedAt: Date
+    /// The read-API bearer key.
+    public var apiKey: String
+    /// The webhook endpoint id.
+    public var endpointID: String
+    /// The provider's retry window used by the oracle (72 hours).
+    public var retryWindow: TimeInterval
+    /// Every finding a correct reconciler reports for a run over the whole history at ``now``.
+    public var expectedFindings: [SandboxExpectedFinding]
+
+    /// The capture lines, one per delivery.
+    public var captureLines: [String] { deliveries.map(\.line) }
+
+    /// The capture file: every line followed by a newline.
+    public var captureNDJSON: String { captureLines.map { $0 + "\n" }.joined() }
+
+    /// Findings whose time falls in `[since, until)`, plus those with no time.
+    public func expectedFindings(since: Date, until: Date) -> [SandboxExpectedFinding] {
+        expectedFindings.filter { finding in finding.at.map { $0 >= since && $0 < until } ?? true }
+    }
+}
