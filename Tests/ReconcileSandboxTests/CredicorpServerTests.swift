@@ -146,6 +146,13 @@ import Testing
         }
     }
 
+    @Test func shutdownTwiceIsSafe() async throws {
+        let server = try await SandboxServer.start(world: fixtureWorld(), logger: .init(label: "sandbox-test"))
+        #expect(server.baseURL(for: "credicorp") == "http://127.0.0.1:\(server.port)/credicorp")
+        await server.shutdown()
+        await server.shutdown()
+    }
+
     @Test func unknownProviderPathIsNotFoundAndLogged() async throws {
         try await withSandbox { server, client in
             let root = SandboxClient(base: server.baseURL)

@@ -90,6 +90,17 @@ import Testing
         #expect(seen == [1, 20, 10])
     }
 
+    @Test func handBuiltLateDeliveryVerifiesAndSecretsStayOutOfDescriptions() throws {
+        let dropped = try #require(history.expectedFindings.first { $0.kind == .droppedEvent }?.eventID)
+        let event = try #require(history.world.credicorp.eventsByID[dropped])
+        let line = history.captureLine(for: event, receivedAt: fixtureNow.addingTimeInterval(-30))
+        #expect(CaptureCheck.verdict(of: line, secrets: [history.currentSecret]) == "valid")
+        let described = "\(history) \(history.world)"
+        #expect(!described.contains(history.currentSecret))
+        #expect(!described.contains(history.previousSecret))
+        #expect(!described.contains(history.apiKey))
+    }
+
     @Test func captureLinesAreInReceiptOrderAndBeforeNow() {
         let times = history.deliveries.compactMap(\.receivedAt)
         #expect(times == times.sorted())

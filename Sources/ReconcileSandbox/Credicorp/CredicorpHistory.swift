@@ -49,3 +49,36 @@ public struct CredicorpHistory: Sendable {
         expectedFindings.filter { finding in finding.at.map { $0 >= since && $0 < until } ?? true }
     }
 }
+
+extension CredicorpHistory {
+    /// The secrets Credicorp signs with at `date`: previous before the rotation, both for 24 hours, then current.
+    public func signingSecrets(at date: Date) -> [String] {
+        if date < rotatedAt { return [previousSecret] }
+        if date < rotatedAt.addingTimeInterval(86_400) { return [currentSecret, previousSecret] }
+        return [currentSecret]
+    }
+
+    /// A valid capture line for one more delivery of `event` received at `receivedAt`.
+    ///
+    /// Useful to hand-build late deliveries, such as a dropped event arriving after a repair.
+    public func captureLine(for event: CredicorpEvent, receivedAt: Date) -> String {
+        CredicorpCapture.line(
+            event: event,
+            receivedAt: receivedAt,
+            secrets: signingSecrets(at: receivedAt),
+            provider: providerName,
+            url: world.credicorp.endpoint.url
+        )
+    }
+}
+
+extension CredicorpHistory: CustomStringConvertible, CustomDebugStringConvertible {
+    /// A summary that never shows the secrets or the key.
+    public var description: String {
+        "CredicorpHistory(provider: \(providerName), now: \(RFC3339.format(now)), deliveries: \(deliveries.count), "
+            + "expectedFindings: \(expectedFindings.count), secrets: <redacted>)"
+    }
+
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+}

@@ -71,3 +71,14 @@ public struct CredicorpWorld: Sendable {
         event.created >= now.addingTimeInterval(-eventRetention) && event.created <= now
     }
 }
+
+extension CredicorpWorld: CustomStringConvertible, CustomDebugStringConvertible {
+    /// A summary that never shows the API key.
+    public var description: String {
+        "CredicorpWorld(objects: \(objects.count), events: \(eventsByID.count), endpoint: \(endpoint.id) "
+            + "\(endpoint.status), apiKey: <redacted>)"
+    }
+
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+}
