@@ -53,9 +53,14 @@ public struct CredicorpHistory: Sendable {
 extension CredicorpHistory {
     /// The secrets Credicorp signs with at `date`: previous before the rotation, both for 24 hours, then current.
     public func signingSecrets(at date: Date) -> [String] {
-        if date < rotatedAt { return [previousSecret] }
-        if date < rotatedAt.addingTimeInterval(86_400) { return [currentSecret, previousSecret] }
-        return [currentSecret]
+        Self.signingSecrets(at: date, rotatedAt: rotatedAt, previous: previousSecret, current: currentSecret)
+    }
+
+    /// The rotation rule shared by the generator and ``signingSecrets(at:)``.
+    static func signingSecrets(at date: Date, rotatedAt: Date, previous: String, current: String) -> [String] {
+        if date < rotatedAt { return [previous] }
+        if date < rotatedAt.addingTimeInterval(86_400) { return [current, previous] }
+        return [current]
     }
 
     /// A valid capture line for one more delivery of `event` received at `receivedAt`.

@@ -98,9 +98,7 @@ struct CredicorpHistoryBuilder {
 
     /// Secrets Credicorp signs with at `date`: the previous one, both during the 24-hour overlap, then the current.
     func secrets(at date: Date) -> [String] {
-        if date < rotatedAt { return [previousSecret] }
-        if date < rotatedAt.addingTimeInterval(Self.day) { return [currentSecret, previousSecret] }
-        return [currentSecret]
+        CredicorpHistory.signingSecrets(at: date, rotatedAt: rotatedAt, previous: previousSecret, current: currentSecret)
     }
 
     /// Records one delivery of `event` received at `receivedAt`, valid unless `defect` is given.
