@@ -98,7 +98,12 @@ struct CredicorpHistoryBuilder {
 
     /// Secrets Credicorp signs with at `date`: the previous one, both during the 24-hour overlap, then the current.
     func secrets(at date: Date) -> [String] {
-        CredicorpHistory.signingSecrets(at: date, rotatedAt: rotatedAt, previous: previousSecret, current: currentSecret)
+        CredicorpHistory.signingSecrets(
+            at: date,
+            rotatedAt: rotatedAt,
+            previous: previousSecret,
+            current: currentSecret
+        )
     }
 
     /// Records one delivery of `event` received at `receivedAt`, valid unless `defect` is given.
