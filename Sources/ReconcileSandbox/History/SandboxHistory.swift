@@ -1,0 +1,62 @@
+import Foundation
+
+/// Deterministic provider histories for the demo and for tests.
+public enum SandboxHistory {
+    /// Credicorp's retry window (72 hours).
+    public static let credicorpRetryWindow: TimeInterval = 72 * 3600
+
+    /// A Credicorp world and its signed capture lines over the ten days before `now`, fixed by `seed`.
+    ///
+    /// The history covers every Credicorp finding kind of job.md: normal, duplicate and out-of-order
+    /// deliveries; dropped events (one resource entirely, one resource's latest event); pending
+    /// events; rejected lines (tampered body, wrong secret, stale timestamp, missing signature,
+    /// malformed); a validly signed event unknown to the provider; unsubscribed `enquiry.updated`
+    /// events; and a secret rotation four days before `now` with a 24-hour dual-signature overlap.
+    /// `now` should be a whole second.
+    ///
+    /// - Parameters:
+    ///   - seed: The same seed and `now` always give the same history, byte for byte.
+    ///   - now: The sandbox clock at the end of the history.
+    ///   - providerName: The `provider` of each capture line and of the oracle's findings.
+    ///   - endpointDisabled: Whether the webhook endpoint reports `disabled` (`endpoint_disabled`).
+    /// - Returns: The world, the capture lines, the secrets and key, and the expected findings.
+    public static func credicorp(
+        seed: UInt64,
+        now: Date,
+        providerName: String = "credicorp",
+        endpointDisabled: Bool = true
+    ) -> CredicorpHistory {
+        var builder = CredicorpHistoryBuilder(
+            seed: seed,
+            now: now,
+            provider: providerName,
+            endpointDisabled: endpointDisabled
+        )
+        builder.buildScenarios()
+        let world = SandboxWorld(now: now, credicorp: builder.world)
+        let deliveries = builder.deliveries
+        return CredicorpHistory(
+            providerName: providerName,
+            now: now,
+            world: world,
+            deliveries: deliveries,
+            currentSecret: builder.currentSecret,
+            previousSecret: builder.previousSecret,
+            rotatedAt: builder.rotatedAt,
+            apiKey: builder.world.apiKey,
+            endpointID: builder.world.endpoint.id,
+            retryWindow: credicorpRetryWindow,
+            expectedFindings: CredicorpOracle.findings(
+                world: world,
+                deliveries: deliveries,
+                provider: providerName,
+                retryWindow: credicorpRetryWindow
+            )
+        )
+    }
+
+    /// The Standard Webhooks v1 signature `v1,<base64>` of `id.timestamp.body` under `secret` (`whsec_…`).
+    public static func signStandardWebhooks(id: String, timestamp: Int64, body: String, secret: String) -> String {
+        StandardWebhooksSigner.sign(id: id, timestamp: timestamp, body: body, secret: secret)
+    }
+}

@@ -1,0 +1,24 @@
+/// One request the sandbox server received, as recorded in its request log.
+public struct SandboxRequestRecord: Sendable, Hashable {
+    /// The HTTP method.
+    public var method: String
+    /// The provider segment of the path (`credicorp`), or `nil` when the path names none.
+    public var provider: String?
+    /// The path below the provider base, such as `/public/v1/events` (the full path if no provider).
+    public var path: String
+    /// The raw query string without `?`, if any.
+    public var query: String?
+
+    /// Creates a record.
+    public init(method: String, provider: String?, path: String, query: String?) {
+        self.method = method
+        self.provider = provider
+        self.path = path
+        self.query = query
+    }
+
+    /// Path and query as sent, relative to the provider base.
+    public var pathAndQuery: String {
+        query.map { path + "?" + $0 } ?? path
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The running sandbox's shared mutable state: the world, active faults and the request log.
+actor SandboxState {
+    /// What a request gets before normal answering.
+    enum Admission: Sendable {
+        /// Answer this at once (a fault, or no such provider).
+        case answer(SandboxAPIResponse)
+        /// Wait, then answer normally.
+        case delay(milliseconds: Int, SandboxAPIRequest, provider: String)
+        /// Answer normally.
+        case proceed(SandboxAPIRequest, provider: String)
+    }
+
+    private(set) var world: SandboxWorld
+    private var faults: [SandboxFault] = []
+    private(set) var log: [SandboxRequestRecord] = []
+
+    init(world: SandboxWorld) {
+        self.world = world
+    }
+
+    func updateWorld(_ change: @Sendable (inout SandboxWorld) -> Void) {
+        change(&world)
+    }
+
+    func setFaults(_ faults: [SandboxFault]) {
+        self.faults = faults
+    }
+
+    func clearLog() {
+        log.removeAll()
+    }
+
+    /// Records the request and decides whether a fault takes it.
+    func admit(method: String, fullPath: String, rawQuery: String?, authorization: String?) -> Admission {
+        let segments = fullPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
+        let provider = segments.first.map(String.init)
+        let known = provider.map(Self.providers.contains) ?? false
+        let relative = known ? "/" + (segments.count > 1 ? String(segments[1]) : "") : fullPath
+        log.append(
+            SandboxRequestRecord(method: method, provider: known ? provider : nil, path: relative, query: rawQuery)
+        )
+        guard known, let provider else {
+            return .answer(.error(404, type: "not_found", message: "no provider at \(fullPath)"))
+        }
+        let request = SandboxAPIRequest(
+            method: method,
+            path: relative,
+            query: SandboxAPIRequest.parseQuery(rawQuery),
+            authorization: authorization
+        )
+        guard let index = faults.firstIndex(where: { $0.matches(provider: provider, path: relative) }) else {
+            return .proceed(request, provider: provider)
+        }
+        let fault = faults[index]
+        if let times = fault.times { faults[index].times = times - 1 }
+        if case .slow(let milliseconds) = fault.kind {
+            return .delay(milliseconds: milliseconds, request, provider: provider)
+        }
+        return .answer(fault.response ?? .error(500, type: "api_error", message: "unhandled fault"))
+    }
+
+    /// The provider's normal answer, from the world as it is now.
+    func answer(_ request: SandboxAPIRequest, provider: String) -> SandboxAPIResponse {
+        switch provider {
+        case CredicorpAPI.providerName: CredicorpAPI.respond(to: request, world: world.credicorp, now: world.now)
+        default: .error(404, type: "not_found", message: "no provider '\(provider)'")
+        }
+    }
+
+    /// Provider path segments the server answers.
+    static let providers: Set<String> = [CredicorpAPI.providerName]
+}
