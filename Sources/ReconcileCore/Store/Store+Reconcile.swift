@@ -114,10 +114,13 @@ extension Store {
         try read("read rejected deliveries") { db in
             var sql = """
                 SELECT id, provider, receivedAt, reason, detail, eventID, resourceType, resourceID, sourceName, lineNumber
-                FROM delivery WHERE verdict = 'rejected' AND COALESCE(receivedAt, recordedAt) >= ?
-                AND COALESCE(receivedAt, recordedAt) < ?
+                FROM delivery WHERE verdict = 'rejected' AND (
+                    (receivedAt IS NOT NULL AND receivedAt >= ? AND receivedAt < ?)
+                    OR (receivedAt IS NULL AND recordedAt >= ? AND recordedAt <= ?))
                 """
-            var arguments: [(any DatabaseValueConvertible)?] = [Store.text(since), Store.text(until)]
+            var arguments: [(any DatabaseValueConvertible)?] = [
+                Store.text(since), Store.text(until), Store.text(since), Store.text(until),
+            ]
             if let provider {
                 sql += " AND provider = ?"
                 arguments.append(provider)
