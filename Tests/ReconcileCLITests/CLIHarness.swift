@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import ReconcileSandbox
+
+/// Runs the built `reconcile` executable against a sandbox on 127.0.0.1, in a temporary folder.
+struct CLIHarness {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    let folder: URL
+    let server: SandboxServer
+    let history: CredicorpHistory
+    let environment: [String: String]
+
+    static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
+    static let nowText = "2026-07-10T08:00:00Z"
+
+    /// The executable `swift build` put beside the test bundle.
+    static var executable: URL {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let candidates = [".build/debug/reconcile", ".build/release/reconcile"].map { root.appendingPathComponent($0) }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    /// Starts a sandbox with a generated history, runs `body`, and always shuts the sandbox down.
+    static func with<T>(seed: UInt64 = 7, _ body: (CLIHarness) async throws -> T) async throws -> T {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reconcile-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let history = SandboxHistory.credicorp(seed: seed, now: now)
+        var logger = Logger(label: "sandbox")
+        logger.logLevel = .critical
+        let server = try await SandboxServer.start(world: history.world, logger: logger)
+        let harness = CLIHarness(
+            folder: folder, server: server, history: history,
+            environment: [
+                "PATH": "/usr/bin:/bin", "CREDICORP_API_KEY": history.apiKey, "CREDICORP_WHSEC": history.currentSecret,
+                "CREDICORP_WHSEC_PREVIOUS": history.previousSecret, "RECONCILE_NOW": nowText,
+            ]
+        )
+        do {
+            try harness.writeJob()
+            try history.captureNDJSON.write(to: harness.path("captures.ndjson"), atomically: true, encoding: .utf8)
+            let result = try await body(harness)
+            await server.shutdown()
+            return result
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+
+    func path(_ name: String) -> URL { folder.appendingPathComponent(name) }
+
+    var secrets: [String] { [history.apiKey, history.currentSecret, history.previousSecret] }
+
+    func writeJob(name: String = "job.yml", store: String = "reconcile.sqlite", extra: String = "") throws {
+        let text = """
+            name: cli
+            store: \(path(store).path)
+            lookback: 8d
+            reports: \(path("reports").path)
+            providers:
+              - name: credicorp
+                kind: credicorp
+                base_url: \(server.baseURL(for: "credicorp"))
+                api_key_env: CREDICORP_API_KEY
+                signing_secrets_env: [CREDICORP_WHSEC, CREDICORP_WHSEC_PREVIOUS]
+                endpoint_id: \(history.endpointID)
+            \(extra)
+            """
+        try text.write(to: path(name), atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `reconcile ARGS` with the harness environment (plus `extraEnvironment`), bounded by `timeout`.
+    func reconcile(_ arguments: [String], extraEnvironment: [String: String] = [:], timeout: TimeInterval = 120)
+        throws -> Result
+    {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = environment.merging(extraEnvironment) { _, new in new }
+        let out = path("stdout-\(UUID().uuidString)")
+        let err = path("stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        let outHandle = try FileHandle(forWritingTo: out)
+        let errHandle = try FileHandle(forWritingTo: err)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        return Result(
+            status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        )
+    }
+
+    /// The report.json a run wrote with `--report-json`, parsed.
+    func report(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: path(name))
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    /// Every file under the folder, as text, for secret searches.
+    func allFileText() -> String {
+        guard let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { return "" }
+        var text = ""
+        for case let file as URL in files where !file.lastPathComponent.hasPrefix("job") {
+            if let data = try? Data(contentsOf: file) { text += String(decoding: data, as: UTF8.self) }
+        }
+        return text
+    }
+}
