@@ -157,7 +157,7 @@ import Testing
             // Hold the lock from another process, the way a running job does.
             let holder = Process()
             holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-            holder.arguments = [cli.path("reconcile.sqlite.lock").path, "sleep", "30"]
+            holder.arguments = [cli.path("reconcile.sqlite.lock").path, "sleep", "8"]
             try holder.run()
             defer {
                 holder.terminate()
