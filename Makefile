@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev
 
-.PHONY: deps demo test build release lint
+.PHONY: deps demo test build release lint bench
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,3 +27,8 @@ test: deps
 
 lint:
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests
+
+# Ingest benchmark (release build): make bench LINES=1000000
+LINES ?= 1000000
+bench: deps
+	bash benchmarks/ingest.sh $(LINES)
