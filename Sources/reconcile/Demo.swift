@@ -16,7 +16,8 @@ extension Reconcile {
         )
 
         @Option(help: "Seed of the generated history.") var seed: UInt64 = 2026
-        @Flag(help: "Keep the temporary folder (store, captures, job file, reports) and print its path.") var keep = false
+        @Flag(help: "Keep the temporary folder (store, captures, job file, reports) and print its path.") var keep =
+            false
         @OptionGroup var common: CommonOptions
 
         /// The demo's fixed "now", so that the same seed always tells the same story.

@@ -40,7 +40,9 @@ extension Reconcile {
                 try await ingestor.ingest(handle: handle, source: source, into: &summary)
             }
             for rejection in summary.rejections {
-                print("rejected \(rejection.source):\(rejection.lineNumber) \(rejection.reason.rawValue): \(rejection.detail)")
+                print(
+                    "rejected \(rejection.source):\(rejection.lineNumber) \(rejection.reason.rawValue): \(rejection.detail)"
+                )
             }
             print(
                 "ingest: \(summary.accepted) accepted, \(summary.duplicates) duplicates, "

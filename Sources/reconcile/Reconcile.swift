@@ -43,7 +43,9 @@ struct CommonOptions: ParsableArguments {
 
     func makeLogger() throws -> Logger {
         guard let level = Logger.Level(rawValue: logLevel) else {
-            throw UsageFailure("--log-level is '\(logLevel)'; expected trace, debug, info, notice, warning, error or critical")
+            throw UsageFailure(
+                "--log-level is '\(logLevel)'; expected trace, debug, info, notice, warning, error or critical"
+            )
         }
         LogBootstrap.once(level: level)
         var logger = Logger(label: "reconcile")

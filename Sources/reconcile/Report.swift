@@ -21,7 +21,9 @@ extension Reconcile {
             guard let summary = try store.run(job: config.name, id: run), let text = summary.report,
                 let report = RunReport.decode(text)
             else {
-                throw UsageFailure(run.map { "no stored report for run \($0)" } ?? "no stored run of job \(config.name)")
+                throw UsageFailure(
+                    run.map { "no stored report for run \($0)" } ?? "no stored run of job \(config.name)"
+                )
             }
             switch format {
             case .json: print(report.jsonText(), terminator: "")

@@ -14,7 +14,8 @@ extension Reconcile {
 
         @Argument(help: "Job file, e.g. Jobs/nightly.yml.") var job: String
         @Flag(help: "Find and report only; change no local state.") var dryRun = false
-        @Option(name: .customLong("provider"), help: "Reconcile only this provider (repeatable).") var providers: [String] = []
+        @Option(name: .customLong("provider"), help: "Reconcile only this provider (repeatable).") var providers:
+            [String] = []
         @Option(help: "Window start, RFC 3339 UTC (default: now minus the job's lookback).") var since: String?
         @Option(help: "Window end, exclusive, RFC 3339 UTC (default: now).") var until: String?
         @Option(help: "Replay at this RFC 3339 UTC time; RECONCILE_NOW does the same.") var now: String?
@@ -68,7 +69,9 @@ func runJob(job: String, now: String?, options: RunOptions, common: CommonOption
     let config = try loadJob(job)
     let clock = try JobClock.resolve(option: now, environment: ProcessInfo.processInfo.environment)
     let outcome = try await JobRunner(job: config, clock: clock, logger: logger).run(options)
-    print("run \(outcome.report.run.id): \(outcome.report.run.status), \(outcome.report.findings.count) findings, "
-        + "\(outcome.report.repairs) repairs, exit \(outcome.exitStatus); reports in \(outcome.reportFolder)")
+    print(
+        "run \(outcome.report.run.id): \(outcome.report.run.status), \(outcome.report.findings.count) findings, "
+            + "\(outcome.report.repairs) repairs, exit \(outcome.exitStatus); reports in \(outcome.reportFolder)"
+    )
     if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
 }

@@ -36,7 +36,9 @@ struct CLIHarness {
         logger.logLevel = .critical
         let server = try await SandboxServer.start(world: history.world, logger: logger)
         let harness = CLIHarness(
-            folder: folder, server: server, history: history,
+            folder: folder,
+            server: server,
+            history: history,
             environment: [
                 "PATH": "/usr/bin:/bin", "CREDICORP_API_KEY": history.apiKey, "CREDICORP_WHSEC": history.currentSecret,
                 "CREDICORP_WHSEC_PREVIOUS": history.previousSecret, "RECONCILE_NOW": nowText,
@@ -105,7 +107,8 @@ struct CLIHarness {
         try outHandle.close()
         try errHandle.close()
         return Result(
-            status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
         )
     }

@@ -43,7 +43,9 @@ import Testing
             }
             for finding in found where finding["kind"] as? String == "state_mismatch" {
                 let details = finding["details"] as? [String: Any] ?? [:]
-                let cause = expected.first { $0.kind.rawValue == "state_mismatch" && $0.resourceID == finding["resource_id"] as? String }?.cause
+                let cause = expected.first {
+                    $0.kind.rawValue == "state_mismatch" && $0.resourceID == finding["resource_id"] as? String
+                }?.cause
                 #expect(cause == nil || details["cause"] as? String == cause)
             }
             #expect((report["repairs"] as? Int ?? 0) > 0)
@@ -63,7 +65,8 @@ import Testing
             #expect(csv.stdout.hasPrefix("run_id,provider,resource_type,resource_id,kind"))
             #expect(csv.stdout.contains(",payment,"))
 
-            let everything = cli.allFileText() + ingest.stdout + ingest.stderr + first.stdout + first.stderr
+            let everything =
+                cli.allFileText() + ingest.stdout + ingest.stderr + first.stdout + first.stderr
                 + second.stdout + second.stderr + markdown.stdout + csv.stdout
             for secret in cli.secrets { #expect(!everything.contains(secret), "a secret leaked") }
         }

@@ -20,27 +20,41 @@ import Testing
         var world = CredicorpWorld(
             apiKey: "sk_test_handbuilt",
             endpoint: CredicorpEndpoint(
-                id: "whend_hand", url: "https://hooks.example.com/credicorp",
-                enabledEvents: ["payment.*", "enquiry.created"], created: FindingKindTests.now.addingTimeInterval(-60 * 86_400)
+                id: "whend_hand",
+                url: "https://hooks.example.com/credicorp",
+                enabledEvents: ["payment.*", "enquiry.created"],
+                created: FindingKindTests.now.addingTimeInterval(-60 * 86_400)
             )
         )
         var lines: [String] = []
         /// Local rows the application wrote itself.
         var applicationRows: [LocalResource] = []
 
-        mutating func payment(_ id: String, _ status: String, at offset: TimeInterval, event: String) -> CredicorpEvent {
+        mutating func payment(_ id: String, _ status: String, at offset: TimeInterval, event: String) -> CredicorpEvent
+        {
             let time = FindingKindTests.now.addingTimeInterval(offset)
             let object = CredicorpObject.payment(
-                id: id, amount: 4_200, currency: "EUR", decision: "dec_1", status: status,
-                created: FindingKindTests.now.addingTimeInterval(-9 * 86_400), updated: time
+                id: id,
+                amount: 4_200,
+                currency: "EUR",
+                decision: "dec_1",
+                status: status,
+                created: FindingKindTests.now.addingTimeInterval(-9 * 86_400),
+                updated: time
             )
-            return world.record(eventID: event, type: "payment.\(status == "pending" ? "created" : status)", object: object)
+            return world.record(
+                eventID: event,
+                type: "payment.\(status == "pending" ? "created" : status)",
+                object: object
+            )
         }
 
         mutating func deliver(_ event: CredicorpEvent, after delay: TimeInterval = 2, tamper: Bool = false) {
             lines.append(
                 CredicorpCapture.line(
-                    event: event, receivedAt: event.created.addingTimeInterval(delay), secrets: [FindingKindTests.secret],
+                    event: event,
+                    receivedAt: event.created.addingTimeInterval(delay),
+                    secrets: [FindingKindTests.secret],
                     sentBody: tamper ? event.body.replacingOccurrences(of: "4200", with: "9900") : nil
                 )
             )
@@ -82,19 +96,27 @@ import Testing
         // pay_local: a row the application wrote for a payment the provider does not know.
         history.applicationRows.append(
             LocalResource(
-                resourceType: "payment", resourceID: "pay_local", status: "pending",
-                asOf: now.addingTimeInterval(-3 * hour), object: .object(["id": "pay_local"]),
+                resourceType: "payment",
+                resourceID: "pay_local",
+                status: "pending",
+                asOf: now.addingTimeInterval(-3 * hour),
+                object: .object(["id": "pay_local"]),
                 money: Money(minorUnits: 777, currency: "GBP")
             )
         )
         // enq_quiet: an unsubscribed `enquiry.updated` that never arrived is not missing.
         let enquiry = CredicorpObject.enquiry(
-            id: "enq_quiet", form: "f", dept: "d", status: "new", created: now.addingTimeInterval(-5 * 86_400),
+            id: "enq_quiet",
+            form: "f",
+            dept: "d",
+            status: "new",
+            created: now.addingTimeInterval(-5 * 86_400),
             updated: now.addingTimeInterval(-5 * 86_400)
         )
         history.deliver(history.world.record(eventID: "evt_enq_1", type: "enquiry.created", object: enquiry))
         history.world.record(
-            eventID: "evt_enq_2", type: "enquiry.updated",
+            eventID: "evt_enq_2",
+            type: "enquiry.updated",
             object: enquiry.with(status: "in_progress", updated: now.addingTimeInterval(-4 * 86_400))
         )
         return history
@@ -121,12 +143,17 @@ import Testing
                 let capture = folder.appendingPathComponent("capture.ndjson")
                 try Data(history.lines.map { $0 + "\n" }.joined().utf8).write(to: capture)
                 let ingestor = Ingestor(
-                    job: job, adapters: ["credicorp": CredicorpAdapter(config: config)], store: store,
-                    clock: JobClock(now: now), logger: Logger(label: "test")
+                    job: job,
+                    adapters: ["credicorp": CredicorpAdapter(config: config)],
+                    store: store,
+                    clock: JobClock(now: now),
+                    logger: Logger(label: "test")
                 )
                 var summary = IngestSummary()
                 try await ingestor.ingest(
-                    handle: try FileHandle(forReadingFrom: capture), source: "capture.ndjson", into: &summary
+                    handle: try FileHandle(forReadingFrom: capture),
+                    source: "capture.ndjson",
+                    into: &summary
                 )
                 let outcome = try await JobRunner(job: job, clock: JobClock(now: now), logger: Logger(label: "test"))
                     .run(RunOptions())
@@ -159,7 +186,8 @@ import Testing
     @Test func stateMismatchNamesTheCauseAndMissingLocallyTheLostResource() async throws {
         let findings = try await Self.reconcile(Self.handBuilt())
         let mismatches = Dictionary(
-            findings.filter { $0.kind == .stateMismatch }.map { ($0.resourceID ?? "", $0) }, uniquingKeysWith: { a, _ in a }
+            findings.filter { $0.kind == .stateMismatch }.map { ($0.resourceID ?? "", $0) },
+            uniquingKeysWith: { a, _ in a }
         )
         #expect(Set(mismatches.keys) == ["pay_drop", "pay_pend", "enq_quiet"])
         #expect(mismatches["enq_quiet"]?.details["cause"] == "unknown", "only an unsubscribed event changed it")

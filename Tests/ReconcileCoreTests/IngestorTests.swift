@@ -9,8 +9,12 @@ import Testing
         let config = Fixture.credicorpConfig(secrets: secrets)
         let job = Fixture.job(store: store.path, providers: [config])
         let ingestor = Ingestor(
-            job: job, adapters: ["credicorp": CredicorpAdapter(config: config)], store: store,
-            clock: JobClock(now: Date(timeIntervalSince1970: 1_790_000_000)), logger: Logger(label: "test"), batchSize: 2
+            job: job,
+            adapters: ["credicorp": CredicorpAdapter(config: config)],
+            store: store,
+            clock: JobClock(now: Date(timeIntervalSince1970: 1_790_000_000)),
+            logger: Logger(label: "test"),
+            batchSize: 2
         )
         let pipe = Pipe()
         let writer = pipe.fileHandleForWriting
@@ -27,13 +31,24 @@ import Testing
     @Test func eventsApplyInProviderOrderWhateverTheArrivalOrder() async throws {
         try await withTemporaryDirectory { folder in
             let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
-            let newer = Fixture.paymentEvent(id: "evt_2", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
-            let older = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "pending", created: "2026-07-04T09:00:00Z")
+            let newer = Fixture.paymentEvent(
+                id: "evt_2",
+                payment: "pay_1",
+                status: "succeeded",
+                created: "2026-07-04T09:15:22Z"
+            )
+            let older = Fixture.paymentEvent(
+                id: "evt_1",
+                payment: "pay_1",
+                status: "pending",
+                created: "2026-07-04T09:00:00Z"
+            )
             let summary = try await ingest(
                 [
                     Fixture.captureLine(id: "evt_2", body: newer, receivedAt: "2026-07-04T09:15:25Z"),
                     Fixture.captureLine(id: "evt_1", body: older, receivedAt: "2026-07-04T09:20:00Z"),
-                ], store: store
+                ],
+                store: store
             )
             #expect(summary.accepted == 2)
             let row = try #require(try store.resource(provider: "credicorp", type: "payment", id: "pay_1"))
@@ -45,17 +60,31 @@ import Testing
     @Test func rejectedLinesAreRecordedWithReasonAndLineAndNeverApplied() async throws {
         try await withTemporaryDirectory { folder in
             let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
-            let body = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
+            let body = Fixture.paymentEvent(
+                id: "evt_1",
+                payment: "pay_1",
+                status: "succeeded",
+                created: "2026-07-04T09:15:22Z"
+            )
             let summary = try await ingest(
                 [
                     "this is not json",
                     Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", tamper: true),
                     Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", skew: 301),
-                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", secrets: [Fixture.otherSecret]),
+                    Fixture.captureLine(
+                        id: "evt_1",
+                        body: body,
+                        receivedAt: "2026-07-04T09:15:25Z",
+                        secrets: [Fixture.otherSecret]
+                    ),
                     Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", secrets: []),
-                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z").replacingOccurrences(
-                        of: "\"credicorp\"", with: "\"acme\""),
-                ], store: store
+                    Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z")
+                        .replacingOccurrences(
+                            of: "\"credicorp\"",
+                            with: "\"acme\""
+                        ),
+                ],
+                store: store
             )
             #expect(summary.accepted == 0)
             #expect(summary.rejections.map(\.lineNumber) == [1, 2, 3, 4, 5, 6])
@@ -74,9 +103,15 @@ import Testing
     @Test func aStaleTimestampWithinFiveMinutesIsAccepted() async throws {
         try await withTemporaryDirectory { folder in
             let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
-            let body = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
+            let body = Fixture.paymentEvent(
+                id: "evt_1",
+                payment: "pay_1",
+                status: "succeeded",
+                created: "2026-07-04T09:15:22Z"
+            )
             let summary = try await ingest(
-                [Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", skew: -300)], store: store
+                [Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z", skew: -300)],
+                store: store
             )
             #expect(summary.accepted == 1)
         }
@@ -85,7 +120,12 @@ import Testing
     @Test func reingestingAFileChangesNothingButTheDuplicateCount() async throws {
         try await withTemporaryDirectory { folder in
             let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
-            let body = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "succeeded", created: "2026-07-04T09:15:22Z")
+            let body = Fixture.paymentEvent(
+                id: "evt_1",
+                payment: "pay_1",
+                status: "succeeded",
+                created: "2026-07-04T09:15:22Z"
+            )
             let lines = [
                 Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z"),
                 Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:45:25Z"),
@@ -103,14 +143,35 @@ import Testing
     @Test func rotationAcceptsEitherSecret() async throws {
         try await withTemporaryDirectory { folder in
             let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
-            let one = Fixture.paymentEvent(id: "evt_1", payment: "pay_1", status: "pending", created: "2026-07-04T09:15:22Z")
-            let two = Fixture.paymentEvent(id: "evt_2", payment: "pay_2", status: "pending", created: "2026-07-04T09:15:22Z")
+            let one = Fixture.paymentEvent(
+                id: "evt_1",
+                payment: "pay_1",
+                status: "pending",
+                created: "2026-07-04T09:15:22Z"
+            )
+            let two = Fixture.paymentEvent(
+                id: "evt_2",
+                payment: "pay_2",
+                status: "pending",
+                created: "2026-07-04T09:15:22Z"
+            )
             let summary = try await ingest(
                 [
-                    Fixture.captureLine(id: "evt_1", body: one, receivedAt: "2026-07-04T09:15:25Z", secrets: [Fixture.otherSecret]),
                     Fixture.captureLine(
-                        id: "evt_2", body: two, receivedAt: "2026-07-04T09:15:25Z", secrets: [Fixture.secret, Fixture.otherSecret]),
-                ], store: store, secrets: [Fixture.otherSecret, Fixture.secret]
+                        id: "evt_1",
+                        body: one,
+                        receivedAt: "2026-07-04T09:15:25Z",
+                        secrets: [Fixture.otherSecret]
+                    ),
+                    Fixture.captureLine(
+                        id: "evt_2",
+                        body: two,
+                        receivedAt: "2026-07-04T09:15:25Z",
+                        secrets: [Fixture.secret, Fixture.otherSecret]
+                    ),
+                ],
+                store: store,
+                secrets: [Fixture.otherSecret, Fixture.secret]
             )
             #expect(summary.accepted == 2)
         }

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct JobFileTests {
     let environment = [
-        "CREDICORP_API_KEY": "sk_live_123", "CREDICORP_WHSEC": Fixture.secret, "CREDICORP_WHSEC_PREVIOUS": Fixture.otherSecret,
+        "CREDICORP_API_KEY": "sk_live_123", "CREDICORP_WHSEC": Fixture.secret,
+        "CREDICORP_WHSEC_PREVIOUS": Fixture.otherSecret,
     ]
 
     func job(_ provider: String = "", top: String = "") -> String {
@@ -26,7 +27,11 @@ import Testing
     }
 
     @Test func validJobLoads() throws {
-        let config = try JobFile.parse(text: job("    endpoint_id: whend_1\n    rate_limit: 5"), file: "j.yml", environment: environment)
+        let config = try JobFile.parse(
+            text: job("    endpoint_id: whend_1\n    rate_limit: 5"),
+            file: "j.yml",
+            environment: environment
+        )
         #expect(config.name == "nightly")
         #expect(config.lookback == 8 * 86_400)
         #expect(config.retention == 90 * 86_400)
@@ -37,8 +42,12 @@ import Testing
     }
 
     @Test func shippedNightlyJobIsValid() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let config = try JobFile.load(path: root.appendingPathComponent("Jobs/nightly.yml").path, environment: environment)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let config = try JobFile.load(
+            path: root.appendingPathComponent("Jobs/nightly.yml").path,
+            environment: environment
+        )
         #expect(config.providers.map(\.kind) == [.credicorp])
     }
 
@@ -72,7 +81,8 @@ import Testing
             try JobFile.parse(text: job(), file: "j.yml", environment: partial)
         } throws: { error in
             let text = String(describing: error)
-            return text.contains("CREDICORP_WHSEC_PREVIOUS") && text.contains("j.yml:11") && !text.contains("sk_live_123")
+            return text.contains("CREDICORP_WHSEC_PREVIOUS") && text.contains("j.yml:11")
+                && !text.contains("sk_live_123")
         }
     }
 
@@ -81,7 +91,9 @@ import Testing
             try JobFile.parse(text: job(top: "colour: red"), file: "j.yml", environment: environment)
         }
         let badLookback = job().replacingOccurrences(of: "lookback: 8d", with: "lookback: 8 days")
-        #expect(throws: JobFileError.self) { try JobFile.parse(text: badLookback, file: "j.yml", environment: environment) }
+        #expect(throws: JobFileError.self) {
+            try JobFile.parse(text: badLookback, file: "j.yml", environment: environment)
+        }
     }
 
     @Test func aSecretThatIsNotWhsecBase64IsRefusedWithoutShowingIt() {

@@ -23,7 +23,15 @@ import Testing
         let current = try #require(StandardWebhooksV1.key(fromSecret: Fixture.otherSecret))
         let previous = try #require(StandardWebhooksV1.key(fromSecret: Fixture.secret))
         let header = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= " + expected
-        #expect(StandardWebhooksV1.verify(id: id, timestamp: timestamp, body: body, header: header, keys: [current, previous]))
+        #expect(
+            StandardWebhooksV1.verify(
+                id: id,
+                timestamp: timestamp,
+                body: body,
+                header: header,
+                keys: [current, previous]
+            )
+        )
         #expect(!StandardWebhooksV1.verify(id: id, timestamp: timestamp, body: body, header: header, keys: [current]))
     }
 
@@ -34,7 +42,15 @@ import Testing
     ])
     func tamperedMessagesFail(body: String, timestamp: String, id: String) throws {
         let key = try #require(StandardWebhooksV1.key(fromSecret: Fixture.secret))
-        #expect(!StandardWebhooksV1.verify(id: id, timestamp: timestamp, body: Data(body.utf8), header: expected, keys: [key]))
+        #expect(
+            !StandardWebhooksV1.verify(
+                id: id,
+                timestamp: timestamp,
+                body: Data(body.utf8),
+                header: expected,
+                keys: [key]
+            )
+        )
     }
 
     @Test(arguments: ["", "v1", "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "v1,not-base64!"])

@@ -16,7 +16,9 @@ import Testing
         #expect(RFC3339.format(date) == output)
     }
 
-    @Test(arguments: ["2026-07-04 09:15:22Z", "2026-13-04T09:15:22Z", "2023-02-29T00:00:00Z", "2026-07-04T09:15:22", "", "x"])
+    @Test(arguments: [
+        "2026-07-04 09:15:22Z", "2026-13-04T09:15:22Z", "2023-02-29T00:00:00Z", "2026-07-04T09:15:22", "", "x",
+    ])
     func rfc3339RejectsBadTimes(input: String) {
         #expect(RFC3339.parse(input) == nil)
     }
@@ -37,7 +39,9 @@ import Testing
         let pipe = Pipe()
         pipe.fileHandleForWriting.write(Data("a\n\n  \nb\r\nc".utf8))
         try pipe.fileHandleForWriting.close()
-        let lines = CaptureReader(handle: pipe.fileHandleForReading, chunkSize: 2).map { ($0.lineNumber, String(decoding: $0.bytes, as: UTF8.self)) }
+        let lines = CaptureReader(handle: pipe.fileHandleForReading, chunkSize: 2).map {
+            ($0.lineNumber, String(decoding: $0.bytes, as: UTF8.self))
+        }
         #expect(lines.map(\.0) == [1, 4, 5])
         #expect(lines.map(\.1) == ["a", "b", "c"])
     }

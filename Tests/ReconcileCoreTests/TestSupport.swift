@@ -14,18 +14,33 @@ enum Fixture {
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     static let otherSecret = "whsec_" + Data("another secret of twenty-four".utf8).base64EncodedString()
 
-    static func credicorpConfig(secrets: [String] = [secret], baseURL: String = "http://127.0.0.1:9") -> ProviderConfig {
+    static func credicorpConfig(secrets: [String] = [secret], baseURL: String = "http://127.0.0.1:9") -> ProviderConfig
+    {
         ProviderConfig(
-            name: "credicorp", kind: .credicorp, baseURL: baseURL, apiKey: Secret(variable: "KEY", value: "sk_test"),
+            name: "credicorp",
+            kind: .credicorp,
+            baseURL: baseURL,
+            apiKey: Secret(variable: "KEY", value: "sk_test"),
             signingSecrets: secrets.enumerated().map { Secret(variable: "S\($0.offset)", value: $0.element) },
-            endpointID: nil, publicKey: nil, webhookURL: nil, retryWindow: 72 * 3600, rateLimit: 1000
+            endpointID: nil,
+            publicKey: nil,
+            webhookURL: nil,
+            retryWindow: 72 * 3600,
+            rateLimit: 1000
         )
     }
 
     static func job(store: String, providers: [ProviderConfig]) -> JobConfig {
         JobConfig(
-            file: "test.yml", name: "test", store: store, lookback: 8 * 86_400, reports: store + ".reports",
-            metrics: nil, repair: true, retention: 90 * 86_400, providers: providers
+            file: "test.yml",
+            name: "test",
+            store: store,
+            lookback: 8 * 86_400,
+            reports: store + ".reports",
+            metrics: nil,
+            repair: true,
+            retention: 90 * 86_400,
+            providers: providers
         )
     }
 

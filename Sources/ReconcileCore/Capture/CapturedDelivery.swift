@@ -58,7 +58,8 @@ extension CapturedDelivery {
         }
         guard let receivedAt = RFC3339.parse(receivedText) else {
             throw MalformedCapture(
-                detail: "received_at '\(receivedText.prefix(40))' is not an RFC 3339 time", provider: provider,
+                detail: "received_at '\(receivedText.prefix(40))' is not an RFC 3339 time",
+                provider: provider,
                 receivedAt: nil
             )
         }
@@ -76,8 +77,12 @@ extension CapturedDelivery {
         var headers: [String: String] = [:]
         for (name, value) in decoded.headers ?? [:] { headers[name.lowercased()] = value }
         return CapturedDelivery(
-            provider: provider, receivedAt: receivedAt, method: decoded.method ?? "POST", url: decoded.url ?? "",
-            headers: headers, body: body
+            provider: provider,
+            receivedAt: receivedAt,
+            method: decoded.method ?? "POST",
+            url: decoded.url ?? "",
+            headers: headers,
+            body: body
         )
     }
 

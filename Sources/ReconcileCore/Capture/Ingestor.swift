@@ -47,7 +47,8 @@ public struct Ingestor: Sendable {
     }
 
     /// Ingests one stream; `source` names it in messages (a path, or `-` for standard input).
-    public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws(StoreFailure) {
+    public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws(StoreFailure)
+    {
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
         for (lineNumber, bytes) in CaptureReader(handle: handle) {
@@ -81,8 +82,15 @@ public struct Ingestor: Sendable {
 
     func record(line: Data, lineNumber: Int, source: String) async -> IngestRecord {
         var record = IngestRecord(
-            fingerprint: CapturedDelivery.fingerprint(of: line), sourceName: source, lineNumber: lineNumber,
-            provider: nil, receivedAt: nil, method: nil, url: nil, headersJSON: nil, body: line,
+            fingerprint: CapturedDelivery.fingerprint(of: line),
+            sourceName: source,
+            lineNumber: lineNumber,
+            provider: nil,
+            receivedAt: nil,
+            method: nil,
+            url: nil,
+            headersJSON: nil,
+            body: line,
             verdict: .rejected(.malformed, detail: "unreadable", hint: nil)
         )
         let delivery: CapturedDelivery
@@ -102,7 +110,8 @@ public struct Ingestor: Sendable {
         record.body = delivery.body
         guard let adapter = adapters[delivery.provider] else {
             record.verdict = .rejected(
-                .unknownProvider, detail: "provider '\(delivery.provider.prefix(60))' is not an entry of the job",
+                .unknownProvider,
+                detail: "provider '\(delivery.provider.prefix(60))' is not an entry of the job",
                 hint: nil
             )
             return record

@@ -52,7 +52,10 @@ public enum JobFile {
         let providersNode = try reader.required(top, "providers")
         guard let sequence = providersNode.sequence, !sequence.isEmpty else {
             throw JobFileError.badValue(
-                file: file, line: reader.line(providersNode), key: "providers", found: reader.shown(providersNode),
+                file: file,
+                line: reader.line(providersNode),
+                key: "providers",
+                found: reader.shown(providersNode),
                 expected: "a list of at least one provider"
             )
         }
@@ -61,7 +64,10 @@ public enum JobFile {
             let provider = try reader.provider(item)
             if providers.contains(where: { $0.name == provider.name }) {
                 throw JobFileError.badValue(
-                    file: file, line: reader.line(item), key: "providers.name", found: provider.name,
+                    file: file,
+                    line: reader.line(item),
+                    key: "providers.name",
+                    found: provider.name,
                     expected: "a name not used by another provider of this job"
                 )
             }

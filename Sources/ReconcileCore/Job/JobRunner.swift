@@ -63,32 +63,53 @@ public struct JobRunner: Sendable {
             ]
         )
         try store.beginRun(
-            id: runID, job: job.name, command: options.command, startedAt: started, now: clock.now, since: since,
-            until: until, dryRun: options.dryRun
+            id: runID,
+            job: job.name,
+            command: options.command,
+            startedAt: started,
+            now: clock.now,
+            since: since,
+            until: until,
+            dryRun: options.dryRun
         )
         var sections: [RunReport.ProviderSection] = []
         var findings: [Finding] = []
         let window = RunReport.Window(since: RFC3339.format(since), until: RFC3339.format(until))
         for adapter in adapters {
             var section = RunReport.ProviderSection(
-                name: adapter.config.name, kind: adapter.config.kind.rawValue, status: "complete", window: window,
-                apiRequests: 0, error: nil
+                name: adapter.config.name,
+                kind: adapter.config.kind.rawValue,
+                status: "complete",
+                window: window,
+                apiRequests: 0,
+                error: nil
             )
             let reader = adapter.makeReader(logger: logger)
             do {
                 var result = try await ProviderReconciler(
-                    adapter: adapter, reader: reader, store: store, now: clock.now, since: since, until: until,
+                    adapter: adapter,
+                    reader: reader,
+                    store: store,
+                    now: clock.now,
+                    since: since,
+                    until: until,
                     logger: logger
                 ).reconcile()
                 if !options.dryRun, job.repair, !result.plan.isEmpty {
                     let repaired = try store.applyRepairs(
-                        result.plan, provider: adapter.config.name, runID: runID, at: clock.now
+                        result.plan,
+                        provider: adapter.config.name,
+                        runID: runID,
+                        at: clock.now
                     )
                     for index in repaired {
                         result.findings[index].repaired = true
                         result.findings[index].needsRepair = false
                     }
-                    logger.info("provider.repaired", metadata: ["provider": "\(adapter.config.name)", "repairs": "\(repaired.count)"])
+                    logger.info(
+                        "provider.repaired",
+                        metadata: ["provider": "\(adapter.config.name)", "repairs": "\(repaired.count)"]
+                    )
                 }
                 findings += result.findings
                 section.apiRequests = result.apiRequests
@@ -113,15 +134,26 @@ public struct JobRunner: Sendable {
         let status = failed ? "failed" : "complete"
         let report = RunReport(
             run: .init(
-                id: runID, job: job.name, startedAt: RFC3339.format(started), finishedAt: RFC3339.format(Date()),
-                now: RFC3339.format(clock.now), dryRun: options.dryRun, status: status
+                id: runID,
+                job: job.name,
+                startedAt: RFC3339.format(started),
+                finishedAt: RFC3339.format(Date()),
+                now: RFC3339.format(clock.now),
+                dryRun: options.dryRun,
+                status: status
             ),
-            providers: sections, counts: RunReport.counts(of: findings),
-            repairs: findings.filter(\.repaired).count, findings: findings
+            providers: sections,
+            counts: RunReport.counts(of: findings),
+            repairs: findings.filter(\.repaired).count,
+            findings: findings
         )
         let folder = try ReportWriter.write(report, reportsRoot: job.reports, extraJSON: options.reportJSON)
         try store.finishRun(
-            id: runID, status: status, exitStatus: exitStatus, finishedAt: Date(), findings: findings,
+            id: runID,
+            status: status,
+            exitStatus: exitStatus,
+            finishedAt: Date(),
+            findings: findings,
             report: report.jsonText()
         )
         logger.info(

@@ -10,24 +10,40 @@ extension NodeReader {
         let kindText = try scalarString(kindNode, key: "kind", expected: "credicorp, crezco or credify")
         guard let kind = ProviderKind(rawValue: kindText) else {
             throw JobFileError.badValue(
-                file: file, line: line(kindNode), key: "kind", found: kindText, expected: "credicorp, crezco or credify"
+                file: file,
+                line: line(kindNode),
+                key: "kind",
+                found: kindText,
+                expected: "credicorp, crezco or credify"
             )
         }
         let allowed = JobFile.providerKeys[kind] ?? []
         for field in fields where !allowed.contains(field.key) {
             throw JobFileError.unknownKey(
-                file: file, line: line(field.keyNode), key: field.key,
+                file: file,
+                line: line(field.keyNode),
+                key: field.key,
                 expected: "a key of a \(kind.rawValue) provider: \(allowed.joined(separator: ", "))"
             )
         }
         let name = try string(
-            fields, "name", pattern: "a name of letters, digits, '-' or '_'", isName: true, parent: node
+            fields,
+            "name",
+            pattern: "a name of letters, digits, '-' or '_'",
+            isName: true,
+            parent: node
         )
         let baseURL = try self.baseURL(try required(fields, "base_url", parent: node))
         let apiKey = try secret(try required(fields, "api_key_env", parent: node), key: "api_key_env")
         var config = ProviderConfig(
-            name: name, kind: kind, baseURL: baseURL, apiKey: apiKey, signingSecrets: [], endpointID: nil,
-            publicKey: nil, webhookURL: nil,
+            name: name,
+            kind: kind,
+            baseURL: baseURL,
+            apiKey: apiKey,
+            signingSecrets: [],
+            endpointID: nil,
+            publicKey: nil,
+            webhookURL: nil,
             retryWindow: try optionalDuration(fields, "retry_window") ?? kind.defaultRetryWindow,
             rateLimit: try rateLimit(fields)
         )
@@ -44,7 +60,10 @@ extension NodeReader {
                 raw.count == 32
             else {
                 throw JobFileError.badSecret(
-                    file: file, line: line(keyNode), key: "public_key_env", variable: key.variable,
+                    file: file,
+                    line: line(keyNode),
+                    key: "public_key_env",
+                    variable: key.variable,
                     expected: "a base64 Ed25519 public key of 32 bytes"
                 )
             }
@@ -59,7 +78,10 @@ extension NodeReader {
         let text = try scalarString(node, key: "rate_limit", expected: "a number of requests per second above 0")
         guard let value = Double(text), value > 0, value.isFinite, value <= 10_000 else {
             throw JobFileError.badValue(
-                file: file, line: line(node), key: "rate_limit", found: text,
+                file: file,
+                line: line(node),
+                key: "rate_limit",
+                found: text,
                 expected: "a number of requests per second above 0 (at most 10000)"
             )
         }
@@ -75,19 +97,30 @@ extension NodeReader {
             items = [node]
         } else {
             throw JobFileError.badValue(
-                file: file, line: line(node), key: "signing_secrets_env", found: shown(node), expected: expected
+                file: file,
+                line: line(node),
+                key: "signing_secrets_env",
+                found: shown(node),
+                expected: expected
             )
         }
         guard !items.isEmpty else {
             throw JobFileError.badValue(
-                file: file, line: line(node), key: "signing_secrets_env", found: "[]", expected: expected
+                file: file,
+                line: line(node),
+                key: "signing_secrets_env",
+                found: "[]",
+                expected: expected
             )
         }
         return try items.map { item in
             let secret = try self.secret(item, key: "signing_secrets_env")
             guard StandardWebhooksV1.key(fromSecret: secret.value) != nil else {
                 throw JobFileError.badSecret(
-                    file: file, line: line(item), key: "signing_secrets_env", variable: secret.variable,
+                    file: file,
+                    line: line(item),
+                    key: "signing_secrets_env",
+                    variable: secret.variable,
                     expected: "a Standard Webhooks secret: whsec_ followed by base64"
                 )
             }

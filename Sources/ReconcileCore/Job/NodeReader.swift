@@ -19,7 +19,11 @@ struct NodeReader {
     func mapping(_ node: Node, key: String, allowed: [String]) throws -> Fields {
         guard let mapping = node.mapping else {
             throw JobFileError.badValue(
-                file: file, line: line(node), key: key, found: shown(node), expected: "a mapping of keys"
+                file: file,
+                line: line(node),
+                key: key,
+                found: shown(node),
+                expected: "a mapping of keys"
             )
         }
         var fields: Fields = []
@@ -27,7 +31,10 @@ struct NodeReader {
             let name = keyNode.scalar?.string ?? ""
             guard allowed.contains(name) else {
                 throw JobFileError.unknownKey(
-                    file: file, line: line(keyNode), key: name, expected: allowed.joined(separator: ", ")
+                    file: file,
+                    line: line(keyNode),
+                    key: name,
+                    expected: allowed.joined(separator: ", ")
                 )
             }
             fields.append((name, keyNode, value))
@@ -45,7 +52,11 @@ struct NodeReader {
 
     func required(_ fields: Fields, _ key: String, parent: Node? = nil) throws -> Node {
         guard let node = optional(fields, key) else {
-            throw JobFileError.missingKey(file: file, line: parent.map(line) ?? fields.first.map { line($0.keyNode) } ?? 1, key: key)
+            throw JobFileError.missingKey(
+                file: file,
+                line: parent.map(line) ?? fields.first.map { line($0.keyNode) } ?? 1,
+                key: key
+            )
         }
         return node
     }
@@ -66,7 +77,9 @@ struct NodeReader {
     ) throws -> String {
         let node = try required(fields, key, parent: parent)
         let value = try scalarString(node, key: key, expected: pattern)
-        let nameCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+        let nameCharacters = CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+        )
         if value.isEmpty || (isName && value.unicodeScalars.contains { !nameCharacters.contains($0) }) {
             throw JobFileError.badValue(file: file, line: line(node), key: key, found: value, expected: pattern)
         }

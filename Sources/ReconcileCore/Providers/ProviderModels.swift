@@ -2,7 +2,7 @@ import Foundation
 
 /// A provider resource's state as the provider (or an event it sent) describes it.
 public struct ResourceSnapshot: Sendable, Equatable {
-    /// The contract's resource type: `payment`, `payable`, `bnpl_order`, …
+    /// The contract's resource type, such as `payment`, `payable` or `bnpl_order`.
     public var resourceType: String
     public var resourceID: String
     /// The provider's status, or nil when the state carries none (Credify disbursement-only rows).
@@ -32,7 +32,7 @@ public struct ProviderEvent: Sendable, Equatable {
 /// What a provider's webhook endpoint looks like from its read API.
 public struct EndpointStatus: Sendable, Equatable {
     public var id: String
-    /// `enabled`, `disabled`, …
+    /// The endpoint status, such as `enabled` or `disabled`.
     public var status: String
     /// Event types the endpoint is subscribed to; `*` means every type.
     public var enabledEvents: [String]

@@ -9,7 +9,9 @@ public enum ProviderRegistry {
         case .credicorp:
             return CredicorpAdapter(config: config, httpConfiguration: http)
         case .crezco, .credify:
-            throw UsageFailure("provider '\(config.name)': kind \(config.kind.rawValue) is not supported by this version")
+            throw UsageFailure(
+                "provider '\(config.name)': kind \(config.kind.rawValue) is not supported by this version"
+            )
         }
     }
 }

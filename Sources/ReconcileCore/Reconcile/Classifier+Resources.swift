@@ -9,9 +9,13 @@ extension Classifier {
         earlier: [Finding]
     ) -> [Finding] {
         let eventsByResource = Dictionary(grouping: remote) { ResourceKey($0.resourceType, $0.resourceID) }
-        let outOfOrder = Set(earlier.filter { $0.kind == .outOfOrder }.map { ResourceKey($0.resourceType ?? "", $0.resourceID ?? "") })
+        let outOfOrder = Set(
+            earlier.filter { $0.kind == .outOfOrder }.map { ResourceKey($0.resourceType ?? "", $0.resourceID ?? "") }
+        )
         let unknownByEvent = Set(
-            earlier.filter { $0.kind == .unknownToProvider }.map { ResourceKey($0.resourceType ?? "", $0.resourceID ?? "") }
+            earlier.filter { $0.kind == .unknownToProvider }.map {
+                ResourceKey($0.resourceType ?? "", $0.resourceID ?? "")
+            }
         )
         var findings: [Finding] = []
         for input in inputs {
@@ -24,14 +28,20 @@ extension Classifier {
                 if let money = row.money { details.merge(Self.moneyDetails(money)) { _, new in new } }
                 findings.append(
                     Finding(
-                        kind: .unknownToProvider, provider: name, resourceType: input.key.type, resourceID: input.key.id,
-                        eventID: nil, details: details
+                        kind: .unknownToProvider,
+                        provider: name,
+                        resourceType: input.key.type,
+                        resourceID: input.key.id,
+                        eventID: nil,
+                        details: details
                     )
                 )
                 continue
             }
             let cause = self.cause(
-                asOf: input.local?.asOf, events: eventsByResource[input.key] ?? [], local: local,
+                asOf: input.local?.asOf,
+                events: eventsByResource[input.key] ?? [],
+                local: local,
                 outOfOrder: outOfOrder.contains(input.key)
             )
             var details: [String: JSONValue] = [
@@ -43,8 +53,12 @@ extension Classifier {
             }
             guard let row = input.local else {
                 var finding = Finding(
-                    kind: .missingLocally, provider: name, resourceType: input.key.type, resourceID: input.key.id,
-                    eventID: nil, details: details
+                    kind: .missingLocally,
+                    provider: name,
+                    resourceType: input.key.type,
+                    resourceID: input.key.id,
+                    eventID: nil,
+                    details: details
                 )
                 finding.needsRepair = true
                 findings.append(finding)
@@ -55,8 +69,12 @@ extension Classifier {
             details["local_as_of"] = .string(RFC3339.format(row.asOf))
             details["changed"] = .array(Self.changedFields(row, snapshot).map(JSONValue.string))
             var finding = Finding(
-                kind: .stateMismatch, provider: name, resourceType: input.key.type, resourceID: input.key.id,
-                eventID: nil, details: details
+                kind: .stateMismatch,
+                provider: name,
+                resourceType: input.key.type,
+                resourceID: input.key.id,
+                eventID: nil,
+                details: details
             )
             finding.needsRepair = true
             findings.append(finding)
@@ -91,7 +109,8 @@ extension Classifier {
     static func plan(for findings: [Finding], remote: [ProviderEvent], resources: [ResourceInput]) -> RepairPlan {
         let events = Dictionary(remote.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
         let snapshots = Dictionary(
-            resources.compactMap { input in input.remote.map { (input.key, $0) } }, uniquingKeysWith: { first, _ in first }
+            resources.compactMap { input in input.remote.map { (input.key, $0) } },
+            uniquingKeysWith: { first, _ in first }
         )
         var plan = RepairPlan()
         for (index, finding) in findings.enumerated() where finding.needsRepair {

@@ -55,8 +55,12 @@ struct Classifier: Sendable {
             if let status = event.snapshot.status { details["status"] = .string(status) }
             if let money = event.snapshot.money { details.merge(Self.moneyDetails(money)) { _, new in new } }
             var finding = Finding(
-                kind: dropped ? .droppedEvent : .pendingEvent, provider: name, resourceType: event.resourceType,
-                resourceID: event.resourceID, eventID: event.eventID, details: details
+                kind: dropped ? .droppedEvent : .pendingEvent,
+                provider: name,
+                resourceType: event.resourceType,
+                resourceID: event.resourceID,
+                eventID: event.eventID,
+                details: details
             )
             finding.needsRepair = dropped && known == nil
             findings.append(finding)
@@ -75,7 +79,10 @@ struct Classifier: Sendable {
                 let newer = events.filter { other in
                     other.occurredAt > event.occurredAt && (other.firstReceipt.map { $0 < receipt } ?? false)
                 }
-                guard let first = newer.min(by: { ($0.firstReceipt ?? .distantFuture) < ($1.firstReceipt ?? .distantFuture) })
+                guard
+                    let first = newer.min(by: {
+                        ($0.firstReceipt ?? .distantFuture) < ($1.firstReceipt ?? .distantFuture)
+                    })
                 else { continue }
                 var details: [String: JSONValue] = [
                     "event_type": .string(event.eventType), "created": .string(RFC3339.format(event.occurredAt)),
@@ -89,8 +96,12 @@ struct Classifier: Sendable {
                 }
                 findings.append(
                     Finding(
-                        kind: .outOfOrder, provider: name, resourceType: event.resourceType,
-                        resourceID: event.resourceID, eventID: event.eventID, details: details
+                        kind: .outOfOrder,
+                        provider: name,
+                        resourceType: event.resourceType,
+                        resourceID: event.resourceID,
+                        eventID: event.eventID,
+                        details: details
                     )
                 )
             }
@@ -119,8 +130,12 @@ struct Classifier: Sendable {
                 }
             }
             return Finding(
-                kind: .duplicateDelivery, provider: name, resourceType: event?.resourceType,
-                resourceID: event?.resourceID, eventID: duplicate.eventID, details: details
+                kind: .duplicateDelivery,
+                provider: name,
+                resourceType: event?.resourceType,
+                resourceID: event?.resourceID,
+                eventID: duplicate.eventID,
+                details: details
             )
         }
         findings += rejected.map(Self.invalidSignature)
@@ -134,8 +149,13 @@ struct Classifier: Sendable {
         if let source = delivery.sourceName { details["source"] = .string(source) }
         if let line = delivery.lineNumber { details["line"] = .integer(Int64(line)) }
         return Finding(
-            kind: .invalidSignature, provider: delivery.provider, resourceType: delivery.resourceType,
-            resourceID: delivery.resourceID, eventID: delivery.eventID, details: details, deliveryID: delivery.id
+            kind: .invalidSignature,
+            provider: delivery.provider,
+            resourceType: delivery.resourceType,
+            resourceID: delivery.resourceID,
+            eventID: delivery.eventID,
+            details: details,
+            deliveryID: delivery.id
         )
     }
 }

@@ -41,24 +41,39 @@ struct ProviderReconciler: Sendable {
         for event in try store.events(provider: name, ids: unseen) { local[event.eventID] = event }
 
         let classifier = Classifier(
-            adapter: adapter, endpoint: endpoint, now: now, since: since, until: until, eventSince: eventSince
+            adapter: adapter,
+            endpoint: endpoint,
+            now: now,
+            since: since,
+            until: until,
+            eventSince: eventSince
         )
         var findings = classifier.eventFindings(remote: remoteEvents, local: local)
         findings += try await unknownEvents(remote: remoteEvents, local: local, eventSince: eventSince)
         findings += try classifier.deliveryFindings(
             duplicates: store.duplicatedEvents(provider: name, since: since, until: until),
             rejected: store.rejectedDeliveries(provider: name, since: since, until: until),
-            local: local, store: store
+            local: local,
+            store: store
         )
-        let resources = try await resourceInputs(listed: listed, remote: remoteEvents, local: local, classifier: classifier)
+        let resources = try await resourceInputs(
+            listed: listed,
+            remote: remoteEvents,
+            local: local,
+            classifier: classifier
+        )
         findings += classifier.resourceFindings(resources, remote: remoteEvents, local: local, earlier: findings)
         if let endpoint, !endpoint.isEnabled {
             findings.append(
                 Finding(
-                    kind: .endpointDisabled, provider: name, resourceType: "webhook_endpoint", resourceID: endpoint.id,
+                    kind: .endpointDisabled,
+                    provider: name,
+                    resourceType: "webhook_endpoint",
+                    resourceID: endpoint.id,
                     eventID: nil,
                     details: [
-                        "status": .string(endpoint.status), "enabled_events": .array(endpoint.enabledEvents.map(JSONValue.string)),
+                        "status": .string(endpoint.status),
+                        "enabled_events": .array(endpoint.enabledEvents.map(JSONValue.string)),
                     ]
                 )
             )
@@ -90,8 +105,12 @@ struct ProviderReconciler: Sendable {
             }
             findings.append(
                 Finding(
-                    kind: .unknownToProvider, provider: name, resourceType: event.resourceType,
-                    resourceID: event.resourceID, eventID: event.eventID, details: details
+                    kind: .unknownToProvider,
+                    provider: name,
+                    resourceType: event.resourceType,
+                    resourceID: event.resourceID,
+                    eventID: event.eventID,
+                    details: details
                 )
             )
         }

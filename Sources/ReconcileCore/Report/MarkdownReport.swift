@@ -98,7 +98,9 @@ public enum MarkdownReport {
             for finding in group.findings {
                 var line = "- **\(finding.kind.rawValue)**"
                 if let event = finding.eventID { line += " `\(event)`" }
-                let flags = [finding.isNew ? "new" : "seen before", finding.repaired ? "repaired" : nil].compactMap { $0 }
+                let flags = [finding.isNew ? "new" : "seen before", finding.repaired ? "repaired" : nil].compactMap {
+                    $0
+                }
                 line += " (\(flags.joined(separator: ", ")))"
                 let notes = ["event_type", "cause", "reason", "detail", "deliveries", "created", "received_at"]
                     .compactMap { key in finding.details[key].map { "\(key): \(text($0))" } }

@@ -33,7 +33,11 @@ public enum PaymentsCSV {
                 finding.details["cause"]?.stringValue ?? "", finding.repaired ? "true" : "false",
                 finding.isNew ? "true" : "false",
             ]
-            lines.append(cells.enumerated().map { index, cell in escape(cell, numeric: index == 8 || index == 10) }.joined(separator: ","))
+            lines.append(
+                cells.enumerated().map { index, cell in escape(cell, numeric: index == 8 || index == 10) }.joined(
+                    separator: ","
+                )
+            )
         }
         return lines.joined(separator: "\n") + "\n"
     }

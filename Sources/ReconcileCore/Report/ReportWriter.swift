@@ -22,7 +22,8 @@ public enum ReportWriter {
     public static func atomicWrite(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true
+            at: url.deletingLastPathComponent(),
+            withIntermediateDirectories: true
         )
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         try Data(text.utf8).write(to: temporary)

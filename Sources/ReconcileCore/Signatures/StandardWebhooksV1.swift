@@ -17,7 +17,10 @@ public enum StandardWebhooksV1 {
     /// The `v1,<base64>` signature of a message under `secret`.
     public static func sign(id: String, timestamp: String, body: Data, secret: String) -> String? {
         guard let key = key(fromSecret: secret) else { return nil }
-        let mac = HMAC<SHA256>.authenticationCode(for: signedContent(id: id, timestamp: timestamp, body: body), using: key)
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: signedContent(id: id, timestamp: timestamp, body: body),
+            using: key
+        )
         return "v1," + Data(mac).base64EncodedString()
     }
 
@@ -34,7 +37,8 @@ public enum StandardWebhooksV1 {
             return Data(base64Encoded: String(pieces[1]))
         }
         for signature in candidates where signature.count == SHA256.byteCount {
-            for key in keys where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: content, using: key) {
+            for key in keys where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: content, using: key)
+            {
                 return true
             }
         }

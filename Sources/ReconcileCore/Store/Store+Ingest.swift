@@ -49,14 +49,23 @@ extension Store {
         db: Database,
         apply: (String, ProviderEvent, LocalResource?) -> LocalResource?
     ) throws -> IngestOutcome {
-        let known = try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM delivery WHERE fingerprint = ?", arguments: [record.fingerprint]
-        ) ?? false
+        let known =
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM delivery WHERE fingerprint = ?",
+                arguments: [record.fingerprint]
+            ) ?? false
         switch record.verdict {
         case .rejected(let reason, let detail, let hint):
             if !known {
                 try insertDelivery(
-                    record, verdict: "rejected", reason: reason.rawValue, detail: detail, hint: hint, now: now, db: db
+                    record,
+                    verdict: "rejected",
+                    reason: reason.rawValue,
+                    detail: detail,
+                    hint: hint,
+                    now: now,
+                    db: db
                 )
             }
             return .rejected(reason, detail: detail)
@@ -66,11 +75,17 @@ extension Store {
             }
             if known { return .duplicate }
             let deliveryID = try insertDelivery(
-                record, verdict: "accepted", reason: nil, detail: nil,
+                record,
+                verdict: "accepted",
+                reason: nil,
+                detail: nil,
                 hint: ResourceHint(
-                    eventID: events.first?.eventID, resourceType: events.first?.resourceType,
+                    eventID: events.first?.eventID,
+                    resourceType: events.first?.resourceType,
                     resourceID: events.first?.resourceID
-                ), now: now, db: db
+                ),
+                now: now,
+                db: db
             )
             var anyNew = false
             for event in events {
@@ -78,7 +93,15 @@ extension Store {
                     sql: "INSERT OR IGNORE INTO deliveryEvent (deliveryID, provider, eventID) VALUES (?, ?, ?)",
                     arguments: [deliveryID, provider, event.eventID]
                 )
-                if try recordEvent(event, provider: provider, source: "webhook", receivedAt: receivedAt, now: now, runID: nil, db: db) {
+                if try recordEvent(
+                    event,
+                    provider: provider,
+                    source: "webhook",
+                    receivedAt: receivedAt,
+                    now: now,
+                    runID: nil,
+                    db: db
+                ) {
                     anyNew = true
                 } else {
                     try db.execute(
@@ -89,7 +112,12 @@ extension Store {
                         arguments: [Store.text(receivedAt), provider, event.eventID, Store.text(receivedAt)]
                     )
                 }
-                let current = try localResource(provider: provider, type: event.resourceType, id: event.resourceID, db: db)
+                let current = try localResource(
+                    provider: provider,
+                    type: event.resourceType,
+                    id: event.resourceID,
+                    db: db
+                )
                 if let next = apply(provider, event, current) {
                     try saveResource(next, provider: provider, updatedBy: "ingest", now: now, db: db)
                 }
@@ -162,16 +190,23 @@ extension Store {
     static func localResource(_ row: Row) -> LocalResource {
         let object = JSONValue.parse(Data((row["object"] as String? ?? "{}").utf8)) ?? .object([:])
         let money: Money? = {
-            guard let amount = row["amountMinor"] as Int64?, let currency = row["currency"] as String? else { return nil }
+            guard let amount = row["amountMinor"] as Int64?, let currency = row["currency"] as String? else {
+                return nil
+            }
             return Money(minorUnits: amount, currency: currency)
         }()
         return LocalResource(
-            resourceType: row["resourceType"], resourceID: row["resourceID"], status: row["status"],
-            asOf: date(row["asOf"]) ?? .distantPast, object: object, money: money
+            resourceType: row["resourceType"],
+            resourceID: row["resourceID"],
+            status: row["status"],
+            asOf: date(row["asOf"]) ?? .distantPast,
+            object: object,
+            money: money
         )
     }
 
-    func saveResource(_ resource: LocalResource, provider: String, updatedBy: String, now: String, db: Database) throws {
+    func saveResource(_ resource: LocalResource, provider: String, updatedBy: String, now: String, db: Database) throws
+    {
         try db.execute(
             sql: """
                 INSERT INTO resourceState (provider, resourceType, resourceID, status, asOf, object, amountMinor, currency,

@@ -48,15 +48,21 @@ extension Store {
 
     private static func localEvent(_ row: Row) -> LocalEvent {
         LocalEvent(
-            eventID: row["eventID"], eventType: row["eventType"], resourceType: row["resourceType"],
-            resourceID: row["resourceID"], occurredAt: date(row["occurredAt"]) ?? .distantPast, source: row["source"],
-            validDeliveries: row["validDeliveries"], firstReceipt: date(row["firstReceipt"]),
+            eventID: row["eventID"],
+            eventType: row["eventType"],
+            resourceType: row["resourceType"],
+            resourceID: row["resourceID"],
+            occurredAt: date(row["occurredAt"]) ?? .distantPast,
+            source: row["source"],
+            validDeliveries: row["validDeliveries"],
+            firstReceipt: date(row["firstReceipt"]),
             payload: JSONValue.parse(Data((row["payload"] as String? ?? "null").utf8)) ?? .null
         )
     }
 
     /// Every event of every resource that has an event with provider time in `[since, until)`.
-    public func eventsOfResourcesActive(provider: String, since: Date, until: Date) throws(StoreFailure) -> [LocalEvent] {
+    public func eventsOfResourcesActive(provider: String, since: Date, until: Date) throws(StoreFailure) -> [LocalEvent]
+    {
         try read("read local events") { db in
             try Row.fetchAll(
                 db,
@@ -87,7 +93,8 @@ extension Store {
     }
 
     /// Local rows whose `asOf` is in `[since, until)`.
-    public func resources(provider: String, asOfSince since: Date, until: Date) throws(StoreFailure) -> [LocalResource] {
+    public func resources(provider: String, asOfSince since: Date, until: Date) throws(StoreFailure) -> [LocalResource]
+    {
         try read("read local state") { db in
             try Row.fetchAll(
                 db,
@@ -125,11 +132,19 @@ extension Store {
                 sql += " AND provider = ?"
                 arguments.append(provider)
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(arguments)).map { row in
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: StatementArguments(arguments)).map {
+                row in
                 RejectedDelivery(
-                    id: row["id"], provider: row["provider"], receivedAt: Store.date(row["receivedAt"]), reason: row["reason"],
-                    detail: row["detail"], eventID: row["eventID"], resourceType: row["resourceType"],
-                    resourceID: row["resourceID"], sourceName: row["sourceName"], lineNumber: row["lineNumber"]
+                    id: row["id"],
+                    provider: row["provider"],
+                    receivedAt: Store.date(row["receivedAt"]),
+                    reason: row["reason"],
+                    detail: row["detail"],
+                    eventID: row["eventID"],
+                    resourceType: row["resourceType"],
+                    resourceID: row["resourceID"],
+                    sourceName: row["sourceName"],
+                    lineNumber: row["lineNumber"]
                 )
             }
         }
@@ -154,7 +169,9 @@ extension Store {
     }
 
     /// Which of `keys` an earlier complete, non-dry run of `job` reported.
-    public func previouslyReported(job: String, keys: [String], excludingRun runID: String) throws(StoreFailure) -> Set<String> {
+    public func previouslyReported(job: String, keys: [String], excludingRun runID: String) throws(StoreFailure) -> Set<
+        String
+    > {
         try read("read earlier findings") { db in
             var found = Set<String>()
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {

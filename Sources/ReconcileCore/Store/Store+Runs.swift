@@ -37,7 +37,10 @@ extension Store {
         dryRun: Bool
     ) throws(StoreFailure) {
         try write("record the start of run \(id)") { db in
-            try db.execute(sql: "UPDATE run SET status = 'crashed' WHERE job = ? AND status = 'running'", arguments: [job])
+            try db.execute(
+                sql: "UPDATE run SET status = 'crashed' WHERE job = ? AND status = 'running'",
+                arguments: [job]
+            )
             try db.execute(
                 sql: """
                     INSERT INTO run (id, job, command, startedAt, now, since, until, dryRun, status)
@@ -94,26 +97,49 @@ extension Store {
             for (finding, event) in plan.events {
                 guard
                     try recordEvent(
-                        event, provider: provider, source: "reconciliation", receivedAt: nil, now: now, runID: runID,
+                        event,
+                        provider: provider,
+                        source: "reconciliation",
+                        receivedAt: nil,
+                        now: now,
+                        runID: runID,
                         db: db
                     )
                 else { continue }
                 try audit(
-                    runID: runID, provider: provider, type: event.resourceType, id: event.resourceID,
-                    eventID: event.eventID, action: "record_event", before: nil, after: event.payload, at: now, db: db
+                    runID: runID,
+                    provider: provider,
+                    type: event.resourceType,
+                    id: event.resourceID,
+                    eventID: event.eventID,
+                    action: "record_event",
+                    before: nil,
+                    after: event.payload,
+                    at: now,
+                    db: db
                 )
                 repaired.insert(finding)
             }
             for (finding, target) in plan.resources {
                 let current = try localResource(
-                    provider: provider, type: target.resourceType, id: target.resourceID, db: db
+                    provider: provider,
+                    type: target.resourceType,
+                    id: target.resourceID,
+                    db: db
                 )
                 if let current, Store.sameState(current, target) { continue }
                 try saveResource(target, provider: provider, updatedBy: "repair", now: now, db: db)
                 try audit(
-                    runID: runID, provider: provider, type: target.resourceType, id: target.resourceID, eventID: nil,
-                    action: current == nil ? "insert_state" : "set_state", before: current.map(Store.stateJSON),
-                    after: Store.stateJSON(target), at: now, db: db
+                    runID: runID,
+                    provider: provider,
+                    type: target.resourceType,
+                    id: target.resourceID,
+                    eventID: nil,
+                    action: current == nil ? "insert_state" : "set_state",
+                    before: current.map(Store.stateJSON),
+                    after: Store.stateJSON(target),
+                    at: now,
+                    db: db
                 )
                 repaired.insert(finding)
             }
@@ -159,7 +185,8 @@ extension Store {
     public func runs(job: String, limit: Int) throws(StoreFailure) -> [RunSummary] {
         try read("list runs") { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM run WHERE job = ? ORDER BY startedAt DESC, rowid DESC LIMIT ?",
+                db,
+                sql: "SELECT * FROM run WHERE job = ? ORDER BY startedAt DESC, rowid DESC LIMIT ?",
                 arguments: [job, limit]
             ).map(Self.runSummary)
         }
@@ -187,9 +214,15 @@ extension Store {
 
     private static func runSummary(_ row: Row) -> RunSummary {
         RunSummary(
-            id: row["id"], job: row["job"], command: row["command"], startedAt: date(row["startedAt"]) ?? .distantPast,
-            finishedAt: date(row["finishedAt"]), dryRun: row["dryRun"], status: row["status"],
-            exitStatus: row["exitStatus"], report: row["report"]
+            id: row["id"],
+            job: row["job"],
+            command: row["command"],
+            startedAt: date(row["startedAt"]) ?? .distantPast,
+            finishedAt: date(row["finishedAt"]),
+            dryRun: row["dryRun"],
+            status: row["status"],
+            exitStatus: row["exitStatus"],
+            report: row["report"]
         )
     }
 

@@ -32,11 +32,13 @@ public struct CredicorpAdapter: ProviderAdapter {
             let signature = delivery.header("webhook-signature"), !signature.isEmpty
         else {
             return .rejected(
-                .missingSignature, detail: "webhook-id, webhook-timestamp or webhook-signature header missing",
+                .missingSignature,
+                detail: "webhook-id, webhook-timestamp or webhook-signature header missing",
                 hint: hint
             )
         }
-        guard StandardWebhooksV1.verify(id: id, timestamp: timestamp, body: delivery.body, header: signature, keys: keys)
+        guard
+            StandardWebhooksV1.verify(id: id, timestamp: timestamp, body: delivery.body, header: signature, keys: keys)
         else {
             return .rejected(.badSignature, detail: "no signature matches a configured secret", hint: hint)
         }
@@ -46,7 +48,9 @@ public struct CredicorpAdapter: ProviderAdapter {
         let skew = Double(seconds) - delivery.receivedAt.timeIntervalSince1970
         guard abs(skew) <= Self.tolerance else {
             return .rejected(
-                .staleTimestamp, detail: "webhook-timestamp is \(Int(skew.rounded()))s from received_at", hint: hint
+                .staleTimestamp,
+                detail: "webhook-timestamp is \(Int(skew.rounded()))s from received_at",
+                hint: hint
             )
         }
         guard let envelope = JSONValue.parse(delivery.body), let event = CredicorpEventMapping.event(envelope) else {
@@ -62,9 +66,13 @@ public struct CredicorpAdapter: ProviderAdapter {
         var configuration = httpConfiguration
         configuration.requestsPerSecond = config.rateLimit
         let client = HTTPClient(
-            provider: config.name, baseURL: config.baseURL,
-            credentials: [("Authorization", Secret(variable: config.apiKey.variable, value: "Bearer " + config.apiKey.value))],
-            configuration: configuration, logger: logger
+            provider: config.name,
+            baseURL: config.baseURL,
+            credentials: [
+                ("Authorization", Secret(variable: config.apiKey.variable, value: "Bearer " + config.apiKey.value))
+            ],
+            configuration: configuration,
+            logger: logger
         )
         return CredicorpReader(config: config, client: client)
     }

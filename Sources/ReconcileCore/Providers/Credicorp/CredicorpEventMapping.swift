@@ -26,7 +26,11 @@ enum CredicorpEventMapping {
         else { return nil }
         let status = object["status"]?.stringValue
         return ResourceSnapshot(
-            resourceType: type, resourceID: id, status: status, updatedAt: updated, object: object,
+            resourceType: type,
+            resourceID: id,
+            status: status,
+            updatedAt: updated,
+            object: object,
             money: Money(object: object)
         )
     }
@@ -42,8 +46,13 @@ enum CredicorpEventMapping {
         // The event's own time orders it; `event.created == object.updated` by contract.
         snapshot.updatedAt = created
         return ProviderEvent(
-            eventID: id, eventType: type, resourceType: snapshot.resourceType, resourceID: snapshot.resourceID,
-            occurredAt: created, snapshot: snapshot, payload: envelope
+            eventID: id,
+            eventType: type,
+            resourceType: snapshot.resourceType,
+            resourceID: snapshot.resourceID,
+            occurredAt: created,
+            snapshot: snapshot,
+            payload: envelope
         )
     }
 
@@ -51,8 +60,12 @@ enum CredicorpEventMapping {
     private static func partialSnapshot(_ object: JSONValue, type: String) -> ResourceSnapshot? {
         guard let id = object["id"]?.stringValue, !id.isEmpty, object.objectValue != nil else { return nil }
         return ResourceSnapshot(
-            resourceType: type, resourceID: id, status: object["status"]?.stringValue, updatedAt: Date.distantPast,
-            object: object, money: Money(object: object)
+            resourceType: type,
+            resourceID: id,
+            status: object["status"]?.stringValue,
+            updatedAt: Date.distantPast,
+            object: object,
+            money: Money(object: object)
         )
     }
 

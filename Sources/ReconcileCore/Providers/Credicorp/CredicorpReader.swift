@@ -13,7 +13,10 @@ struct CredicorpReader: ProviderReader {
         let response = try await client.get(path)
         guard response.status != 404 else {
             throw ProviderError.rejected(
-                provider: config.name, path: path, status: 404, message: "endpoint_id \(endpointID) is unknown"
+                provider: config.name,
+                path: path,
+                status: 404,
+                message: "endpoint_id \(endpointID) is unknown"
             )
         }
         let json = try decode(response, path: path)
@@ -78,7 +81,8 @@ struct CredicorpReader: ProviderReader {
         let path = "/public/v1/\(listPath)/\(Self.escape(id))"
         let response = try await client.get(path)
         if response.status == 404 { return nil }
-        guard let snapshot = CredicorpEventMapping.snapshot(object: try decode(response, path: path), expectedType: type),
+        guard
+            let snapshot = CredicorpEventMapping.snapshot(object: try decode(response, path: path), expectedType: type),
             snapshot.resourceID == id
         else { throw garbage(path, "not the requested \(type)") }
         return snapshot

@@ -31,7 +31,10 @@ final class CurlTransport: @unchecked Sendable {
             queue.async {
                 continuation.resume(
                     returning: self.performNow(
-                        url: url, headers: headers, connectTimeout: connectTimeout, totalTimeout: totalTimeout
+                        url: url,
+                        headers: headers,
+                        connectTimeout: connectTimeout,
+                        totalTimeout: totalTimeout
                     )
                 )
             }
@@ -78,7 +81,8 @@ final class CurlTransport: @unchecked Sendable {
             let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
             let line = String(
-                decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self
+                decoding: UnsafeRawBufferPointer(start: pointer, count: length),
+                as: UTF8.self
             )
             if line.hasPrefix("HTTP/") { sink.headers = [:] }
             if let colon = line.firstIndex(of: ":") {

@@ -67,7 +67,9 @@ public actor HTTPClient {
             if wait > .zero { try await sleep(wait) }
             requests += 1
             let outcome = await transport.perform(
-                url: url, headers: headers, connectTimeout: configuration.connectTimeout,
+                url: url,
+                headers: headers,
+                connectTimeout: configuration.connectTimeout,
                 totalTimeout: configuration.totalTimeout
             )
             let decision = configuration.retry.decide(outcome: outcome, attempt: attempt)
@@ -75,14 +77,21 @@ public actor HTTPClient {
             case .done(let response):
                 return response
             case .fail(let status):
-                if status == 401 || status == 403 { throw ProviderError.unauthorized(provider: provider, status: status) }
+                if status == 401 || status == 403 {
+                    throw ProviderError.unauthorized(provider: provider, status: status)
+                }
                 throw ProviderError.rejected(
-                    provider: provider, path: path, status: status, message: Self.errorMessage(outcome)
+                    provider: provider,
+                    path: path,
+                    status: status,
+                    message: Self.errorMessage(outcome)
                 )
             case .giveUp(let cause):
                 logger.error(
                     "provider.request_failed",
-                    metadata: ["provider": "\(provider)", "path": "\(path)", "attempts": "\(attempt)", "cause": "\(cause)"]
+                    metadata: [
+                        "provider": "\(provider)", "path": "\(path)", "attempts": "\(attempt)", "cause": "\(cause)",
+                    ]
                 )
                 throw ProviderError.exhausted(provider: provider, path: path, attempts: attempt, lastError: cause)
             case .retry(let delay, let cause):
@@ -90,7 +99,8 @@ public actor HTTPClient {
                     "provider.retry",
                     metadata: [
                         "provider": "\(provider)", "path": "\(path)", "attempt": "\(attempt)", "cause": "\(cause)",
-                        "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                        "delay_ms":
+                            "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                     ]
                 )
                 try await sleep(delay)

@@ -29,7 +29,8 @@ public struct RetryPolicy: Sendable {
                 return .done(response)
             case 429:
                 cause = "429 rate limited"
-                if let header = response.headers["retry-after"], let seconds = Int(header.trimmingCharacters(in: .whitespaces)),
+                if let header = response.headers["retry-after"],
+                    let seconds = Int(header.trimmingCharacters(in: .whitespaces)),
                     seconds >= 0
                 {
                     delay = min(.seconds(seconds), maxRetryAfter)
