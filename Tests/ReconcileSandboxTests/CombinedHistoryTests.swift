@@ -31,8 +31,10 @@ import Testing
         #expect(!window.isEmpty && window.count < combined.expectedFindings.count)
         let again = SandboxHistory.all(seed: 42, now: fixtureNow)
         #expect(again.expectedFindings == combined.expectedFindings)
-        #expect(again.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
-            == combined.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature))
+        #expect(
+            again.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
+                == combined.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
+        )
     }
 
     @Test func nonListableResourcesAreCoveredByTheirEvents() throws {
@@ -51,9 +53,16 @@ import Testing
         try await withSandbox(combined.world) { server, _ async throws in
             let credicorp = SandboxClient(base: server.baseURL(for: "credicorp"), key: combined.credicorp.apiKey)
             #expect(try await credicorp.get("/public/v1/events?limit=1").status == 200)
-            #expect(try await ProviderClient.crezco(server, key: combined.crezco.apiKey).get("/v1/payruns").status == 200)
-            #expect(try await ProviderClient.credify(server, key: combined.credify.apiKey).get("/v1/bnpl/orders").status == 200)
-            #expect(try await ProviderClient.crezco(server, key: combined.credify.apiKey).get("/v1/payruns").status == 401)
+            #expect(
+                try await ProviderClient.crezco(server, key: combined.crezco.apiKey).get("/v1/payruns").status == 200
+            )
+            #expect(
+                try await ProviderClient.credify(server, key: combined.credify.apiKey).get("/v1/bnpl/orders").status
+                    == 200
+            )
+            #expect(
+                try await ProviderClient.crezco(server, key: combined.credify.apiKey).get("/v1/payruns").status == 401
+            )
         }
     }
 

@@ -11,7 +11,12 @@ import Testing
         let body =
             "{\"type\":\"BNPL_ORDER_STATUS_UPDATED\",\"order_id\":\"b73fd497-cc03-41c4-bad2-b6e042b29204\",\"order_status\":\"PAID\"}"
         #expect(CredifySigner.bodyHash(body) == "usGf1kiPjZ0-HegDJ9BmvgFDxmmWdZbRQUDsLPQ2jwk")
-        let order = CredifyObject(kind: .bnplOrder, id: "b73fd497-cc03-41c4-bad2-b6e042b29204", status: "PAID", updatedAt: fixtureNow)
+        let order = CredifyObject(
+            kind: .bnplOrder,
+            id: "b73fd497-cc03-41c4-bad2-b6e042b29204",
+            status: "PAID",
+            updatedAt: fixtureNow
+        )
         #expect(CredifyEvent(id: "e", type: .orderStatusUpdated, object: order).body == body)
     }
 
@@ -33,7 +38,11 @@ import Testing
             .outOfOrder, .duplicateDelivery, .stateMismatch, .missingLocally, .unknownToProvider, .invalidSignature,
         ]
         #expect(Set(generated.expectedFindings.map(\.kind)) == expected)
-        #expect(generated.expectedFindings.compactMap(\.reason).sorted() == ["bad_signature", "bad_signature", "malformed", "missing_signature"])
+        #expect(
+            generated.expectedFindings.compactMap(\.reason).sorted() == [
+                "bad_signature", "bad_signature", "malformed", "missing_signature",
+            ]
+        )
         let mismatchCauses = generated.expectedFindings.filter { $0.kind == .stateMismatch }.compactMap(\.cause)
         #expect(Set(mismatchCauses) == ["dropped_event", "pending_event", "out_of_order", "unknown"])
         let missingCauses = generated.expectedFindings.filter { $0.kind == .missingLocally }.compactMap(\.cause)
@@ -43,7 +52,8 @@ import Testing
 
     @Test func causesFollowUpdatedAtAgainstTheRetryWindow() throws {
         let expired = fixtureNow.addingTimeInterval(-history.retryWindow)
-        for finding in history.expectedFindings where finding.cause == "dropped_event" || finding.cause == "pending_event" {
+        for finding in history.expectedFindings
+        where finding.cause == "dropped_event" || finding.cause == "pending_event" {
             let object = try #require(history.world.credify.objects[finding.resourceID ?? ""])
             #expect((object.updatedAt < expired) == (finding.cause == "dropped_event"))
             #expect(finding.at == object.updatedAt)
@@ -52,7 +62,9 @@ import Testing
 
     @Test func disbursementOnlyOrderHasNoLocalStatus() throws {
         // The mismatch with cause unknown: the only delivered event of the order is a disbursement update.
-        let finding = try #require(history.expectedFindings.first { $0.kind == .stateMismatch && $0.cause == "unknown" })
+        let finding = try #require(
+            history.expectedFindings.first { $0.kind == .stateMismatch && $0.cause == "unknown" }
+        )
         #expect(finding.resourceType == "bnpl_order")
         let delivered = history.deliveries.filter { $0.rejection == nil && $0.event?.object.id == finding.resourceID }
         #expect(delivered.count == 1)
@@ -78,7 +90,11 @@ import Testing
         let rejected = history.deliveries.filter { $0.rejection == "bad_signature" }
         #expect(rejected.count == 2)
         let verdicts = rejected.map {
-            ProviderCaptureCheck.credifyVerdict(of: $0.line, publicKeyBase64: history.publicKeyBase64, url: history.webhookURL + "/old")
+            ProviderCaptureCheck.credifyVerdict(
+                of: $0.line,
+                publicKeyBase64: history.publicKeyBase64,
+                url: history.webhookURL + "/old"
+            )
         }
         #expect(verdicts.sorted() == ["bad_signature", "valid"])
         for delivery in rejected {
@@ -103,7 +119,13 @@ import Testing
         let custom = SandboxHistory.credify(seed: 42, now: fixtureNow, webhookURL: url)
         #expect(custom.webhookURL == url)
         for delivery in custom.deliveries where delivery.rejection == nil {
-            #expect(ProviderCaptureCheck.credifyVerdict(of: delivery.line, publicKeyBase64: custom.publicKeyBase64, url: url) == "valid")
+            #expect(
+                ProviderCaptureCheck.credifyVerdict(
+                    of: delivery.line,
+                    publicKeyBase64: custom.publicKeyBase64,
+                    url: url
+                ) == "valid"
+            )
             #expect(ProviderCaptureCheck.parse(delivery.line)?.url == url)
         }
     }
@@ -112,7 +134,13 @@ import Testing
         let missing = try #require(history.expectedFindings.first { $0.kind == .missingLocally }?.resourceID)
         let event = try #require(history.world.credify.allEvents.last { $0.object.id == missing })
         let line = history.captureLine(for: event, receivedAt: fixtureNow.addingTimeInterval(-30))
-        #expect(ProviderCaptureCheck.credifyVerdict(of: line, publicKeyBase64: history.publicKeyBase64, url: history.webhookURL) == "valid")
+        #expect(
+            ProviderCaptureCheck.credifyVerdict(
+                of: line,
+                publicKeyBase64: history.publicKeyBase64,
+                url: history.webhookURL
+            ) == "valid"
+        )
         #expect(!"\(history) \(history.world.credify)".contains(history.apiKey))
     }
 

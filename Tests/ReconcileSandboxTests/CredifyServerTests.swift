@@ -24,7 +24,11 @@ import Testing
             let first = try await client.get("/v1/bnpl/orders?limit=3")
             #expect(first.ids(in: "orders") == ["ord-0", "ord-1", "ord-2"])
             #expect(first.int("total") == 6)
-            #expect(try await client.get("/v1/bnpl/orders?limit=3&offset=3").ids(in: "orders") == ["ord-3", "ord-4", "ord-5"])
+            #expect(
+                try await client.get("/v1/bnpl/orders?limit=3&offset=3").ids(in: "orders") == [
+                    "ord-3", "ord-4", "ord-5",
+                ]
+            )
             #expect(try await client.get("/v1/bnpl/orders?limit=3&offset=6").ids(in: "orders").isEmpty)
             let partial = try await client.get("/v1/bnpl/orders?limit=4&offset=4")
             #expect(partial.ids(in: "orders") == ["ord-4", "ord-5"])

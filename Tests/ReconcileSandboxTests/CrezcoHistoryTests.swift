@@ -11,14 +11,18 @@ import Testing
 
     @Test func sameSeedGivesTheSameHistoryButForSignatureValues() {
         let again = SandboxHistory.crezco(seed: 42, now: fixtureNow)
-        #expect(again.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
-            == history.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature))
+        #expect(
+            again.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
+                == history.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
+        )
         #expect(again.expectedFindings == history.expectedFindings)
         #expect(again.world.crezco.publicKeys == history.world.crezco.publicKeys)
         #expect(again.apiKey == history.apiKey)
         let other = SandboxHistory.crezco(seed: 43, now: fixtureNow)
-        #expect(other.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
-            != history.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature))
+        #expect(
+            other.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
+                != history.captureLines.map(ProviderCaptureCheck.withoutCrezcoSignature)
+        )
     }
 
     @Test(arguments: [1, 7, 42, 9_001] as [UInt64])
@@ -121,13 +125,19 @@ import Testing
             let live = ProviderClient.crezco(server, key: history.apiKey)
             var served: [String: String] = [:]
             for keyID in [history.previousKeyID, history.currentKeyID] {
-                served[keyID] = try #require(try await live.get("/v1/webhooks/public-keys/\(keyID)").json?["publicKey"] as? String)
+                served[keyID] = try #require(
+                    try await live.get("/v1/webhooks/public-keys/\(keyID)").json?["publicKey"] as? String
+                )
             }
             #expect(try await live.get("/v1/webhooks/public-keys/\(history.unknownKeyID)").status == 404)
             for delivery in history.deliveries {
-                #expect(ProviderCaptureCheck.crezcoVerdict(of: delivery.line, publicKeys: served) == (delivery.rejection ?? "valid"))
+                #expect(
+                    ProviderCaptureCheck.crezcoVerdict(of: delivery.line, publicKeys: served)
+                        == (delivery.rejection ?? "valid")
+                )
             }
-            for finding in history.expectedFindings where finding.kind == .unknownToProvider || finding.kind == .missingLocally {
+            for finding in history.expectedFindings
+            where finding.kind == .unknownToProvider || finding.kind == .missingLocally {
                 let kind = try #require(CrezcoObject.Kind(rawValue: finding.resourceType ?? ""))
                 let answer = try await live.get(kind.path(id: finding.resourceID ?? ""))
                 #expect(answer.status == (finding.kind == .missingLocally ? 200 : 404))

@@ -30,7 +30,9 @@ import Testing
             #expect(first.int("pageSize") == 5)
             let last = try await client.get("/v1/events?pageSize=5&page=3")
             #expect(last.ids(in: "events") == ["evv-1"])
-            let exact = try await client.get("/v1/events?pageSize=5&page=2&to=\(RFC3339.format(fixtureTime(900_000), milliseconds: true))")
+            let exact = try await client.get(
+                "/v1/events?pageSize=5&page=2&to=\(RFC3339.format(fixtureTime(900_000), milliseconds: true))"
+            )
             #expect(exact.int("totalPages") == 2)
             #expect(exact.ids(in: "events").count == 5)
             let beyond = try await client.get("/v1/events?pageSize=5&page=4")

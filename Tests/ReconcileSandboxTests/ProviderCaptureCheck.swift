@@ -66,6 +66,10 @@ enum ProviderCaptureCheck {
 
     /// `text` without the value of its `Crezco-Signature` header (ECDSA signatures are randomized).
     static func withoutCrezcoSignature(_ text: String) -> String {
-        text.replacingOccurrences(of: #""Crezco-Signature":"[^"]*""#, with: #""Crezco-Signature":"…""#, options: .regularExpression)
+        text.replacingOccurrences(
+            of: #""Crezco-Signature":"[^"]*""#,
+            with: #""Crezco-Signature":"…""#,
+            options: .regularExpression
+        )
     }
 }

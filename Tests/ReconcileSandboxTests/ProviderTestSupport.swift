@@ -47,11 +47,23 @@ func crezcoFixtureWorld(payableCount: Int = 5) -> SandboxWorld {
         )
     }
     crezco.setObject(
-        CrezcoObject(kind: .payRun, id: "run-1", status: "Completed", updatedAt: fixtureTime(600_000), organisationID: "org-1")
+        CrezcoObject(
+            kind: .payRun,
+            id: "run-1",
+            status: "Completed",
+            updatedAt: fixtureTime(600_000),
+            organisationID: "org-1"
+        )
     )
     crezco.record(
         eventID: "evv-1",
-        object: CrezcoObject(kind: .verification, id: "ver-1", status: "Passed", updatedAt: fixtureTime(900_000), organisationID: "org-1")
+        object: CrezcoObject(
+            kind: .verification,
+            id: "ver-1",
+            status: "Passed",
+            updatedAt: fixtureTime(900_000),
+            organisationID: "org-1"
+        )
     )
     crezco.record(
         eventID: "ev-old",
@@ -63,7 +75,12 @@ func crezcoFixtureWorld(payableCount: Int = 5) -> SandboxWorld {
             organisationID: "org-1"
         )
     )
-    return SandboxWorld(now: fixtureNow, credicorp: fixtureWorld(paymentCount: 0).credicorp, crezco: crezco, credify: CredifyWorld())
+    return SandboxWorld(
+        now: fixtureNow,
+        credicorp: fixtureWorld(paymentCount: 0).credicorp,
+        crezco: crezco,
+        credify: CredifyWorld()
+    )
 }
 
 /// A hand-built Credify world: `orderCount` orders `ord-0…` updated one minute apart (whole seconds),
@@ -96,7 +113,12 @@ func credifyFixtureWorld(orderCount: Int = 6) -> SandboxWorld {
             )
         )
     }
-    return SandboxWorld(now: fixtureNow, credicorp: fixtureWorld(paymentCount: 0).credicorp, crezco: CrezcoWorld(), credify: credify)
+    return SandboxWorld(
+        now: fixtureNow,
+        credicorp: fixtureWorld(paymentCount: 0).credicorp,
+        crezco: CrezcoWorld(),
+        credify: credify
+    )
 }
 
 /// A GET client for one provider with fixed headers (Crezco's key header, Credify's bearer).
@@ -109,7 +131,10 @@ struct ProviderClient: Sendable {
     }
 
     static func credify(_ server: SandboxServer, key: String? = credifyFixtureKey) -> ProviderClient {
-        ProviderClient(base: server.baseURL(for: "credify"), headers: key.map { ["Authorization": "Bearer \($0)"] } ?? [:])
+        ProviderClient(
+            base: server.baseURL(for: "credify"),
+            headers: key.map { ["Authorization": "Bearer \($0)"] } ?? [:]
+        )
     }
 
     func get(_ pathAndQuery: String) async throws -> SandboxClient.Answer {

@@ -64,7 +64,9 @@ extension CredifyHistoryBuilder {
         var events = [record(.transactionStatusUpdated, transaction)]
         var steps: [(CredifyEvent.EventType, String, String?)] = [(.transactionStatusUpdated, "COMPLETED", nil)]
         if dispute {
-            steps += [(.transactionStatusUpdated, "DISPUTED", "OPEN"), (.disputeCompleted, "DISPUTE_RESOLVED", "COMPLETED")]
+            steps += [
+                (.transactionStatusUpdated, "DISPUTED", "OPEN"), (.disputeCompleted, "DISPUTE_RESOLVED", "COMPLETED"),
+            ]
         }
         for (type, status, disputeStatus) in steps {
             transaction.status = status

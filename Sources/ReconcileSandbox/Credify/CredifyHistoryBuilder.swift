@@ -84,7 +84,10 @@ struct CredifyHistoryBuilder {
             sentBody: sentBody
         )
         lines.append(
-            (receivedAt, lines.count, .init(line: line, receivedAt: receivedAt, event: event, rejection: defect?.reason))
+            (
+                receivedAt, lines.count,
+                .init(line: line, receivedAt: receivedAt, event: event, rejection: defect?.reason)
+            )
         )
     }
 

@@ -37,7 +37,12 @@ enum CredifyOracle {
 
         for delivery in deliveries {
             guard let reason = delivery.rejection else { continue }
-            var rejected = finding(.invalidSignature, delivery.event?.object, eventID: delivery.event?.id, at: delivery.receivedAt)
+            var rejected = finding(
+                .invalidSignature,
+                delivery.event?.object,
+                eventID: delivery.event?.id,
+                at: delivery.receivedAt
+            )
             rejected.reason = reason
             findings.append(rejected)
         }
@@ -83,7 +88,12 @@ enum CredifyOracle {
             } else {
                 cause = outOfOrder.contains(object.id) ? "out_of_order" : "unknown"
             }
-            var resource = finding(row == nil ? .missingLocally : .stateMismatch, object, eventID: nil, at: object.updatedAt)
+            var resource = finding(
+                row == nil ? .missingLocally : .stateMismatch,
+                object,
+                eventID: nil,
+                at: object.updatedAt
+            )
             resource.cause = cause
             findings.append(resource)
         }

@@ -22,7 +22,9 @@ struct CredifyPageQuery: Sendable {
             switch name {
             case "updated_after":
                 guard let date = RFC3339.parse(value) else {
-                    throw Invalid(message: "updated_after is '\(value)'; expected RFC 3339 UTC such as 2026-07-04T09:15:22.164Z")
+                    throw Invalid(
+                        message: "updated_after is '\(value)'; expected RFC 3339 UTC such as 2026-07-04T09:15:22.164Z"
+                    )
                 }
                 updatedAfter = date.sandboxMillis
             case "limit":

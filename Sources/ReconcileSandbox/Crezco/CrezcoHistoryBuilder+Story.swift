@@ -49,7 +49,9 @@ extension CrezcoHistoryBuilder {
             organisationID: organisationID
         )
         story.organisation.append(record(organisation))
-        for (status, minimum, maximum) in [("InReview", Self.hour, 2 * Self.hour), ("Approved", Self.hour, 3 * Self.hour)] {
+        for (status, minimum, maximum) in [
+            ("InReview", Self.hour, 2 * Self.hour), ("Approved", Self.hour, 3 * Self.hour),
+        ] {
             organisation = organisation.with(status: status, updatedAt: after(organisation.updatedAt, minimum, maximum))
             story.organisation.append(record(organisation))
         }
@@ -71,7 +73,9 @@ extension CrezcoHistoryBuilder {
             organisationID: organisationID
         )
         story.bankAccount.append(record(account))
-        story.bankAccount.append(record(account.with(status: "Verified", updatedAt: after(account.updatedAt, 1800, 7200))))
+        story.bankAccount.append(
+            record(account.with(status: "Verified", updatedAt: after(account.updatedAt, 1800, 7200)))
+        )
         payRunStory(into: &story, organisationID: organisationID, after: organisation.updatedAt, plan)
         return story
     }
@@ -115,7 +119,8 @@ extension CrezcoHistoryBuilder {
         story.payRun.append(record(payRun.with(status: "Processing", updatedAt: processing)))
         for (moment, finalStatus) in [(processing, "PaymentInitiated"), (completed, "Paid")] {
             for index in payables.indices {
-                let status = finalStatus == "Paid" && plan.failLast && index == payables.count - 1 ? "Failed" : finalStatus
+                let status =
+                    finalStatus == "Paid" && plan.failLast && index == payables.count - 1 ? "Failed" : finalStatus
                 payables[index] = payables[index].with(
                     status: status,
                     updatedAt: Date(sandboxMillis: moment.sandboxMillis + 1 + Int64(index) * 97)

@@ -89,7 +89,12 @@ enum CrezcoOracle {
             } else {
                 cause = outOfOrder.contains(object.id) ? "out_of_order" : "unknown"
             }
-            var resource = finding(local == nil ? .missingLocally : .stateMismatch, object, eventID: nil, at: object.updatedAt)
+            var resource = finding(
+                local == nil ? .missingLocally : .stateMismatch,
+                object,
+                eventID: nil,
+                at: object.updatedAt
+            )
             resource.cause = cause
             if !object.kind.isListable { resource.windowTimes = eventTimes[object.id, default: []] }
             findings.append(resource)

@@ -38,7 +38,12 @@ extension SandboxHistory {
         return CrezcoHistory(
             providerName: providerName,
             now: now,
-            world: SandboxWorld(now: now, credicorp: emptyCredicorp(now: now), crezco: builder.world, credify: CredifyWorld()),
+            world: SandboxWorld(
+                now: now,
+                credicorp: emptyCredicorp(now: now),
+                crezco: builder.world,
+                credify: CredifyWorld()
+            ),
             deliveries: deliveries,
             apiKey: builder.world.apiKey,
             previousKeyID: builder.previousKeyID,
@@ -94,7 +99,12 @@ extension SandboxHistory {
         return CredifyHistory(
             providerName: providerName,
             now: now,
-            world: SandboxWorld(now: now, credicorp: emptyCredicorp(now: now), crezco: CrezcoWorld(), credify: builder.world),
+            world: SandboxWorld(
+                now: now,
+                credicorp: emptyCredicorp(now: now),
+                crezco: CrezcoWorld(),
+                credify: builder.world
+            ),
             deliveries: deliveries,
             apiKey: builder.world.apiKey,
             webhookURL: webhookURL,
