@@ -156,10 +156,10 @@ import Testing
     @Test func unknownProviderPathIsNotFoundAndLogged() async throws {
         try await withSandbox { server, client in
             let root = SandboxClient(base: server.baseURL)
-            #expect(try await root.get("/crezco/v1/payruns").status == 404)
+            #expect(try await root.get("/acme/v1/payruns").status == 404)
             _ = try await client.get("/public/v1/events?limit=1")
             let log = await server.requests()
-            #expect(log.map(\.pathAndQuery) == ["/crezco/v1/payruns", "/public/v1/events?limit=1"])
+            #expect(log.map(\.pathAndQuery) == ["/acme/v1/payruns", "/public/v1/events?limit=1"])
             #expect(log.map(\.provider) == [nil, "credicorp"])
         }
     }

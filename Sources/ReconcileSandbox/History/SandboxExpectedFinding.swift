@@ -4,8 +4,12 @@ import Foundation
 ///
 /// Compare on `kind`, `resourceType`, `resourceID` and, where set, `eventID`. `at` is the time that
 /// decides whether a run window `[since, until)` covers the finding (the event's provider time for
-/// event findings, the resource's `updated` for resource findings, `received_at` for delivery
-/// findings); it is `nil` where no time applies (`endpoint_disabled`, a line that does not parse).
+/// event findings, the resource's `updated`/`updatedAt`/`updated_at` for resource findings,
+/// `received_at` for delivery findings); it is `nil` where no time applies (`endpoint_disabled`, a
+/// line that does not parse). Crezco organisations, bank accounts and verifications cannot be
+/// listed, so a run finds them through their events: their resource findings also carry
+/// `windowTimes`, and a window covers them when it holds `at` or any of those. Use
+/// ``isCovered(since:until:)``.
 public struct SandboxExpectedFinding: Sendable, Hashable {
     /// Finding kinds of job.md, spelled as in the report.
     public enum Kind: String, Sendable, CaseIterable {
@@ -24,20 +28,27 @@ public struct SandboxExpectedFinding: Sendable, Hashable {
     public var kind: Kind
     /// The provider entry name, such as `credicorp`.
     public var provider: String
-    /// `enquiry`, `decision`, `payment` or `webhook_endpoint`; `nil` for an unparsable line.
+    /// The resource type, `nil` for an unparsable line: Credicorp `enquiry`, `decision`, `payment`,
+    /// `webhook_endpoint`; Crezco `pay_run`, `payable`, `organisation`, `bank_account`, `verification`;
+    /// Credify `bnpl_order`, `offer_transaction`.
     public var resourceType: String?
     /// The resource id; `nil` for an unparsable line.
     public var resourceID: String?
     /// The event id where the finding has one.
     public var eventID: String?
-    /// `state_mismatch` cause: `dropped_event`, `pending_event` or `unknown`.
+    /// `state_mismatch` (and, for Crezco and Credify, `missing_locally`) cause: `dropped_event`,
+    /// `pending_event`, `out_of_order` or `unknown`.
     public var cause: String?
-    /// `invalid_signature` reason: `bad_signature`, `stale_timestamp`, `missing_signature` or `malformed`.
+    /// `invalid_signature` reason: `bad_signature`, `stale_timestamp`, `unknown_key_id` (Crezco),
+    /// `missing_signature` or `malformed`.
     public var reason: String?
     /// `duplicate_delivery`: how many valid deliveries.
     public var deliveries: Int?
     /// The time that places the finding in a run window.
     public var at: Date?
+    /// Further times that also place the finding in a window (the provider events of a non-listable
+    /// Crezco resource); empty for most findings.
+    public var windowTimes: [Date]
 
     /// Creates an expected finding.
     public init(
@@ -49,7 +60,8 @@ public struct SandboxExpectedFinding: Sendable, Hashable {
         cause: String? = nil,
         reason: String? = nil,
         deliveries: Int? = nil,
-        at: Date?
+        at: Date?,
+        windowTimes: [Date] = []
     ) {
         self.kind = kind
         self.provider = provider
@@ -60,5 +72,13 @@ public struct SandboxExpectedFinding: Sendable, Hashable {
         self.reason = reason
         self.deliveries = deliveries
         self.at = at
+        self.windowTimes = windowTimes
+    }
+
+    /// Whether a run over `[since, until)` reports this finding: `at` or one of `windowTimes` lies in
+    /// the window, or the finding has no time at all.
+    public func isCovered(since: Date, until: Date) -> Bool {
+        guard let at else { return true }
+        return ([at] + windowTimes).contains { $0 >= since && $0 < until }
     }
 }

@@ -10,6 +10,8 @@ struct SandboxAPIRequest: Sendable {
     var query: [(name: String, value: String)]
     /// The `Authorization` header, if any.
     var authorization: String?
+    /// The `X-Crezco-Key` header, if any.
+    var crezcoKey: String? = nil
 }
 
 /// A provider simulator's answer, independent of the HTTP server.
@@ -35,6 +37,66 @@ struct SandboxAPIResponse: Sendable {
             )
         ])
         return SandboxAPIResponse(status: status, body: body.serialized)
+    }
+
+    /// A JSON error in the Crezco and Credify shape `{"error":{"code":…,"message":…}}`.
+    static func error(_ status: Int, code: String, message: String) -> SandboxAPIResponse {
+        let body = JSONValue.object([
+            JSONField(
+                "error",
+                .object([JSONField("code", .string(code)), JSONField("message", .string(message))])
+            )
+        ])
+        return SandboxAPIResponse(status: status, body: body.serialized)
+    }
+
+    /// A JSON error of `kind` in the error format of `provider` (Credicorp's for an unknown provider).
+    static func error(_ status: Int, _ kind: SandboxErrorKind, provider: String, message: String)
+        -> SandboxAPIResponse
+    {
+        switch provider {
+        case CrezcoAPI.providerName: .error(status, code: kind.crezcoCode, message: message)
+        case CredifyAPI.providerName: .error(status, code: kind.credifyCode, message: message)
+        default: .error(status, type: kind.credicorpType, message: message)
+        }
+    }
+}
+
+/// The error classes every provider answers, each spelled in its own way.
+enum SandboxErrorKind: Sendable {
+    case badRequest, unauthorized, notFound, rateLimited, serverError
+
+    /// Credicorp's `error.type`.
+    var credicorpType: String {
+        switch self {
+        case .badRequest: "invalid_request"
+        case .unauthorized: "authentication"
+        case .notFound: "not_found"
+        case .rateLimited: "rate_limited"
+        case .serverError: "api_error"
+        }
+    }
+
+    /// Crezco's `error.code`.
+    var crezcoCode: String {
+        switch self {
+        case .badRequest: "BadRequest"
+        case .unauthorized: "Unauthorized"
+        case .notFound: "NotFound"
+        case .rateLimited: "TooManyRequests"
+        case .serverError: "ServerError"
+        }
+    }
+
+    /// Credify's `error.code`.
+    var credifyCode: String {
+        switch self {
+        case .badRequest: "bad_request"
+        case .unauthorized: "unauthorized"
+        case .notFound: "not_found"
+        case .rateLimited: "rate_limited"
+        case .serverError: "internal"
+        }
     }
 }
 

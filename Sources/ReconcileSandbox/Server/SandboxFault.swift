@@ -6,15 +6,15 @@
 public struct SandboxFault: Sendable, Hashable {
     /// What the sandbox does instead of (or before) answering normally.
     public enum Kind: Sendable, Hashable {
-        /// `429 rate_limited` with `Retry-After: <seconds>`.
+        /// `429` (`rate_limited`, Crezco `TooManyRequests`) with `Retry-After: <seconds>`.
         case rateLimited(retryAfterSeconds: Int)
-        /// A `5xx` (`status` 500–599) with an `api_error` body.
+        /// A `5xx` (`status` 500–599) with the provider's server-error body (`api_error`, `ServerError`, `internal`).
         case serverError(status: Int)
         /// Waits `milliseconds` and then answers normally.
         case slow(milliseconds: Int)
         /// `200` with a body that is not the expected JSON.
         case garbage(Garbage)
-        /// `401 authentication`, whatever key was sent.
+        /// `401` in the provider's error format, whatever key was sent.
         case unauthorized
     }
 
@@ -28,7 +28,7 @@ public struct SandboxFault: Sendable, Hashable {
 
     /// What happens.
     public var kind: Kind
-    /// The provider whose requests are affected, such as `credicorp`.
+    /// The provider whose requests are affected: `credicorp`, `crezco` or `credify`.
     public var provider: String
     /// Path prefix below the provider base, such as `/public/v1/events`; `/` matches everything.
     public var pathPrefix: String
@@ -48,15 +48,16 @@ public struct SandboxFault: Sendable, Hashable {
         provider == self.provider && path.hasPrefix(pathPrefix) && (times.map { $0 > 0 } ?? true)
     }
 
-    /// The answer this fault gives, or `nil` when the request should then be answered normally.
+    /// The answer this fault gives, in the faulted provider's error format, or `nil` when the request
+    /// should then be answered normally.
     var response: SandboxAPIResponse? {
         switch kind {
         case .rateLimited(let seconds):
-            var response = SandboxAPIResponse.error(429, type: "rate_limited", message: "too many requests")
+            var response = SandboxAPIResponse.error(429, .rateLimited, provider: provider, message: "too many requests")
             response.retryAfter = seconds
             return response
         case .serverError(let status):
-            return .error(status, type: "api_error", message: "the sandbox failed on purpose")
+            return .error(status, .serverError, provider: provider, message: "the sandbox failed on purpose")
         case .slow:
             return nil
         case .garbage(.truncatedJSON):
@@ -68,7 +69,7 @@ public struct SandboxFault: Sendable, Hashable {
                 body: "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
             )
         case .unauthorized:
-            return .error(401, type: "authentication", message: "missing or invalid bearer key")
+            return .error(401, .unauthorized, provider: provider, message: "missing or invalid key")
         }
     }
 }

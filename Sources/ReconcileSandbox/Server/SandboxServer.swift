@@ -5,8 +5,8 @@ import ServiceLifecycle  // Hummingbird's own dependency; used for graceful shut
 
 /// A live sandbox of the providers' read APIs on 127.0.0.1 at an ephemeral port.
 ///
-/// Each provider is mounted under its own path segment: Credicorp's `/public/v1/events` is
-/// `http://127.0.0.1:PORT/credicorp/public/v1/events`, so ``baseURL(for:)`` is the base URL a job
+/// Each provider is mounted under its own path segment (`credicorp`, `crezco`, `credify`): Credicorp's
+/// `/public/v1/events` is `http://127.0.0.1:PORT/credicorp/public/v1/events`, so ``baseURL(for:)`` is the base URL a job
 /// file or client uses. Start with ``start(world:logger:startTimeout:)``; always call ``shutdown()``.
 public final class SandboxServer: Sendable {
     /// The bound TCP port.
@@ -126,15 +126,33 @@ public final class SandboxServer: Sendable {
         await state.updateWorld(change)
     }
 
+    /// Changes the world once, right after the `count`-th matching request from now on has been answered.
+    ///
+    /// A request matches when it is for `provider` and its path below the provider base starts with
+    /// `pathPrefix`; faulted requests count too. The answer to that request is computed from the world
+    /// before the change and the change is applied before the answer is sent, so the next request sees
+    /// it: for example, a row moving between two pages of a list.
+    public func changeWorld(
+        after count: Int,
+        provider: String,
+        pathPrefix: String = "/",
+        _ change: @Sendable @escaping (inout SandboxWorld) -> Void
+    ) async {
+        await state.addTrigger(
+            .init(remaining: max(1, count), provider: provider, pathPrefix: pathPrefix, change: change)
+        )
+    }
+
     private static func respond(to request: Request, state: SandboxState) async throws -> Response {
-        let admission = await state.admit(
+        let admitted = await state.admit(
             method: request.method.rawValue,
             fullPath: request.uri.path,
             rawQuery: request.uri.query,
-            authorization: request.headers[.authorization]
+            authorization: request.headers[.authorization],
+            crezcoKey: request.headers.first { $0.name.canonicalName == "x-crezco-key" }?.value
         )
         let answer: SandboxAPIResponse
-        switch admission {
+        switch admitted.admission {
         case .answer(let response):
             answer = response
         case .delay(let milliseconds, let apiRequest, let provider):
@@ -143,6 +161,7 @@ public final class SandboxServer: Sendable {
         case .proceed(let apiRequest, let provider):
             answer = await state.answer(apiRequest, provider: provider)
         }
+        if !admitted.changesAfterAnswer.isEmpty { await state.apply(admitted.changesAfterAnswer) }
         var headers = HTTPFields()
         headers[.contentType] = answer.contentType
         if let retryAfter = answer.retryAfter { headers[.retryAfter] = String(retryAfter) }

@@ -12,8 +12,23 @@ actor SandboxState {
         case proceed(SandboxAPIRequest, provider: String)
     }
 
+    /// A one-shot world change waiting for its `remaining`-th matching request to be answered.
+    struct WorldTrigger: Sendable {
+        var remaining: Int
+        var provider: String
+        var pathPrefix: String
+        var change: @Sendable (inout SandboxWorld) -> Void
+    }
+
+    /// A request's admission and the world changes due once it has been answered.
+    struct Admitted: Sendable {
+        var admission: Admission
+        var changesAfterAnswer: [@Sendable (inout SandboxWorld) -> Void]
+    }
+
     private(set) var world: SandboxWorld
     private var faults: [SandboxFault] = []
+    private var triggers: [WorldTrigger] = []
     private(set) var log: [SandboxRequestRecord] = []
 
     init(world: SandboxWorld) {
@@ -24,16 +39,57 @@ actor SandboxState {
         change(&world)
     }
 
+    func apply(_ changes: [@Sendable (inout SandboxWorld) -> Void]) {
+        for change in changes { change(&world) }
+    }
+
     func setFaults(_ faults: [SandboxFault]) {
         self.faults = faults
+    }
+
+    func addTrigger(_ trigger: WorldTrigger) {
+        triggers.append(trigger)
     }
 
     func clearLog() {
         log.removeAll()
     }
 
-    /// Records the request and decides whether a fault takes it.
-    func admit(method: String, fullPath: String, rawQuery: String?, authorization: String?) -> Admission {
+    /// Records the request, decides whether a fault takes it and collects the world changes due after it.
+    func admit(
+        method: String,
+        fullPath: String,
+        rawQuery: String?,
+        authorization: String?,
+        crezcoKey: String?
+    ) -> Admitted {
+        let admission = decide(
+            method: method,
+            fullPath: fullPath,
+            rawQuery: rawQuery,
+            authorization: authorization,
+            crezcoKey: crezcoKey
+        )
+        guard let record = log.last, let provider = record.provider else {
+            return Admitted(admission: admission, changesAfterAnswer: [])
+        }
+        var due: [@Sendable (inout SandboxWorld) -> Void] = []
+        for index in triggers.indices
+        where triggers[index].provider == provider && record.path.hasPrefix(triggers[index].pathPrefix) {
+            triggers[index].remaining -= 1
+            if triggers[index].remaining <= 0 { due.append(triggers[index].change) }
+        }
+        triggers.removeAll { $0.remaining <= 0 }
+        return Admitted(admission: admission, changesAfterAnswer: due)
+    }
+
+    private func decide(
+        method: String,
+        fullPath: String,
+        rawQuery: String?,
+        authorization: String?,
+        crezcoKey: String?
+    ) -> Admission {
         let segments = fullPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
         let provider = segments.first.map(String.init)
         let known = provider.map(Self.providers.contains) ?? false
@@ -48,7 +104,8 @@ actor SandboxState {
             method: method,
             path: relative,
             query: SandboxAPIRequest.parseQuery(rawQuery),
-            authorization: authorization
+            authorization: authorization,
+            crezcoKey: crezcoKey
         )
         guard let index = faults.firstIndex(where: { $0.matches(provider: provider, path: relative) }) else {
             return .proceed(request, provider: provider)
@@ -58,17 +115,19 @@ actor SandboxState {
         if case .slow(let milliseconds) = fault.kind {
             return .delay(milliseconds: milliseconds, request, provider: provider)
         }
-        return .answer(fault.response ?? .error(500, type: "api_error", message: "unhandled fault"))
+        return .answer(fault.response ?? .error(500, .serverError, provider: provider, message: "unhandled fault"))
     }
 
     /// The provider's normal answer, from the world as it is now.
     func answer(_ request: SandboxAPIRequest, provider: String) -> SandboxAPIResponse {
         switch provider {
         case CredicorpAPI.providerName: CredicorpAPI.respond(to: request, world: world.credicorp, now: world.now)
+        case CrezcoAPI.providerName: CrezcoAPI.respond(to: request, world: world.crezco, now: world.now)
+        case CredifyAPI.providerName: CredifyAPI.respond(to: request, world: world.credify)
         default: .error(404, type: "not_found", message: "no provider '\(provider)'")
         }
     }
 
     /// Provider path segments the server answers.
-    static let providers: Set<String> = [CredicorpAPI.providerName]
+    static let providers: Set<String> = [CredicorpAPI.providerName, CrezcoAPI.providerName, CredifyAPI.providerName]
 }
