@@ -9,8 +9,8 @@ extension Reconcile {
         static let configuration = CommandConfiguration(
             abstract: "Run the whole job against the built-in sandbox provider and print the report.",
             discussion: """
-                Builds a seeded history (signed captures and the provider's truth) in a temporary folder, serves
-                the provider's read API on 127.0.0.1, ingests the captures, runs the nightly job and prints the
+                Builds a seeded history of Credicorp, Crezco and Credify (signed captures and each provider's truth) in a
+                temporary folder, serves the three read APIs on 127.0.0.1, ingests the captures, runs the nightly job and prints the
                 Markdown report. No configuration and no network beyond loopback.
                 """
         )
@@ -31,7 +31,7 @@ extension Reconcile {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
 
-            let history = SandboxHistory.credicorp(seed: seed, now: Self.now)
+            let history = SandboxHistory.all(seed: seed, now: Self.now)
             var quiet = Logger(label: "sandbox")
             quiet.logLevel = .critical
             let server = try await SandboxServer.start(world: history.world, logger: quiet)
@@ -45,26 +45,16 @@ extension Reconcile {
             if keep { print("\nkept: \(folder.path)") }
         }
 
-        private func demo(history: CredicorpHistory, server: SandboxServer, folder: URL, logger: Logger) async throws {
-            let environment = [
-                "DEMO_CREDICORP_API_KEY": history.apiKey, "DEMO_CREDICORP_WHSEC": history.currentSecret,
-                "DEMO_CREDICORP_WHSEC_PREVIOUS": history.previousSecret,
-            ]
-            let jobText = """
-                name: demo
-                store: \(folder.path)/reconcile.sqlite
-                lookback: 8d
-                reports: \(folder.path)/reports
-                repair: true
-                providers:
-                  - name: credicorp
-                    kind: credicorp
-                    base_url: \(server.baseURL(for: "credicorp"))
-                    api_key_env: DEMO_CREDICORP_API_KEY
-                    signing_secrets_env: [DEMO_CREDICORP_WHSEC, DEMO_CREDICORP_WHSEC_PREVIOUS]
-                    endpoint_id: \(history.endpointID)
-
-                """
+        private func demo(history: SandboxCombinedHistory, server: SandboxServer, folder: URL, logger: Logger)
+            async throws
+        {
+            let (jobText, environment) = history.jobFile(
+                name: "demo",
+                store: "\(folder.path)/reconcile.sqlite",
+                reports: "\(folder.path)/reports",
+                baseURL: server.baseURL(for:),
+                variablePrefix: "DEMO_"
+            )
             let jobPath = folder.appendingPathComponent("demo.yml").path
             try jobText.write(toFile: jobPath, atomically: true, encoding: .utf8)
             let job = try JobFile.parse(text: jobText, file: jobPath, environment: environment)
@@ -74,7 +64,7 @@ extension Reconcile {
             let clock = JobClock(now: Self.now)
             let store = try Store(path: job.store)
             var adapters: [String: any ProviderAdapter] = [:]
-            for provider in job.providers { adapters[provider.name] = try ProviderRegistry.adapter(for: provider) }
+            for provider in job.providers { adapters[provider.name] = ProviderRegistry.adapter(for: provider) }
             let ingestor = Ingestor(job: job, adapters: adapters, store: store, clock: clock, logger: logger)
             var summary = IngestSummary()
             guard let handle = FileHandle(forReadingAtPath: capturePath) else {

@@ -20,7 +20,7 @@ extension Reconcile {
             let config = try loadJob(job)
             let clock = try JobClock.resolve(option: now, environment: ProcessInfo.processInfo.environment)
             var adapters: [String: any ProviderAdapter] = [:]
-            for provider in config.providers { adapters[provider.name] = try ProviderRegistry.adapter(for: provider) }
+            for provider in config.providers { adapters[provider.name] = ProviderRegistry.adapter(for: provider) }
             let sources = files.isEmpty ? ["-"] : files
             var handles: [(String, FileHandle)] = []
             for source in sources {

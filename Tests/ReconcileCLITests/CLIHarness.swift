@@ -13,6 +13,8 @@ struct CLIHarness {
     let folder: URL
     let server: SandboxServer
     let history: CredicorpHistory
+    /// All three providers' histories when started with `allProviders`, else nil.
+    let all: SandboxCombinedHistory?
     let environment: [String: String]
 
     static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
@@ -27,26 +29,40 @@ struct CLIHarness {
     }
 
     /// Starts a sandbox with a generated history, runs `body`, and always shuts the sandbox down.
-    static func with<T>(seed: UInt64 = 7, _ body: (CLIHarness) async throws -> T) async throws -> T {
+    ///
+    /// With `allProviders`, the sandbox, `job.yml` and `captures.ndjson` hold Credicorp, Crezco and
+    /// Credify; otherwise Credicorp only.
+    static func with<T>(seed: UInt64 = 7, allProviders: Bool = false, _ body: (CLIHarness) async throws -> T)
+        async throws -> T
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reconcile-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let history = SandboxHistory.credicorp(seed: seed, now: now)
+        let all = allProviders ? SandboxHistory.all(seed: seed, now: now) : nil
+        let history = all?.credicorp ?? SandboxHistory.credicorp(seed: seed, now: now)
         var logger = Logger(label: "sandbox")
         logger.logLevel = .critical
-        let server = try await SandboxServer.start(world: history.world, logger: logger)
-        let harness = CLIHarness(
-            folder: folder,
-            server: server,
-            history: history,
-            environment: [
-                "PATH": "/usr/bin:/bin", "CREDICORP_API_KEY": history.apiKey, "CREDICORP_WHSEC": history.currentSecret,
-                "CREDICORP_WHSEC_PREVIOUS": history.previousSecret, "RECONCILE_NOW": nowText,
-            ]
+        let server = try await SandboxServer.start(world: all?.world ?? history.world, logger: logger)
+        var environment = [
+            "PATH": "/usr/bin:/bin", "CREDICORP_API_KEY": history.apiKey, "CREDICORP_WHSEC": history.currentSecret,
+            "CREDICORP_WHSEC_PREVIOUS": history.previousSecret, "RECONCILE_NOW": nowText,
+        ]
+        let job = all?.jobFile(
+            name: "cli",
+            store: folder.appendingPathComponent("reconcile.sqlite").path,
+            reports: folder.appendingPathComponent("reports").path,
+            baseURL: server.baseURL(for:)
         )
+        environment.merge(job?.environment ?? [:]) { _, new in new }
+        let harness = CLIHarness(folder: folder, server: server, history: history, all: all, environment: environment)
         do {
-            try harness.writeJob()
-            try history.captureNDJSON.write(to: harness.path("captures.ndjson"), atomically: true, encoding: .utf8)
+            if let job {
+                try job.text.write(to: harness.path("job.yml"), atomically: true, encoding: .utf8)
+            } else {
+                try harness.writeJob()
+            }
+            let captures = all?.captureNDJSON ?? history.captureNDJSON
+            try captures.write(to: harness.path("captures.ndjson"), atomically: true, encoding: .utf8)
             let result = try await body(harness)
             await server.shutdown()
             return result
@@ -58,7 +74,7 @@ struct CLIHarness {
 
     func path(_ name: String) -> URL { folder.appendingPathComponent(name) }
 
-    var secrets: [String] { [history.apiKey, history.currentSecret, history.previousSecret] }
+    var secrets: [String] { all?.secrets ?? [history.apiKey, history.currentSecret, history.previousSecret] }
 
     func writeJob(name: String = "job.yml", store: String = "reconcile.sqlite", extra: String = "") throws {
         let text = """
@@ -79,8 +95,11 @@ struct CLIHarness {
     }
 
     /// Runs `reconcile ARGS` with the harness environment (plus `extraEnvironment`), bounded by `timeout`.
+    ///
+    /// Waits without blocking a thread: the sandbox answering the process runs on the same
+    /// cooperative pool, which has as few threads as the machine has cores.
     func reconcile(_ arguments: [String], extraEnvironment: [String: String] = [:], timeout: TimeInterval = 120)
-        throws -> Result
+        async throws -> Result
     {
         let process = Process()
         process.executableURL = Self.executable
@@ -98,7 +117,7 @@ struct CLIHarness {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()

@@ -19,11 +19,11 @@ import Testing
 
     @Test func ingestRunAndASecondRunAgreeWithTheSandboxOracle() async throws {
         try await CLIHarness.with { cli in
-            let ingest = try cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            let ingest = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
             #expect(ingest.status == 1, "some captured lines are rejected by design")
             #expect(ingest.stdout.contains("rejected captures.ndjson:"))
 
-            let first = try cli.reconcile(["run", "job.yml", "--report-json", "first.json"])
+            let first = try await cli.reconcile(["run", "job.yml", "--report-json", "first.json"])
             #expect(first.status == 1, "the endpoint is disabled and there are new invalid signatures")
             let report = try cli.report("first.json")
             #expect(report["schema"] as? String == "webhook-reconcile-report/1")
@@ -51,17 +51,17 @@ import Testing
             #expect((report["repairs"] as? Int ?? 0) > 0)
             #expect(found.allSatisfy { $0["new"] as? Bool == true })
 
-            let second = try cli.reconcile(["run", "job.yml", "--report-json", "second.json"])
+            let second = try await cli.reconcile(["run", "job.yml", "--report-json", "second.json"])
             let again = try cli.report("second.json")
             #expect(again["repairs"] as? Int == 0, "repairs are idempotent")
             #expect(Self.findings(again).allSatisfy { $0["new"] as? Bool == false })
             #expect(Self.findings(again).allSatisfy { $0["repaired"] as? Bool == false })
             #expect(second.status == 1, "the endpoint is still disabled")
 
-            let markdown = try cli.reconcile(["report", "job.yml", "--format", "md"])
+            let markdown = try await cli.reconcile(["report", "job.yml", "--format", "md"])
             #expect(markdown.status == 0)
             #expect(markdown.stdout.contains("# Reconciliation report: cli"))
-            let csv = try cli.reconcile(["report", "job.yml", "--format", "csv"])
+            let csv = try await cli.reconcile(["report", "job.yml", "--format", "csv"])
             #expect(csv.stdout.hasPrefix("run_id,provider,resource_type,resource_id,kind"))
             #expect(csv.stdout.contains(",payment,"))
 
@@ -74,16 +74,16 @@ import Testing
 
     @Test func aDryRunChangesNoStateAndRepairsNothing() async throws {
         try await CLIHarness.with { cli in
-            _ = try cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
             let before = try Data(contentsOf: cli.path("reconcile.sqlite"))
-            let dry = try cli.reconcile(["run", "job.yml", "--dry-run", "--report-json", "dry.json"])
+            let dry = try await cli.reconcile(["run", "job.yml", "--dry-run", "--report-json", "dry.json"])
             #expect(dry.status == 1)
             let report = try cli.report("dry.json")
             #expect(report["repairs"] as? Int == 0)
             #expect(Self.findings(report).allSatisfy { $0["repaired"] as? Bool == false })
             #expect((report["run"] as? [String: Any])?["dry_run"] as? Bool == true)
             // A real run afterwards still finds everything to repair.
-            let real = try cli.reconcile(["run", "job.yml", "--report-json", "real.json"])
+            let real = try await cli.reconcile(["run", "job.yml", "--report-json", "real.json"])
             #expect((try cli.report("real.json")["repairs"] as? Int ?? 0) > 0)
             #expect(Self.findings(try cli.report("real.json")).allSatisfy { $0["new"] as? Bool == true })
             #expect(real.status == 1)
@@ -93,12 +93,12 @@ import Testing
 
     @Test func transientFaultsAreRetriedAndTheRunCompletes() async throws {
         try await CLIHarness.with { cli in
-            _ = try cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
             await cli.server.setFaults([
                 SandboxFault(.rateLimited(retryAfterSeconds: 1), pathPrefix: "/public/v1/events", times: 1),
                 SandboxFault(.serverError(status: 503), pathPrefix: "/public/v1/payments", times: 2),
             ])
-            let result = try cli.reconcile(["run", "job.yml", "--report-json", "r.json"])
+            let result = try await cli.reconcile(["run", "job.yml", "--report-json", "r.json"])
             #expect(result.status == 1)
             let provider = (try cli.report("r.json")["providers"] as? [[String: Any]])?.first
             #expect(provider?["status"] as? String == "complete")
@@ -109,12 +109,12 @@ import Testing
     @Test(arguments: ["garbage", "unauthorized"])
     func aProviderFailureExitsThreeWithAPartialReport(fault: String) async throws {
         try await CLIHarness.with { cli in
-            _ = try cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
-            let stateBefore = try cli.reconcile(["runs", "job.yml"])
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            let stateBefore = try await cli.reconcile(["runs", "job.yml"])
             #expect(stateBefore.status == 0)
             let kind: SandboxFault.Kind = fault == "garbage" ? .garbage(.truncatedJSON) : .unauthorized
             await cli.server.setFaults([SandboxFault(kind, pathPrefix: "/public/v1/payments", times: nil)])
-            let result = try cli.reconcile(["run", "job.yml", "--report-json", "r.json"])
+            let result = try await cli.reconcile(["run", "job.yml", "--report-json", "r.json"])
             #expect(result.status == 3)
             let report = try cli.report("r.json")
             let provider = (report["providers"] as? [[String: Any]])?.first
@@ -133,7 +133,7 @@ import Testing
     func aBrokenJobFileExitsTwoNamingTheKey(extra: String, message: String) async throws {
         try await CLIHarness.with { cli in
             try cli.writeJob(name: "bad.yml", extra: extra)
-            let result = try cli.reconcile(["run", "bad.yml"])
+            let result = try await cli.reconcile(["run", "bad.yml"])
             #expect(result.status == 2)
             #expect(result.stderr.contains("bad.yml:"))
             #expect(result.stderr.contains(message))
@@ -143,13 +143,16 @@ import Testing
 
     @Test func aMissingEnvironmentVariableOrPlainHTTPExitsTwo() async throws {
         try await CLIHarness.with { cli in
-            let missing = try cli.reconcile(["run", "job.yml"], extraEnvironment: ["CREDICORP_WHSEC_PREVIOUS": ""])
+            let missing = try await cli.reconcile(
+                ["run", "job.yml"],
+                extraEnvironment: ["CREDICORP_WHSEC_PREVIOUS": ""]
+            )
             #expect(missing.status == 2)
             #expect(missing.stderr.contains("CREDICORP_WHSEC_PREVIOUS"))
             let text = try String(contentsOf: cli.path("job.yml"), encoding: .utf8)
                 .replacingOccurrences(of: "http://127.0.0.1", with: "http://example.com")
             try text.write(to: cli.path("remote.yml"), atomically: true, encoding: .utf8)
-            let remote = try cli.reconcile(["run", "remote.yml"])
+            let remote = try await cli.reconcile(["run", "remote.yml"])
             #expect(remote.status == 2)
             #expect(remote.stderr.contains("base_url"))
         }
@@ -168,11 +171,11 @@ import Testing
             }
             var waited = 0
             while !FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite.lock").path) && waited < 250 {
-                usleep(20_000)
+                try await Task.sleep(for: .milliseconds(20))
                 waited += 1
             }
-            usleep(200_000)
-            let result = try cli.reconcile(["run", "job.yml"], timeout: 20)
+            try await Task.sleep(for: .milliseconds(200))
+            let result = try await cli.reconcile(["run", "job.yml"], timeout: 20)
             #expect(result.status == 4)
             #expect(result.stderr.contains("lock"))
         }

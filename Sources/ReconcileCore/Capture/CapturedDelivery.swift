@@ -38,6 +38,19 @@ extension CapturedDelivery {
         var body_base64: String?
     }
 
+    /// The provider a broken line names at its start (`{"provider":"crezco",…`), so that its
+    /// `invalid_signature` finding lands with that provider; nil when the start is not that shape.
+    static func salvageProvider(_ line: Data) -> String? {
+        let head = String(decoding: line.prefix(200), as: UTF8.self).filter { !$0.isWhitespace }
+        let opening = "{\"provider\":\""
+        guard head.hasPrefix(opening) else { return nil }
+        let name = head.dropFirst(opening.count).prefix { $0 != "\"" && $0 != "\\" }
+        guard !name.isEmpty, name.count < 64, head.dropFirst(opening.count + name.count).hasPrefix("\"") else {
+            return nil
+        }
+        return String(name)
+    }
+
     /// Parses one NDJSON capture line, or throws `MalformedCapture` naming what was wrong.
     public static func parse(line: Data) throws(MalformedCapture) -> CapturedDelivery {
         let decoded: Line
@@ -48,7 +61,8 @@ extension CapturedDelivery {
             let detail =
                 partial?.objectValue == nil
                 ? "the line is not a JSON object" : "a field has the wrong type (headers must map names to strings)"
-            throw MalformedCapture(detail: detail, provider: partial?["provider"]?.stringValue, receivedAt: nil)
+            let provider = partial?["provider"]?.stringValue ?? salvageProvider(line)
+            throw MalformedCapture(detail: detail, provider: provider, receivedAt: nil)
         }
         guard let provider = decoded.provider, !provider.isEmpty else {
             throw MalformedCapture(detail: "missing provider", provider: nil, receivedAt: nil)

@@ -29,6 +29,7 @@ public struct Ingestor: Sendable {
     let clock: JobClock
     let logger: Logger
     let batchSize: Int
+    let keys: PublicKeyRing
 
     public init(
         job: JobConfig,
@@ -44,15 +45,26 @@ public struct Ingestor: Sendable {
         self.clock = clock
         self.logger = logger
         self.batchSize = batchSize
+        self.keys = PublicKeyRing(store: store, logger: logger)
     }
 
     /// Ingests one stream; `source` names it in messages (a path, or `-` for standard input).
-    public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws(StoreFailure)
-    {
+    ///
+    /// Throws ``StoreFailure`` when the store fails (the failed batch is not applied at all) and
+    /// ``ProviderError`` when a provider must supply a signing key and cannot; lines recorded before
+    /// stay recorded, so ingesting the same file again continues where it stopped.
+    public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws {
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
         for (lineNumber, bytes) in CaptureReader(handle: handle) {
-            batch.append(await record(line: bytes, lineNumber: lineNumber, source: source))
+            let record: IngestRecord
+            do {
+                record = try await self.record(line: bytes, lineNumber: lineNumber, source: source)
+            } catch {
+                try flush(&batch, into: &summary)
+                throw error
+            }
+            batch.append(record)
             if batch.count >= batchSize {
                 try flush(&batch, into: &summary)
             }
@@ -80,7 +92,7 @@ public struct Ingestor: Sendable {
         batch.removeAll(keepingCapacity: true)
     }
 
-    func record(line: Data, lineNumber: Int, source: String) async -> IngestRecord {
+    func record(line: Data, lineNumber: Int, source: String) async throws -> IngestRecord {
         var record = IngestRecord(
             fingerprint: CapturedDelivery.fingerprint(of: line),
             sourceName: source,
@@ -116,7 +128,7 @@ public struct Ingestor: Sendable {
             )
             return record
         }
-        record.verdict = await adapter.verify(delivery)
+        record.verdict = try await adapter.verify(delivery, keys: keys)
         return record
     }
 }

@@ -39,7 +39,7 @@ public struct JobRunner: Sendable {
 
     public func run(_ options: RunOptions) async throws -> RunOutcome {
         let selected = try selectProviders(options.providers)
-        let adapters = try selected.map { try ProviderRegistry.adapter(for: $0, http: http) }
+        let adapters = selected.map { ProviderRegistry.adapter(for: $0, http: http) }
         let until = options.until ?? clock.now
         let since = options.since ?? clock.now.addingTimeInterval(-job.lookback)
         guard since < until else {
@@ -72,55 +72,20 @@ public struct JobRunner: Sendable {
             until: until,
             dryRun: options.dryRun
         )
-        var sections: [RunReport.ProviderSection] = []
-        var findings: [Finding] = []
         let window = RunReport.Window(since: RFC3339.format(since), until: RFC3339.format(until))
-        for adapter in adapters {
-            var section = RunReport.ProviderSection(
-                name: adapter.config.name,
-                kind: adapter.config.kind.rawValue,
-                status: "complete",
-                window: window,
-                apiRequests: 0,
-                error: nil
-            )
-            let reader = adapter.makeReader(logger: logger)
-            do {
-                var result = try await ProviderReconciler(
-                    adapter: adapter,
-                    reader: reader,
-                    store: store,
-                    now: clock.now,
-                    since: since,
-                    until: until,
-                    logger: logger
-                ).reconcile()
-                if !options.dryRun, job.repair, !result.plan.isEmpty {
-                    let repaired = try store.applyRepairs(
-                        result.plan,
-                        provider: adapter.config.name,
-                        runID: runID,
-                        at: clock.now
-                    )
-                    for index in repaired {
-                        result.findings[index].repaired = true
-                        result.findings[index].needsRepair = false
-                    }
-                    logger.info(
-                        "provider.repaired",
-                        metadata: ["provider": "\(adapter.config.name)", "repairs": "\(repaired.count)"]
-                    )
-                }
-                findings += result.findings
-                section.apiRequests = result.apiRequests
-            } catch let error as ProviderError {
-                section.status = "failed"
-                section.error = error.description
-                section.apiRequests = await reader.requestCount()
-                logger.error("provider.failed", metadata: ["provider": "\(adapter.config.name)", "error": "\(error)"])
-            }
-            sections.append(section)
-        }
+        let context = ProviderRun(
+            runID: runID,
+            store: store,
+            now: clock.now,
+            since: since,
+            until: until,
+            window: window,
+            repair: !options.dryRun && job.repair,
+            logger: logger
+        )
+        let outcomes = try await Self.reconcileConcurrently(adapters, limit: Self.concurrentProviders, context: context)
+        let sections = outcomes.map(\.section)
+        var findings = outcomes.flatMap(\.findings)
         if options.providers.isEmpty {
             let names = Set(job.providers.map(\.name))
             findings += try store.rejectedDeliveries(provider: nil, since: since, until: until)
@@ -164,6 +129,101 @@ public struct JobRunner: Sendable {
             ]
         )
         return RunOutcome(exitStatus: exitStatus, report: report, reportFolder: folder)
+    }
+
+    /// How many providers are read at once; each has its own client and rate limit.
+    static let concurrentProviders = 3
+
+    /// What every provider of one run shares.
+    struct ProviderRun: Sendable {
+        var runID: String
+        var store: Store
+        var now: Date
+        var since: Date
+        var until: Date
+        var window: RunReport.Window
+        var repair: Bool
+        var logger: Logger
+    }
+
+    /// Reconciles the providers, at most `limit` at a time; results in the order of `adapters`.
+    static func reconcileConcurrently(
+        _ adapters: [any ProviderAdapter],
+        limit: Int,
+        context: ProviderRun
+    ) async throws -> [(section: RunReport.ProviderSection, findings: [Finding])] {
+        try await withThrowingTaskGroup(of: (Int, RunReport.ProviderSection, [Finding]).self) { group in
+            var results: [(section: RunReport.ProviderSection, findings: [Finding])?] = Array(
+                repeating: nil,
+                count: adapters.count
+            )
+            func collect(_ result: (Int, RunReport.ProviderSection, [Finding])) {
+                results[result.0] = (result.1, result.2)
+            }
+            for (index, adapter) in adapters.enumerated() {
+                if index >= limit, let done = try await group.next() { collect(done) }
+                group.addTask {
+                    let (section, findings) = try await reconcile(adapter, context: context)
+                    return (index, section, findings)
+                }
+            }
+            while let done = try await group.next() { collect(done) }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// One provider: read, classify, and (unless a dry run) repair in one transaction.
+    ///
+    /// A provider failure after retries becomes a `failed` section; a store failure is thrown.
+    static func reconcile(
+        _ adapter: any ProviderAdapter,
+        context: ProviderRun
+    ) async throws -> (RunReport.ProviderSection, [Finding]) {
+        let name = adapter.config.name
+        var section = RunReport.ProviderSection(
+            name: name,
+            kind: adapter.config.kind.rawValue,
+            status: "complete",
+            window: context.window,
+            apiRequests: 0,
+            error: nil
+        )
+        let reader = adapter.makeReader(logger: context.logger)
+        do {
+            var result = try await ProviderReconciler(
+                adapter: adapter,
+                reader: reader,
+                store: context.store,
+                now: context.now,
+                since: context.since,
+                until: context.until,
+                logger: context.logger
+            ).reconcile()
+            if context.repair, !result.plan.isEmpty {
+                let repaired = try context.store.applyRepairs(
+                    result.plan,
+                    provider: name,
+                    runID: context.runID,
+                    at: context.now
+                )
+                for index in repaired {
+                    result.findings[index].repaired = true
+                    result.findings[index].needsRepair = false
+                }
+                context.logger.info(
+                    "provider.repaired",
+                    metadata: ["provider": "\(name)", "repairs": "\(repaired.count)"]
+                )
+            }
+            section.apiRequests = result.apiRequests
+            return (section, result.findings)
+        } catch let error as ProviderError {
+            section.status = "failed"
+            section.error = error.description
+            section.apiRequests = await reader.requestCount()
+            context.logger.error("provider.failed", metadata: ["provider": "\(name)", "error": "\(error)"])
+            return (section, [])
+        }
     }
 
     /// 1 when a person must look (see job.md), else 0; provider failures are handled by the caller.

@@ -36,13 +36,21 @@ public protocol ProviderAdapter: Sendable {
     var hasEventLog: Bool { get }
     /// How far back the event log reaches, when there is one.
     var eventLogRetention: TimeInterval { get }
+    /// Whether one event can be read by id (Crezco and Credify cannot: their resource answers 404 instead).
+    var hasEventByIDRoute: Bool { get }
     /// The resource types this provider has, as the contract names them.
     var resourceTypes: [String] { get }
     /// The resource types with money that `payments.csv` lists.
     var paymentResourceTypes: Set<String> { get }
 
     /// Verifies one delivery as at its receipt and decodes its events.
-    func verify(_ delivery: CapturedDelivery) async -> DeliveryVerdict
+    ///
+    /// Throws only when the delivery cannot be judged now (a signing key that the provider must
+    /// supply could not be fetched); a delivery that fails verification is a `.rejected` verdict.
+    func verify(_ delivery: CapturedDelivery, keys: PublicKeyRing) async throws -> DeliveryVerdict
+
+    /// The amount and currency an event's stored JSON carries, if any.
+    func money(inEventPayload payload: JSONValue) -> Money?
 
     /// The resource state after `event`, or nil when it does not change `current` (older or equal provider time).
     func applying(_ event: ProviderEvent, to current: LocalResource?) -> LocalResource?
@@ -61,6 +69,10 @@ extension ProviderAdapter {
     }
 }
 
+extension ProviderReader {
+    public func publicKey(id: String) async throws -> PublishedKey? { nil }
+}
+
 /// The read side of a provider: its current truth.
 public protocol ProviderReader: Sendable {
     /// The webhook endpoint, when the job names one (nil otherwise).
@@ -73,6 +85,8 @@ public protocol ProviderReader: Sendable {
     func resources(since: Date, until: Date) async throws -> [ResourceSnapshot]
     /// One resource; nil on 404.
     func resource(type: String, id: String) async throws -> ResourceSnapshot?
+    /// A signing key the provider publishes; nil on 404 (an unknown key id).
+    func publicKey(id: String) async throws -> PublishedKey?
     /// How many HTTP requests the reader has sent so far.
     func requestCount() async -> Int
 }

@@ -40,6 +40,7 @@ extension Classifier {
             }
             let cause = self.cause(
                 asOf: input.local?.asOf,
+                remoteUpdated: snapshot.updatedAt,
                 events: eventsByResource[input.key] ?? [],
                 local: local,
                 outOfOrder: outOfOrder.contains(input.key)
@@ -83,7 +84,19 @@ extension Classifier {
     }
 
     /// Why local state is behind: the newest unreceived event newer than the row decides.
-    func cause(asOf: Date?, events: [ProviderEvent], local: [String: LocalEvent], outOfOrder: Bool) -> String {
+    ///
+    /// A provider with no event log (Credify) shows no events: when its object is newer than the
+    /// row, the change that never arrived is dated by the object's `updated` time instead.
+    func cause(
+        asOf: Date?,
+        remoteUpdated: Date,
+        events: [ProviderEvent],
+        local: [String: LocalEvent],
+        outOfOrder: Bool
+    ) -> String {
+        if !adapter.hasEventLog, asOf.map({ remoteUpdated > $0 }) ?? true {
+            return isDropped(remoteUpdated) ? "dropped_event" : "pending_event"
+        }
         let unreceived = events.filter { event in
             subscribes(to: event.eventType) && (local[event.eventID]?.validDeliveries ?? 0) == 0
                 && asOf.map { event.occurredAt > $0 } ?? true

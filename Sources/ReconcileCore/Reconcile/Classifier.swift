@@ -91,7 +91,7 @@ struct Classifier: Sendable {
                     "newer_event_created": .string(RFC3339.format(first.occurredAt)),
                     "newer_event_received_at": .string(RFC3339.format(first.firstReceipt ?? receipt)),
                 ]
-                if let object = event.payload["data"]?["object"], let money = Money(object: object) {
+                if let money = adapter.money(inEventPayload: event.payload) {
                     details.merge(Self.moneyDetails(money)) { _, new in new }
                 }
                 findings.append(
@@ -125,7 +125,7 @@ struct Classifier: Sendable {
             var details: [String: JSONValue] = ["deliveries": .integer(Int64(duplicate.deliveries))]
             if let event {
                 details["event_type"] = .string(event.eventType)
-                if let object = event.payload["data"]?["object"], let money = Money(object: object) {
+                if let money = adapter.money(inEventPayload: event.payload) {
                     details.merge(Self.moneyDetails(money)) { _, new in new }
                 }
             }

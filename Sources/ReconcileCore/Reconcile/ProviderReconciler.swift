@@ -48,19 +48,24 @@ struct ProviderReconciler: Sendable {
             until: until,
             eventSince: eventSince
         )
-        var findings = classifier.eventFindings(remote: remoteEvents, local: local)
-        findings += try await unknownEvents(remote: remoteEvents, local: local, eventSince: eventSince)
-        findings += try classifier.deliveryFindings(
-            duplicates: store.duplicatedEvents(provider: name, since: since, until: until),
-            rejected: store.rejectedDeliveries(provider: name, since: since, until: until),
-            local: local,
-            store: store
-        )
         let resources = try await resourceInputs(
             listed: listed,
             remote: remoteEvents,
             local: local,
             classifier: classifier
+        )
+        var findings = classifier.eventFindings(remote: remoteEvents, local: local)
+        findings += try await unknownEvents(
+            remote: remoteEvents,
+            local: local,
+            eventSince: eventSince,
+            resources: resources
+        )
+        findings += try classifier.deliveryFindings(
+            duplicates: store.duplicatedEvents(provider: name, since: since, until: until),
+            rejected: store.rejectedDeliveries(provider: name, since: since, until: until),
+            local: local,
+            store: store
         )
         findings += classifier.resourceFindings(resources, remote: remoteEvents, local: local, earlier: findings)
         if let endpoint, !endpoint.isEnabled {
@@ -84,23 +89,34 @@ struct ProviderReconciler: Sendable {
         return result
     }
 
-    /// Validly signed events in the event window that the provider's list lacks and its by-id route answers 404 for.
-    private func unknownEvents(remote: [ProviderEvent], local: [String: LocalEvent], eventSince: Date) async throws
-        -> [Finding]
-    {
-        guard adapter.hasEventLog else { return [] }
+    /// Validly signed events in the window that the provider does not know.
+    ///
+    /// With an event-by-id route (Credicorp): events the list lacks and the route answers 404 for.
+    /// Without one (Crezco, Credify): events whose resource the provider answers 404 for.
+    private func unknownEvents(
+        remote: [ProviderEvent],
+        local: [String: LocalEvent],
+        eventSince: Date,
+        resources: [Classifier.ResourceInput]
+    ) async throws -> [Finding] {
         let remoteIDs = Set(remote.map(\.eventID))
+        let gone = Set(resources.filter { $0.remote == nil }.map(\.key))
         var findings: [Finding] = []
         let candidates = local.values.filter { event in
-            event.validDeliveries > 0 && event.occurredAt >= eventSince && event.occurredAt < until
-                && !remoteIDs.contains(event.eventID)
+            event.validDeliveries > 0 && event.occurredAt >= (adapter.hasEventLog ? eventSince : since)
+                && event.occurredAt < until && !remoteIDs.contains(event.eventID)
         }.sorted { $0.eventID < $1.eventID }
-        for event in candidates where try await reader.event(id: event.eventID) == nil {
+        for event in candidates {
+            if adapter.hasEventByIDRoute {
+                guard try await reader.event(id: event.eventID) == nil else { continue }
+            } else {
+                guard gone.contains(ResourceKey(event.resourceType, event.resourceID)) else { continue }
+            }
             var details: [String: JSONValue] = [
                 "source": "event", "event_type": .string(event.eventType),
                 "created": .string(RFC3339.format(event.occurredAt)),
             ]
-            if let object = event.payload["data"]?["object"], let money = Money(object: object) {
+            if let money = adapter.money(inEventPayload: event.payload) {
                 details.merge(Classifier.moneyDetails(money)) { _, new in new }
             }
             findings.append(

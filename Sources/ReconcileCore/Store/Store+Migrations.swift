@@ -110,6 +110,20 @@ extension Store {
                     """
             )
         }
+        migrator.registerMigration("v2 provider public keys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE providerKey (
+                        provider TEXT NOT NULL,
+                        keyID TEXT NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        publicKey TEXT NOT NULL,
+                        fetchedAt TEXT NOT NULL,
+                        PRIMARY KEY (provider, keyID)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

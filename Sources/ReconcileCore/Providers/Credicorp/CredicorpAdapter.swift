@@ -18,6 +18,7 @@ public struct CredicorpAdapter: ProviderAdapter {
     }
 
     public var hasEventLog: Bool { true }
+    public var hasEventByIDRoute: Bool { true }
     public var eventLogRetention: TimeInterval { 30 * 86_400 }
     public var resourceTypes: [String] { CredicorpEventMapping.listPaths.map(\.resourceType) }
     public var paymentResourceTypes: Set<String> { ["payment"] }
@@ -26,7 +27,11 @@ public struct CredicorpAdapter: ProviderAdapter {
         CredicorpEventMapping.resourceType(ofEventType: type)
     }
 
-    public func verify(_ delivery: CapturedDelivery) async -> DeliveryVerdict {
+    public func money(inEventPayload payload: JSONValue) -> Money? {
+        payload["data"]?["object"].flatMap(Money.init(object:))
+    }
+
+    public func verify(_ delivery: CapturedDelivery, keys: PublicKeyRing) async throws -> DeliveryVerdict {
         let hint = CredicorpEventMapping.hint(body: delivery.body)
         guard let id = delivery.header("webhook-id"), let timestamp = delivery.header("webhook-timestamp"),
             let signature = delivery.header("webhook-signature"), !signature.isEmpty
@@ -38,7 +43,13 @@ public struct CredicorpAdapter: ProviderAdapter {
             )
         }
         guard
-            StandardWebhooksV1.verify(id: id, timestamp: timestamp, body: delivery.body, header: signature, keys: keys)
+            StandardWebhooksV1.verify(
+                id: id,
+                timestamp: timestamp,
+                body: delivery.body,
+                header: signature,
+                keys: self.keys
+            )
         else {
             return .rejected(.badSignature, detail: "no signature matches a configured secret", hint: hint)
         }

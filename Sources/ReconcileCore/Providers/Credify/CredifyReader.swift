@@ -1,0 +1,62 @@
+import Foundation
+
+/// Reads Credify's `/v1` API: offset lists of 100 read by ``WindowPager``, objects one by one; no event log.
+struct CredifyReader: ProviderReader {
+    let json: JSONReader
+
+    static let pageSize = 100
+
+    func requestCount() async -> Int { await json.client.requestCount() }
+
+    func endpoint() async throws -> EndpointStatus? { nil }
+
+    /// Credify has no event log.
+    func events(since: Date, until: Date) async throws -> [ProviderEvent] { [] }
+
+    func event(id: String) async throws -> ProviderEvent? { nil }
+
+    /// Orders and transactions updated in `[since, until)`.
+    ///
+    /// `updated_after` is exclusive and has millisecond precision, so each page asks from one
+    /// millisecond before the cursor; the list has no upper bound, so reading stops past `until`.
+    func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
+        var snapshots: [ResourceSnapshot] = []
+        let pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
+        for list in CredifyEventMapping.lists {
+            let fetch: WindowPager<ResourceSnapshot>.Fetch = { from, index in
+                let offset = index * Self.pageSize
+                let page = try await json.page(
+                    list.path,
+                    query: [
+                        ("updated_after", RFC3339.formatMillis(from.addingTimeInterval(-0.001))),
+                        ("limit", String(Self.pageSize)), ("offset", String(offset)),
+                    ]
+                )
+                guard let items = page[list.key]?.arrayValue, let total = page["total"]?.integerValue else {
+                    throw json.garbage(list.path, "no \(list.key) array or total")
+                }
+                let rows = try items.map { item in
+                    guard let snapshot = CredifyEventMapping.snapshot(object: item, resourceType: list.resourceType)
+                    else { throw json.garbage(list.path, "an item of \(list.key) has no id, status or updated_at") }
+                    return snapshot
+                }
+                return WindowPage(rows: rows, hasMore: !rows.isEmpty && Int64(offset + rows.count) < total)
+            }
+            do {
+                snapshots += try await pager.readAll(since: since, until: until, describe: list.path, fetch: fetch)
+            } catch let error as PagingError {
+                throw json.garbage(list.path, error.detail)
+            }
+        }
+        return snapshots
+    }
+
+    func resource(type: String, id: String) async throws -> ResourceSnapshot? {
+        guard let list = CredifyEventMapping.listPath(of: type) else { return nil }
+        let path = list + "/" + JSONReader.escape(id)
+        guard let object = try await json.object(path) else { return nil }
+        guard let snapshot = CredifyEventMapping.snapshot(object: object, resourceType: type), snapshot.resourceID == id
+        else { throw json.garbage(path, "not the requested \(type)") }
+        return snapshot
+    }
+}

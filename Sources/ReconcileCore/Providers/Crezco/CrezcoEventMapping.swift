@@ -1,0 +1,87 @@
+import Foundation
+
+/// How Crezco's events and objects map onto the contract's resources.
+enum CrezcoEventMapping {
+    /// Event `type` → resource type, and the path that reads one resource under `/v1`.
+    static let kinds: [(eventType: String, resourceType: String, path: @Sendable (String) -> String)] = [
+        ("PayRun", "pay_run", { "/v1/payruns/\($0)" }),
+        ("Payable", "payable", { "/v1/payables/\($0)" }),
+        ("OrganisationOnboarding", "organisation", { "/v1/organisations/\($0)/onboarding" }),
+        ("BankAccount", "bank_account", { "/v1/bank-accounts/\($0)" }),
+        ("Verification", "verification", { "/v1/verifications/\($0)" }),
+    ]
+
+    /// The listable kinds: resource type, list path and the answer's array key.
+    static let lists: [(resourceType: String, path: String, key: String)] = [
+        ("pay_run", "/v1/payruns", "payRuns"), ("payable", "/v1/payables", "payables"),
+    ]
+
+    static func resourceType(ofEventType type: String) -> String? {
+        kinds.first { $0.eventType == type }?.resourceType
+    }
+
+    static func path(of resourceType: String, id: String) -> String? {
+        kinds.first { $0.resourceType == resourceType }?.path(id)
+    }
+
+    /// An object of the read API; nil when it lacks `id`, `status` or `updatedAt`.
+    static func snapshot(object: JSONValue, resourceType: String) -> ResourceSnapshot? {
+        guard let id = object["id"]?.stringValue, !id.isEmpty, let status = object["status"]?.stringValue,
+            let updatedText = object["updatedAt"]?.stringValue, let updated = RFC3339.parse(updatedText)
+        else { return nil }
+        return ResourceSnapshot(
+            resourceType: resourceType,
+            resourceID: id,
+            status: status,
+            updatedAt: updated,
+            object: object,
+            money: Money(object: object)
+        )
+    }
+
+    /// One event of a delivery or of the events list; nil when it is not a Crezco event.
+    static func event(_ json: JSONValue) -> ProviderEvent? {
+        guard let eventID = json["eventId"]?.stringValue, !eventID.isEmpty, let type = json["type"]?.stringValue,
+            let resourceType = resourceType(ofEventType: type), let id = json["id"]?.stringValue, !id.isEmpty,
+            let status = json["status"]?.stringValue, let text = json["timestamp"]?.stringValue,
+            let timestamp = RFC3339.parse(text)
+        else { return nil }
+        var object: [String: JSONValue] = ["id": .string(id), "status": .string(status), "updatedAt": .string(text)]
+        if let organisation = json["organisationId"] { object["organisationId"] = organisation }
+        let payload = json["payload"] ?? .object([:])
+        for (key, value) in payload.objectValue ?? [:] where object[key] == nil { object[key] = value }
+        return ProviderEvent(
+            eventID: eventID,
+            eventType: type,
+            resourceType: resourceType,
+            resourceID: id,
+            occurredAt: timestamp,
+            snapshot: ResourceSnapshot(
+                resourceType: resourceType,
+                resourceID: id,
+                status: status,
+                updatedAt: timestamp,
+                object: .object(object),
+                money: Money(object: payload)
+            ),
+            payload: json
+        )
+    }
+
+    /// The events of a delivery body `{"events":[…]}`; nil unless every item is an event.
+    static func events(body: Data) -> [ProviderEvent]? {
+        guard let items = JSONValue.parse(body)?["events"]?.arrayValue, !items.isEmpty else { return nil }
+        let events = items.compactMap(event)
+        return events.count == items.count ? events : nil
+    }
+
+    /// What an unverified body names (its first event), for `invalid_signature` findings.
+    static func hint(body: Data) -> ResourceHint? {
+        guard let first = JSONValue.parse(body)?["events"]?.arrayValue?.first else { return nil }
+        return ResourceHint(
+            eventID: first["eventId"]?.stringValue,
+            resourceType: first["type"]?.stringValue.flatMap(resourceType(ofEventType:)),
+            resourceID: first["id"]?.stringValue
+        )
+    }
+}

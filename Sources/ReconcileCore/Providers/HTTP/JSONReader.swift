@@ -1,0 +1,34 @@
+import Foundation
+
+/// The JSON side of a provider's read API: objects by path, 404 as nil, anything else strict.
+struct JSONReader: Sendable {
+    let provider: String
+    let client: HTTPClient
+
+    /// The JSON object at `path`, or nil on 404; anything but a JSON object is garbage.
+    func object(_ path: String, query: [(String, String)] = []) async throws -> JSONValue? {
+        let response = try await client.get(path, query: query)
+        if response.status == 404 { return nil }
+        guard let json = JSONValue.parse(response.body), json.objectValue != nil else {
+            throw garbage(path, "the body is not a JSON object")
+        }
+        return json
+    }
+
+    /// The JSON object of a list page; a 404 on a list is garbage too.
+    func page(_ path: String, query: [(String, String)]) async throws -> JSONValue {
+        guard let json = try await object(path, query: query) else { throw garbage(path, "404 on a list") }
+        return json
+    }
+
+    func garbage(_ path: String, _ detail: String) -> ProviderError {
+        ProviderError.garbage(provider: provider, path: path, detail: detail)
+    }
+
+    /// An id as one path segment.
+    static func escape(_ id: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
+    }
+}
