@@ -6,7 +6,8 @@ import Testing
 @Suite struct JobFileTests {
     let environment = [
         "CREDICORP_API_KEY": "sk_live_123", "CREDICORP_WHSEC": Fixture.secret,
-        "CREDICORP_WHSEC_PREVIOUS": Fixture.otherSecret,
+        "CREDICORP_WHSEC_PREVIOUS": Fixture.otherSecret, "CREZCO_API_KEY": "crezco_key",
+        "CREDIFY_API_KEY": "credify_key", "CREDIFY_PUBLIC_KEY": Data(repeating: 7, count: 32).base64EncodedString(),
     ]
 
     func job(_ provider: String = "", top: String = "") -> String {
@@ -48,7 +49,10 @@ import Testing
             path: root.appendingPathComponent("Jobs/nightly.yml").path,
             environment: environment
         )
-        #expect(config.providers.map(\.kind) == [.credicorp])
+        #expect(config.providers.map(\.kind) == [.credicorp, .crezco, .credify])
+        let windows: [TimeInterval] = [72 * 3600, 48 * 3600, 72 * 3600]
+        #expect(config.providers.map(\.retryWindow) == windows)
+        #expect(config.providers.last?.webhookURL == "https://hooks.example.com/credify")
     }
 
     @Test(arguments: [

@@ -30,6 +30,37 @@ enum Fixture {
         )
     }
 
+    static func crezcoConfig(baseURL: String, apiKey: String) -> ProviderConfig {
+        ProviderConfig(
+            name: "crezco",
+            kind: .crezco,
+            baseURL: baseURL,
+            apiKey: Secret(variable: "CREZCO_KEY", value: apiKey),
+            signingSecrets: [],
+            endpointID: nil,
+            publicKey: nil,
+            webhookURL: nil,
+            retryWindow: 48 * 3600,
+            rateLimit: 1000
+        )
+    }
+
+    static func credifyConfig(baseURL: String, apiKey: String, publicKey: String, webhookURL: String) -> ProviderConfig
+    {
+        ProviderConfig(
+            name: "credify",
+            kind: .credify,
+            baseURL: baseURL,
+            apiKey: Secret(variable: "CREDIFY_KEY", value: apiKey),
+            signingSecrets: [],
+            endpointID: nil,
+            publicKey: Secret(variable: "CREDIFY_PUBLIC_KEY", value: publicKey),
+            webhookURL: webhookURL,
+            retryWindow: 72 * 3600,
+            rateLimit: 1000
+        )
+    }
+
     static func job(store: String, providers: [ProviderConfig]) -> JobConfig {
         JobConfig(
             file: "test.yml",

@@ -1,0 +1,159 @@
+import Crypto
+import Foundation
+import Logging
+import ReconcileSandbox
+import Testing
+
+@testable import ReconcileCore
+
+/// Crezco's and Credify's signature schemes: vectors, tampering, and every line of generated histories.
+@Suite struct ProviderSignatureTests {
+    static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
+
+    @Test func credifyBodyHashMatchesTheSeedVector() {
+        let body =
+            #"{"type":"BNPL_ORDER_STATUS_UPDATED","order_id":"b73fd497-cc03-41c4-bad2-b6e042b29204","order_status":"PAID"}"#
+        #expect(CredifyEd25519.bodyHash(Data(body.utf8)) == "usGf1kiPjZ0-HegDJ9BmvgFDxmmWdZbRQUDsLPQ2jwk")
+    }
+
+    @Test func credifySignatureCoversVerbURLEventTimestampAndBody() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let body = Data(#"{"type":"BNPL_ORDER_STATUS_UPDATED","order_id":"o-1","order_status":"PAID"}"#.utf8)
+        func message(
+            verb: String = "POST",
+            url: String = "https://hooks.example.com/credify",
+            id: String = "e-1",
+            time: String = "2026-07-04T09:15:22Z",
+            sent: Data? = nil
+        ) -> Data {
+            CredifyEd25519.message(verb: verb, url: url, eventID: id, timestamp: time, body: sent ?? body)
+        }
+        let signature = CredifyEd25519.base64URL(try key.signature(for: message()))
+        #expect(!signature.contains("=") && !signature.contains("+") && !signature.contains("/"))
+        let publicKey = try #require(
+            CredifyEd25519.publicKey(base64: key.publicKey.rawRepresentation.base64EncodedString())
+        )
+        #expect(CredifyEd25519.verify(message: message(), signature: signature, key: publicKey))
+        #expect(!CredifyEd25519.verify(message: message(verb: "PUT"), signature: signature, key: publicKey))
+        #expect(
+            !CredifyEd25519.verify(
+                message: message(url: "https://hooks.example.com/other"),
+                signature: signature,
+                key: publicKey
+            )
+        )
+        #expect(
+            !CredifyEd25519.verify(
+                message: message(id: "e-2"),
+                signature: signature,
+                key: publicKey
+            )
+        )
+        #expect(
+            !CredifyEd25519.verify(
+                message: message(time: "2026-07-04T09:15:23Z"),
+                signature: signature,
+                key: publicKey
+            )
+        )
+        #expect(
+            !CredifyEd25519.verify(message: message(sent: Data(body.reversed())), signature: signature, key: publicKey)
+        )
+        #expect(!CredifyEd25519.verify(message: message(), signature: "not base64url!", key: publicKey))
+        #expect(CredifyEd25519.publicKey(base64: Data(repeating: 1, count: 31).base64EncodedString()) == nil)
+    }
+
+    @Test func crezcoSignatureIsDERECDSAOverTheRawBody() throws {
+        let key = P256.Signing.PrivateKey()
+        let body = Data(#"{"events":[]}"#.utf8)
+        let signature = try key.signature(for: body).derRepresentation.base64EncodedString()
+        let publicKey = try #require(CrezcoECDSA.publicKey(pem: key.publicKey.pemRepresentation))
+        #expect(CrezcoECDSA.verify(body: body, signature: signature, key: publicKey))
+        #expect(!CrezcoECDSA.verify(body: Data(#"{"events":[ ]}"#.utf8), signature: signature, key: publicKey))
+        let other = try #require(CrezcoECDSA.publicKey(pem: P256.Signing.PrivateKey().publicKey.pemRepresentation))
+        #expect(!CrezcoECDSA.verify(body: body, signature: signature, key: other))
+        #expect(!CrezcoECDSA.verify(body: body, signature: "%%%", key: publicKey))
+        #expect(CrezcoECDSA.publicKey(pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----") == nil)
+    }
+
+    @Test func httpDatesParseOnlyAsIMFFixdate() {
+        #expect(
+            ReconcileCore.HTTPDate.parse("Sat, 04 Jul 2026 09:15:25 GMT")
+                == ReconcileCore.RFC3339.parse("2026-07-04T09:15:25Z")
+        )
+        #expect(ReconcileCore.HTTPDate.parse("Saturday, 04-Jul-26 09:15:25 GMT") == nil)
+        #expect(ReconcileCore.HTTPDate.parse("Sat, 04 Jul 2026 09:15:25 UTC") == nil)
+        #expect(ReconcileCore.HTTPDate.parse("Sat, 31 Feb 2026 09:15:25 GMT") == nil)
+    }
+
+    /// Every line of a generated Credify history gets the verdict the history says it deserves.
+    @Test(arguments: [3, 404] as [UInt64])
+    func everyCredifyCaptureLineIsJudgedAsTheHistorySays(seed: UInt64) async throws {
+        let history = SandboxHistory.credify(seed: seed, now: Self.now)
+        let adapter = CredifyAdapter(
+            config: Fixture.credifyConfig(
+                baseURL: "http://127.0.0.1:9",
+                apiKey: history.apiKey,
+                publicKey: history.publicKeyBase64,
+                webhookURL: history.webhookURL
+            )
+        )
+        try await withTemporaryDirectory { folder in
+            let ring = PublicKeyRing(
+                store: try Store(path: folder.appendingPathComponent("k.sqlite").path),
+                logger: Logger(label: "t")
+            )
+            for delivery in history.deliveries {
+                let verdict = try await Self.verdict(adapter, line: delivery.line, ring: ring)
+                #expect(verdict.reason == delivery.rejection, "\(delivery.line.prefix(120))")
+                if delivery.rejection == nil { #expect(verdict.events.map(\.eventID) == [delivery.event?.id]) }
+            }
+        }
+    }
+
+    /// Every line of a generated Crezco history, keys fetched from the sandbox once and kept.
+    @Test(arguments: [5, 303] as [UInt64])
+    func everyCrezcoCaptureLineIsJudgedAsTheHistorySays(seed: UInt64) async throws {
+        let history = SandboxHistory.crezco(seed: seed, now: Self.now)
+        var quiet = Logger(label: "sandbox")
+        quiet.logLevel = .critical
+        let server = try await SandboxServer.start(world: history.world, logger: quiet)
+        do {
+            let adapter = CrezcoAdapter(
+                config: Fixture.crezcoConfig(baseURL: server.baseURL(for: "crezco"), apiKey: history.apiKey)
+            )
+            try await withTemporaryDirectory { folder in
+                let store = try Store(path: folder.appendingPathComponent("k.sqlite").path)
+                let ring = PublicKeyRing(store: store, logger: Logger(label: "t"))
+                var batched = 0
+                for delivery in history.deliveries {
+                    let verdict = try await Self.verdict(adapter, line: delivery.line, ring: ring)
+                    #expect(verdict.reason == delivery.rejection, "\(delivery.line.prefix(120))")
+                    if delivery.rejection == nil {
+                        #expect(verdict.events.map(\.eventID) == delivery.events.map(\.id))
+                        if delivery.events.count > 1 { batched += 1 }
+                    }
+                }
+                #expect(batched > 0, "the history holds batched deliveries")
+                #expect(try store.providerKey(provider: "crezco", keyID: history.currentKeyID) != nil)
+                #expect(try store.providerKey(provider: "crezco", keyID: history.unknownKeyID) == nil)
+            }
+            let fetches = await server.requestCount(provider: "crezco", pathPrefix: "/v1/webhooks/public-keys/")
+            #expect(fetches == 3, "each key id is asked once: previous, current and the unknown one")
+            await server.shutdown()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+
+    static func verdict(_ adapter: any ProviderAdapter, line: String, ring: PublicKeyRing) async throws
+        -> (reason: String?, events: [ProviderEvent])
+    {
+        guard let delivery = try? CapturedDelivery.parse(line: Data(line.utf8)) else { return ("malformed", []) }
+        switch try await adapter.verify(delivery, keys: ring) {
+        case .accepted(let events): return (nil, events)
+        case .rejected(let reason, _, _): return (reason.rawValue, [])
+        }
+    }
+}
