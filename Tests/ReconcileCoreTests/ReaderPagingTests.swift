@@ -120,8 +120,10 @@ import Testing
         #expect(Set(rows.map(\.resourceID)).count == 230)
     }
 
+    /// Every row is read once, in its newest version, when rows move between pages.
+    ///
     /// After the first page, a row of that page is updated and moves to the end of the list: naive
-    /// offset paging would then skip the row that slides into its place. The reader sees every row.
+    /// offset paging would then skip the row that slides into its place.
     @Test(arguments: ["credify", "crezco"])
     func rowsChangingBetweenPagesAreNeitherSkippedNorStale(provider: String) async throws {
         let world = Self.world(crezco: Self.crezcoPayables(250), credify: Self.credifyOrders(250))
