@@ -91,7 +91,20 @@ import Testing
             let again = try cli.report("second.json")
             #expect(again["repairs"] as? Int == 0, "repairs are idempotent")
             #expect(Self.findings(again).allSatisfy { $0["new"] as? Bool == false })
-            #expect(second.status == 1, "the Credicorp endpoint is still disabled")
+            #expect(second.status == 0, "still-open findings were reported last night: cron alerts once")
+            let firstIDs = Dictionary(Self.findings(report).map { ($0["id"] as? String ?? "", $0) }) { a, _ in a }
+            for finding in Self.findings(again) {
+                #expect(firstIDs[finding["id"] as? String ?? ""] != nil, "the same finding has the same id")
+                #expect(finding["first_seen"] as? String == CLIHarness.nowText)
+            }
+            let resolvedIDs = Set((again["resolved"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+            let repairedIDs = Set(
+                Self.findings(report).filter {
+                    $0["kind"] as? String != "dropped_event" && $0["repaired"] as? Bool == true
+                }
+                .compactMap { $0["id"] as? String }
+            )
+            #expect(!repairedIDs.isEmpty && resolvedIDs == repairedIDs, "what was repaired is resolved the next night")
 
             let everything =
                 cli.allFileText() + ingest.stdout + ingest.stderr + first.stdout + first.stderr + csv.stdout

@@ -92,8 +92,18 @@ public struct JobRunner: Sendable {
                 .filter { !names.contains($0.provider ?? "") }
                 .map(Classifier.invalidSignature)
         }
-        let earlier = try store.previouslyReported(job: job.name, keys: findings.map(\.key), excludingRun: runID)
-        for index in findings.indices { findings[index].isNew = !earlier.contains(findings[index].key) }
+        let firstSeen = try store.firstReported(job: job.name, keys: findings.map(\.key), excludingRun: runID)
+        for index in findings.indices {
+            let first = firstSeen[findings[index].key]
+            findings[index].isNew = first == nil
+            findings[index].firstSeen = RFC3339.format(first ?? clock.now)
+            findings[index].ageSeconds = Int64(max(0, clock.now.timeIntervalSince(first ?? clock.now)).rounded())
+        }
+        let resolved = try Self.resolved(
+            previous: store.previousRunFindings(job: job.name, excludingRun: runID),
+            current: findings,
+            completeProviders: Set(sections.filter { $0.status == "complete" }.map(\.name))
+        )
         let failed = sections.contains { $0.status == "failed" }
         let exitStatus = failed ? 3 : Self.exitStatus(findings)
         let status = failed ? "failed" : "complete"
@@ -110,7 +120,8 @@ public struct JobRunner: Sendable {
             providers: sections,
             counts: RunReport.counts(of: findings),
             repairs: findings.filter(\.repaired).count,
-            findings: findings
+            findings: findings,
+            resolved: resolved
         )
         let folder = try ReportWriter.write(report, reportsRoot: job.reports, extraJSON: options.reportJSON)
         try store.finishRun(
@@ -226,14 +237,27 @@ public struct JobRunner: Sendable {
         }
     }
 
-    /// 1 when a person must look (see job.md), else 0; provider failures are handled by the caller.
+    /// What the previous complete run reported and this one, over the same providers, no longer finds.
+    static func resolved(previous: [ReportedFinding], current: [Finding], completeProviders: Set<String>)
+        -> [ReportedFinding]
+    {
+        let now = Set(current.map(\.key))
+        return previous.filter { finding in
+            !now.contains(finding.key) && completeProviders.contains(finding.provider ?? "")
+        }
+    }
+
+    /// 1 when something new needs a person (see job.md and docs/local-state.md), else 0.
+    ///
+    /// A finding already reported by an earlier complete run does not raise the status again, so
+    /// cron alerts once per problem; the report still lists it, with its age.
     static func exitStatus(_ findings: [Finding]) -> Int32 {
         let needsPerson = findings.contains { finding in
+            guard finding.isNew else { return false }
             switch finding.kind {
-            case .endpointDisabled: true
-            case .invalidSignature, .unknownToProvider: finding.isNew
-            case .droppedEvent, .stateMismatch, .missingLocally: finding.needsRepair
-            default: false
+            case .endpointDisabled, .invalidSignature, .unknownToProvider: return true
+            case .droppedEvent, .stateMismatch, .missingLocally: return finding.needsRepair
+            default: return false
             }
         }
         return needsPerson ? 1 : 0

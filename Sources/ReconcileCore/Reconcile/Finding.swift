@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The kinds of finding job.md defines.
@@ -31,6 +32,11 @@ public struct Finding: Sendable, Codable, Equatable {
     public var isNew: Bool
     public var repaired: Bool
     public var details: [String: JSONValue]
+    /// When an earlier complete, non-dry run first reported this finding (its `now`); this run's
+    /// `now` for a new finding.
+    public var firstSeen: String?
+    /// Seconds from ``firstSeen`` to this run's `now`.
+    public var ageSeconds: Int64?
 
     /// The stored delivery a delivery finding is about (not in the report).
     var deliveryID: Int64?
@@ -43,6 +49,9 @@ public struct Finding: Sendable, Codable, Equatable {
         case resourceID = "resource_id"
         case eventID = "event_id"
         case isNew = "new"
+        case id
+        case firstSeen = "first_seen"
+        case ageSeconds = "age_seconds"
     }
 
     public init(
@@ -65,6 +74,20 @@ public struct Finding: Sendable, Codable, Equatable {
         self.deliveryID = deliveryID
     }
 
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(FindingKind.self, forKey: .kind)
+        provider = try container.decodeIfPresent(String.self, forKey: .provider)
+        resourceType = try container.decodeIfPresent(String.self, forKey: .resourceType)
+        resourceID = try container.decodeIfPresent(String.self, forKey: .resourceID)
+        eventID = try container.decodeIfPresent(String.self, forKey: .eventID)
+        isNew = try container.decode(Bool.self, forKey: .isNew)
+        repaired = try container.decode(Bool.self, forKey: .repaired)
+        details = try container.decode([String: JSONValue].self, forKey: .details)
+        firstSeen = try container.decodeIfPresent(String.self, forKey: .firstSeen)
+        ageSeconds = try container.decodeIfPresent(Int64.self, forKey: .ageSeconds)
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
@@ -75,6 +98,16 @@ public struct Finding: Sendable, Codable, Equatable {
         try container.encode(isNew, forKey: .isNew)
         try container.encode(repaired, forKey: .repaired)
         try container.encode(details, forKey: .details)
+        try container.encode(id, forKey: .id)
+        try container.encodeIfPresent(firstSeen, forKey: .firstSeen)
+        try container.encodeIfPresent(ageSeconds, forKey: .ageSeconds)
+    }
+
+    /// A stable id: the same finding (see ``key``) has the same id in every run of a store.
+    public var id: String { Self.id(ofKey: key) }
+
+    static func id(ofKey key: String) -> String {
+        "f_" + SHA256.hash(data: Data(key.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     /// What makes two findings of different runs "the same": kind, provider and the event,

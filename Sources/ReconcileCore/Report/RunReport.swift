@@ -55,6 +55,35 @@ public struct RunReport: Codable, Sendable {
     public var counts: [String: Int]
     public var repairs: Int
     public var findings: [Finding]
+    /// Findings the previous complete run reported that this run no longer finds (repaired, or out of the window).
+    public var resolved: [ReportedFinding] = []
+
+    public init(
+        run: RunInfo,
+        providers: [ProviderSection],
+        counts: [String: Int],
+        repairs: Int,
+        findings: [Finding],
+        resolved: [ReportedFinding] = []
+    ) {
+        self.run = run
+        self.providers = providers
+        self.counts = counts
+        self.repairs = repairs
+        self.findings = findings
+        self.resolved = resolved
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try container.decode(String.self, forKey: .schema)
+        run = try container.decode(RunInfo.self, forKey: .run)
+        providers = try container.decode([ProviderSection].self, forKey: .providers)
+        counts = try container.decode([String: Int].self, forKey: .counts)
+        repairs = try container.decode(Int.self, forKey: .repairs)
+        findings = try container.decode([Finding].self, forKey: .findings)
+        resolved = try container.decodeIfPresent([ReportedFinding].self, forKey: .resolved) ?? []
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -64,10 +93,11 @@ public struct RunReport: Codable, Sendable {
         try container.encode(counts, forKey: .counts)
         try container.encode(repairs, forKey: .repairs)
         try container.encode(findings, forKey: .findings)
+        try container.encode(resolved, forKey: .resolved)
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, run, providers, counts, repairs, findings
+        case schema, run, providers, counts, repairs, findings, resolved
     }
 
     /// The report as pretty, key-sorted JSON text.

@@ -168,26 +168,119 @@ extension Store {
         }
     }
 
-    /// Which of `keys` an earlier complete, non-dry run of `job` reported.
-    public func previouslyReported(job: String, keys: [String], excludingRun runID: String) throws(StoreFailure) -> Set<
-        String
-    > {
+    /// For each of `keys` that an earlier complete, non-dry run of `job` reported: the `now` of the first such run.
+    public func firstReported(job: String, keys: [String], excludingRun runID: String) throws(StoreFailure)
+        -> [String: Date]
+    {
         try read("read earlier findings") { db in
-            var found = Set<String>()
+            var found: [String: Date] = [:]
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try String.fetchAll(
+                let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT DISTINCT f.findingKey FROM finding f JOIN run r ON r.id = f.runID
+                        SELECT f.findingKey AS findingKey, MIN(r.now) AS firstNow FROM finding f JOIN run r ON r.id = f.runID
                         WHERE r.job = ? AND r.status = 'complete' AND r.dryRun = 0 AND r.id != ?
-                        AND f.findingKey IN (\(marks))
+                        AND f.findingKey IN (\(marks)) GROUP BY f.findingKey
                         """,
                     arguments: StatementArguments([job, runID] + chunk)
                 )
-                found.formUnion(rows)
+                for row in rows {
+                    if let date = Store.date(row["firstNow"]) { found[row["findingKey"]] = date }
+                }
             }
             return found
         }
+    }
+
+    /// The findings of the latest complete, non-dry run of `job` other than `runID`, as they were reported.
+    public func previousRunFindings(job: String, excludingRun runID: String) throws(StoreFailure) -> [ReportedFinding] {
+        try read("read the previous run's findings") { db in
+            guard
+                let previous = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id FROM run WHERE job = ? AND status = 'complete' AND dryRun = 0 AND id != ?
+                        ORDER BY startedAt DESC, id DESC LIMIT 1
+                        """,
+                    arguments: [job, runID]
+                )
+            else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT findingKey, kind, provider, resourceType, resourceID, eventID FROM finding
+                    WHERE runID = ? ORDER BY id
+                    """,
+                arguments: [previous]
+            ).map { row in
+                ReportedFinding(
+                    id: Finding.id(ofKey: row["findingKey"]),
+                    key: row["findingKey"],
+                    kind: row["kind"],
+                    provider: row["provider"],
+                    resourceType: row["resourceType"],
+                    resourceID: row["resourceID"],
+                    eventID: row["eventID"]
+                )
+            }
+        }
+    }
+}
+
+/// A finding as an earlier run reported it; in a report, one that is no longer found.
+public struct ReportedFinding: Codable, Sendable, Equatable {
+    public var id: String
+    var key: String
+    public var kind: String
+    public var provider: String?
+    public var resourceType: String?
+    public var resourceID: String?
+    public var eventID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, provider
+        case resourceType = "resource_type"
+        case resourceID = "resource_id"
+        case eventID = "event_id"
+    }
+
+    init(
+        id: String,
+        key: String,
+        kind: String,
+        provider: String?,
+        resourceType: String?,
+        resourceID: String?,
+        eventID: String?
+    ) {
+        self.id = id
+        self.key = key
+        self.kind = kind
+        self.provider = provider
+        self.resourceType = resourceType
+        self.resourceID = resourceID
+        self.eventID = eventID
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        key = ""
+        kind = try container.decode(String.self, forKey: .kind)
+        provider = try container.decodeIfPresent(String.self, forKey: .provider)
+        resourceType = try container.decodeIfPresent(String.self, forKey: .resourceType)
+        resourceID = try container.decodeIfPresent(String.self, forKey: .resourceID)
+        eventID = try container.decodeIfPresent(String.self, forKey: .eventID)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(provider, forKey: .provider)
+        try container.encode(resourceType, forKey: .resourceType)
+        try container.encode(resourceID, forKey: .resourceID)
+        try container.encode(eventID, forKey: .eventID)
     }
 }
