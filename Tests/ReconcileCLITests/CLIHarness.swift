@@ -32,9 +32,12 @@ struct CLIHarness {
     ///
     /// With `allProviders`, the sandbox, `job.yml` and `captures.ndjson` hold Credicorp, Crezco and
     /// Credify; otherwise Credicorp only.
-    static func with<T>(seed: UInt64 = 7, allProviders: Bool = false, _ body: (CLIHarness) async throws -> T)
-        async throws -> T
-    {
+    static func with<T>(
+        seed: UInt64 = 7,
+        allProviders: Bool = false,
+        jobExtra: String = "",
+        _ body: (CLIHarness) async throws -> T
+    ) async throws -> T {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reconcile-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -51,7 +54,8 @@ struct CLIHarness {
             name: "cli",
             store: folder.appendingPathComponent("reconcile.sqlite").path,
             reports: folder.appendingPathComponent("reports").path,
-            baseURL: server.baseURL(for:)
+            baseURL: server.baseURL(for:),
+            extra: jobExtra
         )
         environment.merge(job?.environment ?? [:]) { _, new in new }
         let harness = CLIHarness(folder: folder, server: server, history: history, all: all, environment: environment)

@@ -132,6 +132,22 @@ public struct JobRunner: Sendable {
             findings: findings,
             report: report.jsonText()
         )
+        if let metrics = job.metrics {
+            let snapshot = PrometheusMetrics.Snapshot(
+                job: job.name,
+                report: report,
+                exitStatus: exitStatus,
+                startedAt: started,
+                finishedAt: Date(),
+                lastSuccess: try store.lastSuccess(job: job.name),
+                deliveries: try store.deliveryCounts()
+            )
+            do {
+                try ReportWriter.atomicWrite(PrometheusMetrics.render(snapshot), to: metrics)
+            } catch {
+                throw ReportFailure(path: metrics, reason: String(describing: error))
+            }
+        }
         logger.info(
             "run.end",
             metadata: [
@@ -227,11 +243,13 @@ public struct JobRunner: Sendable {
                 )
             }
             section.apiRequests = result.apiRequests
+            section.requestOutcomes = await reader.requestOutcomes()
             return (section, result.findings)
         } catch let error as ProviderError {
             section.status = "failed"
             section.error = error.description
             section.apiRequests = await reader.requestCount()
+            section.requestOutcomes = await reader.requestOutcomes()
             context.logger.error("provider.failed", metadata: ["provider": "\(name)", "error": "\(error)"])
             return (section, [])
         }

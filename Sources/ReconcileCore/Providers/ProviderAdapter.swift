@@ -89,4 +89,6 @@ public protocol ProviderReader: Sendable {
     func publicKey(id: String) async throws -> PublishedKey?
     /// How many HTTP requests the reader has sent so far.
     func requestCount() async -> Int
+    /// Those requests by outcome (`ok`, `not_found`, `rate_limited`, `server_error`, …).
+    func requestOutcomes() async -> [String: Int]
 }

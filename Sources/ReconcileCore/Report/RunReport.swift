@@ -32,6 +32,8 @@ public struct RunReport: Codable, Sendable {
         public var window: Window
         public var apiRequests: Int
         public var error: String?
+        /// Requests by outcome, for the metrics file (not in report.json).
+        public var requestOutcomes: [String: Int] = [:]
 
         enum CodingKeys: String, CodingKey {
             case name, kind, status, window, error

@@ -237,3 +237,31 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Stored delivery lines by provider and verdict (a line naming no provider counts under `""`).
+    public func deliveryCounts() throws(StoreFailure) -> [DeliveryCount] {
+        try read("count deliveries") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT COALESCE(provider, '') AS provider, verdict, COUNT(*) AS n FROM delivery
+                    GROUP BY COALESCE(provider, ''), verdict ORDER BY 1, 2
+                    """
+            ).map { DeliveryCount(provider: $0["provider"], verdict: $0["verdict"], count: $0["n"]) }
+        }
+    }
+
+    /// When the last run of `job` with status `complete` finished.
+    public func lastSuccess(job: String) throws(StoreFailure) -> Date? {
+        try read("read the last complete run") { db in
+            Store.date(
+                try String.fetchOne(
+                    db,
+                    sql: "SELECT MAX(finishedAt) FROM run WHERE job = ? AND status = 'complete'",
+                    arguments: [job]
+                )
+            )
+        }
+    }
+}

@@ -7,6 +7,8 @@ struct CredicorpReader: ProviderReader {
 
     func requestCount() async -> Int { await client.requestCount() }
 
+    func requestOutcomes() async -> [String: Int] { await client.requestOutcomes() }
+
     func endpoint() async throws -> EndpointStatus? {
         guard let endpointID = config.endpointID else { return nil }
         let path = "/partner/v1/webhook_endpoints/\(Self.escape(endpointID))"

@@ -8,6 +8,8 @@ struct CredifyReader: ProviderReader {
 
     func requestCount() async -> Int { await json.client.requestCount() }
 
+    func requestOutcomes() async -> [String: Int] { await json.client.requestOutcomes() }
+
     func endpoint() async throws -> EndpointStatus? { nil }
 
     /// Credify has no event log.

@@ -8,6 +8,8 @@ struct CrezcoReader: ProviderReader {
 
     func requestCount() async -> Int { await json.client.requestCount() }
 
+    func requestOutcomes() async -> [String: Int] { await json.client.requestOutcomes() }
+
     /// Crezco has no endpoint route.
     func endpoint() async throws -> EndpointStatus? { nil }
 

@@ -34,6 +34,7 @@ public actor HTTPClient {
     private let transport: CurlTransport
     private var limiter: RateLimiter
     private(set) var requests = 0
+    private(set) var outcomes: [String: Int] = [:]
 
     public init(
         provider: String,
@@ -54,6 +55,26 @@ public actor HTTPClient {
     /// How many HTTP requests were sent, retries included.
     public func requestCount() -> Int { requests }
 
+    /// Requests by outcome: `ok`, `not_found`, `rate_limited`, `unauthorized`, `client_error`,
+    /// `server_error`, `timeout`, `connection_error`.
+    public func requestOutcomes() -> [String: Int] { outcomes }
+
+    static func outcomeName(_ outcome: CurlTransport.Outcome) -> String {
+        switch outcome {
+        case .timeout: return "timeout"
+        case .connectionFailed: return "connection_error"
+        case .response(let response):
+            switch response.status {
+            case 200..<300: return "ok"
+            case 404: return "not_found"
+            case 429: return "rate_limited"
+            case 401, 403: return "unauthorized"
+            case 500..<600: return "server_error"
+            default: return "client_error"
+            }
+        }
+    }
+
     /// GETs `path` with `query`; answers 2xx and 404 are returned, the rest retried or thrown.
     public func get(_ path: String, query: [(String, String)] = []) async throws -> HTTPResponse {
         let url = baseURL + path + Self.encode(query)
@@ -72,6 +93,7 @@ public actor HTTPClient {
                 connectTimeout: configuration.connectTimeout,
                 totalTimeout: configuration.totalTimeout
             )
+            outcomes[Self.outcomeName(outcome), default: 0] += 1
             let decision = configuration.retry.decide(outcome: outcome, attempt: attempt)
             switch decision {
             case .done(let response):
