@@ -35,9 +35,17 @@ extension Reconcile {
             }
             let store = try Store(path: self.store ?? config.store)
             let ingestor = Ingestor(job: config, adapters: adapters, store: store, clock: clock, logger: logger)
+            Interruption.shared.trapSignals { signal in
+                logger.warning("ingest.interrupt_requested", metadata: ["signal": "\(signal)"])
+            }
             var summary = IngestSummary()
-            for (source, handle) in handles {
-                try await ingestor.ingest(handle: handle, source: source, into: &summary)
+            var stopped: (any Error)?
+            do {
+                for (source, handle) in handles {
+                    try await ingestor.ingest(handle: handle, source: source, into: &summary)
+                }
+            } catch let error as IngestInterrupted {
+                stopped = error
             }
             for rejection in summary.rejections {
                 print(
@@ -55,6 +63,7 @@ extension Reconcile {
                     "rejected": "\(summary.rejections.count)",
                 ]
             )
+            if let stopped { throw stopped }
             if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
         }
     }

@@ -48,11 +48,15 @@ extension Reconcile {
         @Option(help: "Replay at this RFC 3339 UTC time; RECONCILE_NOW does the same.") var now: String?
         @Option(help: "Also write report.json to this path.") var reportJSON: String?
         @Option(help: "Store path; overrides the job's 'store'.") var store: String?
+        @Flag(help: "Forget what an interrupted backfill of this window already read, and start afresh.")
+        var restart = false
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             var options = RunOptions()
             options.command = "backfill"
+            options.restart = restart
+            options.progress = ProgressLine()
             options.dryRun = dryRun
             options.providers = [provider]
             options.since = try parseTime(since, option: "--since")
@@ -68,6 +72,9 @@ func runJob(job: String, now: String?, options: RunOptions, common: CommonOption
     let logger = try common.makeLogger()
     let config = try loadJob(job)
     let clock = try JobClock.resolve(option: now, environment: ProcessInfo.processInfo.environment)
+    Interruption.shared.trapSignals { signal in
+        logger.warning("run.interrupt_requested", metadata: ["signal": "\(signal)"])
+    }
     let outcome = try await JobRunner(job: config, clock: clock, logger: logger).run(options)
     print(
         "run \(outcome.report.run.id): \(outcome.report.run.status), \(outcome.report.findings.count) findings, "

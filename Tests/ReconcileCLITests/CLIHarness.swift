@@ -6,6 +6,8 @@ import ReconcileSandbox
 struct CLIHarness {
     struct Result {
         var status: Int32
+        /// Whether a signal ended the process (then `status` is the signal number).
+        var killed = false
         var stdout: String
         var stderr: String
     }
@@ -102,9 +104,16 @@ struct CLIHarness {
     ///
     /// Waits without blocking a thread: the sandbox answering the process runs on the same
     /// cooperative pool, which has as few threads as the machine has cores.
-    func reconcile(_ arguments: [String], extraEnvironment: [String: String] = [:], timeout: TimeInterval = 120)
-        async throws -> Result
-    {
+    ///
+    /// With `signal` and `after`, the process gets `signal` (SIGTERM, SIGKILL) that many seconds
+    /// after it starts, unless it has finished by then; `killed` says whether it had to be.
+    func reconcile(
+        _ arguments: [String],
+        extraEnvironment: [String: String] = [:],
+        timeout: TimeInterval = 120,
+        signal: Int32? = nil,
+        after delay: TimeInterval = 0
+    ) async throws -> Result {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -120,8 +129,16 @@ struct CLIHarness {
         process.standardError = errHandle
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let started = Date()
+        let deadline = started.addingTimeInterval(timeout)
+        var signalled = false
+        while process.isRunning && Date() < deadline {
+            if let signal, !signalled, Date().timeIntervalSince(started) >= delay {
+                kill(process.processIdentifier, signal)
+                signalled = true
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
@@ -131,6 +148,7 @@ struct CLIHarness {
         try errHandle.close()
         return Result(
             status: process.terminationStatus,
+            killed: process.terminationReason == .uncaughtSignal,
             stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
         )

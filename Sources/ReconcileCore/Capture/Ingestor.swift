@@ -57,6 +57,10 @@ public struct Ingestor: Sendable {
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
         for (lineNumber, bytes) in CaptureReader(handle: handle) {
+            if Interruption.shared.isRequested {
+                try flush(&batch, into: &summary)
+                throw IngestInterrupted(source: source, lineNumber: lineNumber)
+            }
             let record: IngestRecord
             do {
                 record = try await self.record(line: bytes, lineNumber: lineNumber, source: source)
@@ -130,5 +134,15 @@ public struct Ingestor: Sendable {
         }
         record.verdict = try await adapter.verify(delivery, keys: keys)
         return record
+    }
+}
+
+/// Ingest stopped at a signal: every line before `lineNumber` is recorded; ingesting the file again goes on.
+public struct IngestInterrupted: ReconcileFailure {
+    public var source: String
+    public var lineNumber: Int
+    public var exitStatus: Int32 { 3 }
+    public var description: String {
+        "ingest interrupted before \(source):\(lineNumber); the lines before it are recorded, ingest the file again to go on"
     }
 }

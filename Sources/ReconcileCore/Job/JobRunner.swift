@@ -11,6 +11,10 @@ public struct RunOptions: Sendable {
     public var reportJSON: String?
     public var storePath: String?
     public var command = "run"
+    /// Backfill only: forget the checkpoints of an interrupted backfill of the same window.
+    public var restart = false
+    /// Told of pages read and providers finished (the backfill's progress line).
+    public var progress: (any RunProgress)?
 
     public init() {}
 }
@@ -39,7 +43,6 @@ public struct JobRunner: Sendable {
 
     public func run(_ options: RunOptions) async throws -> RunOutcome {
         let selected = try selectProviders(options.providers)
-        let adapters = selected.map { ProviderRegistry.adapter(for: $0, http: http) }
         let until = options.until ?? clock.now
         let since = options.since ?? clock.now.addingTimeInterval(-job.lookback)
         guard since < until else {
@@ -72,6 +75,31 @@ public struct JobRunner: Sendable {
             until: until,
             dryRun: options.dryRun
         )
+        var http = self.http
+        http.progress = options.progress
+        var backfill: BackfillState?
+        if options.command == "backfill", let provider = selected.first {
+            let id = Store.backfillID(job: job.name, provider: provider.name, since: since, until: until)
+            let state = try store.beginBackfill(
+                id: id,
+                job: job.name,
+                provider: provider.name,
+                since: since,
+                until: until,
+                restart: options.restart,
+                at: Date()
+            )
+            backfill = state
+            http.cache = BackfillCheckpoints(store: store, backfillID: id)
+            logger.info(
+                "backfill.start",
+                metadata: [
+                    "provider": "\(provider.name)", "backfill.kept_answers": "\(state.pages)",
+                    "backfill.resumed": "\(state.pages > 0)",
+                ]
+            )
+        }
+        let adapters = selected.map { ProviderRegistry.adapter(for: $0, http: http) }
         let window = RunReport.Window(since: RFC3339.format(since), until: RFC3339.format(until))
         let context = ProviderRun(
             runID: runID,
@@ -81,11 +109,15 @@ public struct JobRunner: Sendable {
             until: until,
             window: window,
             repair: !options.dryRun && job.repair,
-            logger: logger
+            logger: logger,
+            progress: options.progress
         )
         let outcomes = try await Self.reconcileConcurrently(adapters, limit: Self.concurrentProviders, context: context)
         let sections = outcomes.map(\.section)
         var findings = outcomes.flatMap(\.findings)
+        if let backfill, sections.allSatisfy({ $0.status == "complete" }) {
+            try store.completeBackfill(id: backfill.id, at: Date())
+        }
         if options.providers.isEmpty {
             let names = Set(job.providers.map(\.name))
             findings += try store.rejectedDeliveries(provider: nil, since: since, until: until)
@@ -104,9 +136,10 @@ public struct JobRunner: Sendable {
             current: findings,
             completeProviders: Set(sections.filter { $0.status == "complete" }.map(\.name))
         )
+        let interrupted = sections.contains { $0.status == "interrupted" } || Interruption.shared.isRequested
         let failed = sections.contains { $0.status == "failed" }
-        let exitStatus = failed ? 3 : Self.exitStatus(findings)
-        let status = failed ? "failed" : "complete"
+        let exitStatus = failed || interrupted ? 3 : Self.exitStatus(findings)
+        let status = interrupted ? "interrupted" : failed ? "failed" : "complete"
         let report = RunReport(
             run: .init(
                 id: runID,
@@ -171,6 +204,7 @@ public struct JobRunner: Sendable {
         var window: RunReport.Window
         var repair: Bool
         var logger: Logger
+        var progress: (any RunProgress)?
     }
 
     /// Reconciles the providers, at most `limit` at a time; results in the order of `adapters`.
@@ -207,7 +241,7 @@ public struct JobRunner: Sendable {
         context: ProviderRun
     ) async throws -> (RunReport.ProviderSection, [Finding]) {
         let name = adapter.config.name
-        var section = RunReport.ProviderSection(
+        let initial = RunReport.ProviderSection(
             name: name,
             kind: adapter.config.kind.rawValue,
             status: "complete",
@@ -216,6 +250,25 @@ public struct JobRunner: Sendable {
             error: nil
         )
         let reader = adapter.makeReader(logger: context.logger)
+        await context.progress?.providerStarted(
+            name,
+            lists: adapter.readListCount,
+            since: context.since,
+            until: context.until
+        )
+        let (section, findings) = try await reconcile(adapter, reader: reader, section: initial, context: context)
+        await context.progress?.providerFinished(name, findings: findings.count, status: section.status)
+        return (section, findings)
+    }
+
+    static func reconcile(
+        _ adapter: any ProviderAdapter,
+        reader: any ProviderReader,
+        section: RunReport.ProviderSection,
+        context: ProviderRun
+    ) async throws -> (RunReport.ProviderSection, [Finding]) {
+        let name = adapter.config.name
+        var section = section
         do {
             var result = try await ProviderReconciler(
                 adapter: adapter,
@@ -226,6 +279,8 @@ public struct JobRunner: Sendable {
                 until: context.until,
                 logger: context.logger
             ).reconcile()
+            section.coverage = result.coverage
+            if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
             if context.repair, !result.plan.isEmpty {
                 let repaired = try context.store.applyRepairs(
                     result.plan,
@@ -246,7 +301,7 @@ public struct JobRunner: Sendable {
             section.requestOutcomes = await reader.requestOutcomes()
             return (section, result.findings)
         } catch let error as ProviderError {
-            section.status = "failed"
+            section.status = error == .cancelled(provider: name) ? "interrupted" : "failed"
             section.error = error.description
             section.apiRequests = await reader.requestCount()
             section.requestOutcomes = await reader.requestOutcomes()

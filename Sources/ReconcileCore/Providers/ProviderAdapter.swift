@@ -40,6 +40,8 @@ public protocol ProviderAdapter: Sendable {
     var hasEventByIDRoute: Bool { get }
     /// The resource types this provider has, as the contract names them.
     var resourceTypes: [String] { get }
+    /// How many lists a reconciliation reads (the event log, if any, and each listable resource type).
+    var readListCount: Int { get }
     /// The resource types with money that `payments.csv` lists.
     var paymentResourceTypes: Set<String> { get }
 
@@ -91,4 +93,6 @@ public protocol ProviderReader: Sendable {
     func requestCount() async -> Int
     /// Those requests by outcome (`ok`, `not_found`, `rate_limited`, `server_error`, …).
     func requestOutcomes() async -> [String: Int]
+    /// Answers served from a backfill's checkpoints instead of the network.
+    func cachedAnswerCount() async -> Int
 }

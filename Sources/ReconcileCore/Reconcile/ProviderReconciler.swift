@@ -6,6 +6,8 @@ public struct ProviderReconciliation: Sendable {
     public var findings: [Finding] = []
     public var plan = RepairPlan()
     public var apiRequests = 0
+    /// What was verified, over which times, from which source.
+    public var coverage: RunReport.Coverage?
 }
 
 /// Compares one provider's read API with the store over a window and classifies every difference.
@@ -86,6 +88,13 @@ struct ProviderReconciler: Sendable {
         result.findings = findings.sorted(by: Finding.reportOrder)
         result.plan = Classifier.plan(for: result.findings, remote: remoteEvents, resources: resources)
         result.apiRequests = await reader.requestCount()
+        result.coverage = RunReport.Coverage(
+            adapter: adapter,
+            since: since,
+            until: until,
+            eventSince: eventSince,
+            kept: await reader.cachedAnswerCount()
+        )
         return result
     }
 

@@ -34,9 +34,11 @@ public struct RunReport: Codable, Sendable {
         public var error: String?
         /// Requests by outcome, for the metrics file (not in report.json).
         public var requestOutcomes: [String: Int] = [:]
+        /// What was verified and from which source; nil when the provider failed before reading.
+        public var coverage: Coverage?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, status, window, error
+            case name, kind, status, window, error, coverage
             case apiRequests = "api_requests"
         }
 
@@ -48,6 +50,50 @@ public struct RunReport: Codable, Sendable {
             try container.encode(window, forKey: .window)
             try container.encode(apiRequests, forKey: .apiRequests)
             try container.encode(error, forKey: .error)
+            try container.encodeIfPresent(coverage, forKey: .coverage)
+        }
+    }
+
+    /// What one provider's section verified: events from the event log, resources from the read API.
+    ///
+    /// A window that starts before the provider's event log reaches says so (`events.since` later
+    /// than the window's, and `note`): events older than the log were not verified, and are not
+    /// reported as missing.
+    public struct Coverage: Codable, Sendable {
+        public struct Span: Codable, Sendable {
+            public var since: String
+            public var until: String
+            /// `event_log` or `read_api`.
+            public var source: String
+        }
+
+        /// Events checked against the provider's event log; nil for a provider without one.
+        public var events: Span?
+        public var resources: Span
+        /// Answers served from an interrupted backfill's checkpoints.
+        public var checkpointAnswers: Int
+        public var note: String?
+
+        enum CodingKeys: String, CodingKey {
+            case events, resources, note
+            case checkpointAnswers = "checkpoint_answers"
+        }
+
+        init(adapter: any ProviderAdapter, since: Date, until: Date, eventSince: Date, kept: Int) {
+            let end = RFC3339.format(until)
+            events =
+                adapter.hasEventLog ? Span(since: RFC3339.format(eventSince), until: end, source: "event_log") : nil
+            resources = Span(since: RFC3339.format(since), until: end, source: "read_api")
+            checkpointAnswers = kept
+            if !adapter.hasEventLog {
+                note = "no event log: lost events show as state_mismatch or missing_locally"
+            } else if eventSince > since {
+                note =
+                    "events before \(RFC3339.format(eventSince)) are older than the provider's event log "
+                    + "and were not verified; resources were"
+            } else {
+                note = nil
+            }
         }
     }
 

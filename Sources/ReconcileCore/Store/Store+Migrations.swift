@@ -124,6 +124,30 @@ extension Store {
                     """
             )
         }
+        migrator.registerMigration("v3 backfill checkpoints") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE backfill (
+                        id TEXT PRIMARY KEY,
+                        job TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        since TEXT NOT NULL,
+                        until TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('running', 'complete')),
+                        startedAt TEXT NOT NULL,
+                        updatedAt TEXT NOT NULL
+                    );
+                    CREATE TABLE backfillPage (
+                        backfillID TEXT NOT NULL REFERENCES backfill(id) ON DELETE CASCADE,
+                        requestKey TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        body BLOB NOT NULL,
+                        savedAt TEXT NOT NULL,
+                        PRIMARY KEY (backfillID, requestKey)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

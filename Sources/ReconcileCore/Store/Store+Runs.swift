@@ -265,3 +265,42 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Every local-state row, ordered by provider, type and id: for comparing two stores' state.
+    public func stateSnapshot() throws(StoreFailure) -> [String] {
+        try read("read local state") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT provider, resourceType, resourceID, status, asOf, object, amountMinor, currency
+                    FROM resourceState ORDER BY provider, resourceType, resourceID
+                    """
+            ).map { row in
+                let fields: [String?] = [
+                    row["provider"], row["resourceType"], row["resourceID"], row["status"], row["asOf"], row["object"],
+                    (row["amountMinor"] as Int64?).map(String.init), row["currency"],
+                ]
+                return fields.map { $0 ?? "∅" }.joined(separator: "|")
+            }
+        }
+    }
+
+    /// SQLite's own consistency check: `ok`, or what is wrong.
+    public func integrityCheck() throws(StoreFailure) -> String {
+        try read("check integrity") { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+        }
+    }
+
+    /// How many repair rows each run wrote, by run id.
+    public func repairCounts() throws(StoreFailure) -> [String: Int] {
+        try read("count repairs") { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT runID, COUNT(*) AS n FROM repair GROUP BY runID") {
+                counts[row["runID"]] = row["n"]
+            }
+            return counts
+        }
+    }
+}

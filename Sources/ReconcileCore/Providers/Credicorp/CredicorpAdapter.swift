@@ -21,6 +21,7 @@ public struct CredicorpAdapter: ProviderAdapter {
     public var hasEventByIDRoute: Bool { true }
     public var eventLogRetention: TimeInterval { 30 * 86_400 }
     public var resourceTypes: [String] { CredicorpEventMapping.listPaths.map(\.resourceType) }
+    public var readListCount: Int { 1 + CredicorpEventMapping.listPaths.count }
     public var paymentResourceTypes: Set<String> { ["payment"] }
 
     public func resourceType(ofEventType type: String) -> String? {

@@ -9,6 +9,8 @@ struct CredicorpReader: ProviderReader {
 
     func requestOutcomes() async -> [String: Int] { await client.requestOutcomes() }
 
+    func cachedAnswerCount() async -> Int { await client.cachedAnswerCount() }
+
     func endpoint() async throws -> EndpointStatus? {
         guard let endpointID = config.endpointID else { return nil }
         let path = "/partner/v1/webhook_endpoints/\(Self.escape(endpointID))"
@@ -105,6 +107,15 @@ struct CredicorpReader: ProviderReader {
                 let hasMore = json["has_more"]?.boolValue
             else { throw garbage(path, "not a list object with data and has_more") }
             items.append(contentsOf: data.map { (path, $0) })
+            if let progress = client.configuration.progress {
+                let last = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
+                await progress.pageRead(
+                    provider: config.name,
+                    list: path,
+                    rows: data.count,
+                    reached: last.flatMap(RFC3339.parse)
+                )
+            }
             guard hasMore else { return items }
             guard let last = data.last?["id"]?.stringValue, seen.insert(last).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")

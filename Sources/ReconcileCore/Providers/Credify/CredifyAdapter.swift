@@ -18,6 +18,7 @@ public struct CredifyAdapter: ProviderAdapter {
     public var hasEventByIDRoute: Bool { false }
     public var eventLogRetention: TimeInterval { 0 }
     public var resourceTypes: [String] { CredifyEventMapping.lists.map(\.resourceType) }
+    public var readListCount: Int { CredifyEventMapping.lists.count }
     public var paymentResourceTypes: Set<String> { ["bnpl_order"] }
 
     public func resourceType(ofEventType type: String) -> String? {

@@ -10,6 +10,8 @@ struct CredifyReader: ProviderReader {
 
     func requestOutcomes() async -> [String: Int] { await json.client.requestOutcomes() }
 
+    func cachedAnswerCount() async -> Int { await json.client.cachedAnswerCount() }
+
     func endpoint() async throws -> EndpointStatus? { nil }
 
     /// Credify has no event log.
@@ -23,8 +25,9 @@ struct CredifyReader: ProviderReader {
     /// millisecond before the cursor; the list has no upper bound, so reading stops past `until`.
     func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
         var snapshots: [ResourceSnapshot] = []
-        let pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
         for list in CredifyEventMapping.lists {
+            var pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
+            pager.onPage = json.progress(list: list.path)
             let fetch: WindowPager<ResourceSnapshot>.Fetch = { from, index in
                 let offset = index * Self.pageSize
                 let page = try await json.page(

@@ -18,6 +18,7 @@ public struct CrezcoAdapter: ProviderAdapter {
     public var hasEventByIDRoute: Bool { false }
     public var eventLogRetention: TimeInterval { 30 * 86_400 }
     public var resourceTypes: [String] { CrezcoEventMapping.kinds.map(\.resourceType) }
+    public var readListCount: Int { 1 + CrezcoEventMapping.lists.count }
     public var paymentResourceTypes: Set<String> { ["payable"] }
 
     public func resourceType(ofEventType type: String) -> String? {

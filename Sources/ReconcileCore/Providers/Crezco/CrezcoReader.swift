@@ -10,6 +10,8 @@ struct CrezcoReader: ProviderReader {
 
     func requestOutcomes() async -> [String: Int] { await json.client.requestOutcomes() }
 
+    func cachedAnswerCount() async -> Int { await json.client.cachedAnswerCount() }
+
     /// Crezco has no endpoint route.
     func endpoint() async throws -> EndpointStatus? { nil }
 
@@ -78,6 +80,8 @@ struct CrezcoReader: ProviderReader {
         path: String,
         fetch: @escaping WindowPager<Row>.Fetch
     ) async throws -> [Row] {
+        var pager = pager
+        pager.onPage = json.progress(list: path)
         do {
             return try await pager.readAll(since: since, until: until, describe: path, fetch: fetch)
         } catch let error as PagingError {

@@ -22,6 +22,10 @@ public actor HTTPClient {
         public var totalTimeout: Duration = .seconds(30)
         public var retry = RetryPolicy()
         public var requestsPerSecond: Double = 25
+        /// Answers kept from an earlier, interrupted read of the same window (a backfill's checkpoints).
+        public var cache: (any ResponseCache)?
+        /// Told of every list page read.
+        public var progress: (any ReadProgress)?
 
         public init() {}
     }
@@ -35,6 +39,8 @@ public actor HTTPClient {
     private var limiter: RateLimiter
     private(set) var requests = 0
     private(set) var outcomes: [String: Int] = [:]
+    /// Answers served from ``Configuration/cache`` instead of the network.
+    private(set) var cachedAnswers = 0
 
     public init(
         provider: String,
@@ -59,6 +65,9 @@ public actor HTTPClient {
     /// `server_error`, `timeout`, `connection_error`.
     public func requestOutcomes() -> [String: Int] { outcomes }
 
+    /// How many answers came from the checkpoint cache.
+    public func cachedAnswerCount() -> Int { cachedAnswers }
+
     static func outcomeName(_ outcome: CurlTransport.Outcome) -> String {
         switch outcome {
         case .timeout: return "timeout"
@@ -80,10 +89,15 @@ public actor HTTPClient {
         let url = baseURL + path + Self.encode(query)
         var headers = credentials.map { "\($0.name): \($0.secret.value)" }
         headers.append("Accept: application/json")
+        let cacheKey = path + Self.encode(query)
+        if let cached = await configuration.cache?.response(for: cacheKey) {
+            cachedAnswers += 1
+            return cached
+        }
         var attempt = 0
         while true {
             attempt += 1
-            if Task.isCancelled { throw ProviderError.cancelled(provider: provider) }
+            if Task.isCancelled || Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }
             let wait = limiter.reserve(now: ContinuousClock.now)
             if wait > .zero { try await sleep(wait) }
             requests += 1
@@ -97,6 +111,7 @@ public actor HTTPClient {
             let decision = configuration.retry.decide(outcome: outcome, attempt: attempt)
             switch decision {
             case .done(let response):
+                try await configuration.cache?.save(response, for: cacheKey)
                 return response
             case .fail(let status):
                 if status == 401 || status == 403 {
@@ -130,11 +145,16 @@ public actor HTTPClient {
         }
     }
 
+    /// Sleeps in short steps, so that an interruption cuts a long wait (Retry-After, backoff) short.
     private func sleep(_ duration: Duration) async throws {
-        do {
-            try await Task.sleep(for: duration)
-        } catch {
-            throw ProviderError.cancelled(provider: provider)
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }
+            do {
+                try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+            } catch {
+                throw ProviderError.cancelled(provider: provider)
+            }
         }
     }
 
@@ -157,4 +177,16 @@ public actor HTTPClient {
         }
         return "a non-JSON error body"
     }
+}
+
+/// Answers kept between interrupted reads of the same window, keyed by path and query.
+public protocol ResponseCache: Sendable {
+    func response(for key: String) async -> HTTPResponse?
+    func save(_ response: HTTPResponse, for key: String) async throws
+}
+
+/// Hears about list pages as a reader reads them (for progress lines).
+public protocol ReadProgress: Sendable {
+    /// A page of `list` with `rows` rows was read; the list has now been read up to `reached`.
+    func pageRead(provider: String, list: String, rows: Int, reached: Date?) async
 }

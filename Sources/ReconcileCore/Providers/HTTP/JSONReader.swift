@@ -21,6 +21,14 @@ struct JSONReader: Sendable {
         return json
     }
 
+    /// Reports pages of `list` to the client's progress listener, if it has one.
+    func progress(list: String) -> (@Sendable (Int, Date?) async -> Void)? {
+        guard let progress = client.configuration.progress else { return nil }
+        let provider = self.provider
+        return { rows, reached in await progress.pageRead(provider: provider, list: list, rows: rows, reached: reached)
+        }
+    }
+
     func garbage(_ path: String, _ detail: String) -> ProviderError {
         ProviderError.garbage(provider: provider, path: path, detail: detail)
     }

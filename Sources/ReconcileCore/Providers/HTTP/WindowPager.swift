@@ -22,6 +22,8 @@ struct WindowPager<Row: Sendable>: Sendable {
     let time: @Sendable (Row) -> Date
     /// A bound on requests, so a provider that never stops paging is an error, not a hang.
     var maxPages = 100_000
+    /// Told after each page: its row count and the time the list has been read up to.
+    var onPage: (@Sendable (Int, Date?) async -> Void)?
 
     /// Every row with time in `[since, until)`, ascending by (time, id), one version per id.
     func readAll(since: Date, until: Date, describe: String, fetch: Fetch) async throws -> [Row] {
@@ -30,6 +32,7 @@ struct WindowPager<Row: Sendable>: Sendable {
         var rows: [String: Row] = [:]
         for _ in 0..<maxPages {
             let page = try await fetch(cursor, index)
+            await onPage?(page.rows.count, page.rows.last.map(time))
             for row in page.rows {
                 let rowTime = time(row)
                 guard rowTime >= cursor else {

@@ -1,0 +1,99 @@
+import Foundation
+
+/// What a run tells about its progress, provider by provider.
+public protocol RunProgress: ReadProgress {
+    /// Reading of `provider` starts; it will read `lists` lists over `[since, until)`.
+    func providerStarted(_ provider: String, lists: Int, since: Date, until: Date) async
+    /// The provider is done: its findings and section status.
+    func providerFinished(_ provider: String, findings: Int, status: String) async
+}
+
+/// A progress line per provider on standard error: live on a terminal, a plain line every few seconds otherwise.
+///
+/// Shows pages and rows read, how much of the window the lists have covered, the row rate and an
+/// ETA from that coverage; at the end, the provider's findings.
+public actor ProgressLine: RunProgress {
+    struct State {
+        var lists = 1
+        var since = Date()
+        var until = Date()
+        var started = Date()
+        var pages = 0
+        var rows = 0
+        var listsSeen: [String] = []
+        var reached: Date?
+    }
+
+    let terminal: Bool
+    let interval: TimeInterval
+    let write: @Sendable (String) -> Void
+    private var states: [String: State] = [:]
+    private var lastWrite = Date.distantPast
+
+    /// - Parameters:
+    ///   - terminal: Whether standard error is a terminal (live line) or not (a line every `interval`).
+    ///   - write: Where lines go (standard error by default).
+    public init(
+        terminal: Bool = isatty(STDERR_FILENO) == 1,
+        interval: TimeInterval = 5,
+        write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
+        self.terminal = terminal
+        self.interval = interval
+        self.write = write
+    }
+
+    public func providerStarted(_ provider: String, lists: Int, since: Date, until: Date) {
+        states[provider] = State(lists: max(1, lists), since: since, until: until, started: Date())
+    }
+
+    public func pageRead(provider: String, list: String, rows: Int, reached: Date?) {
+        var state = states[provider] ?? State()
+        state.pages += 1
+        state.rows += rows
+        if state.listsSeen.last != list {
+            state.listsSeen.append(list)
+            state.reached = nil
+        }
+        if let reached { state.reached = reached }
+        states[provider] = state
+        let now = Date()
+        guard now.timeIntervalSince(lastWrite) >= (terminal ? 0.2 : interval) else { return }
+        lastWrite = now
+        emit(Self.line(provider, state, now: now))
+    }
+
+    public func providerFinished(_ provider: String, findings: Int, status: String) {
+        let state = states[provider] ?? State()
+        let seconds = Int(Date().timeIntervalSince(state.started).rounded())
+        emit(
+            "\(provider): \(status), \(state.pages) pages, \(state.rows) rows read, \(findings) findings, \(seconds) s"
+        )
+        if terminal { write("\n") }
+    }
+
+    private func emit(_ line: String) {
+        write(terminal ? "\r\u{1B}[2K" + line : line + "\n")
+    }
+
+    /// The fraction of the window the lists have covered so far, from 0 to 1.
+    static func fraction(_ state: State) -> Double {
+        let span = state.until.timeIntervalSince(state.since)
+        let current = state.reached.map { span > 0 ? min(1, max(0, $0.timeIntervalSince(state.since) / span)) : 1 } ?? 0
+        let done = Double(max(0, state.listsSeen.count - 1))
+        return min(1, (done + current) / Double(state.lists))
+    }
+
+    static func line(_ provider: String, _ state: State, now: Date) -> String {
+        let elapsed = max(0.001, now.timeIntervalSince(state.started))
+        let fraction = fraction(state)
+        let rate = Int((Double(state.rows) / elapsed).rounded())
+        var text =
+            "\(provider): \(state.pages) pages, \(state.rows) rows, \(Int((fraction * 100).rounded()))% of window, \(rate) rows/s"
+        if fraction > 0.01 {
+            let remaining = Int((elapsed * (1 - fraction) / fraction).rounded())
+            text += ", ETA \(remaining / 60)m\(String(format: "%02d", remaining % 60))s"
+        }
+        return text
+    }
+}

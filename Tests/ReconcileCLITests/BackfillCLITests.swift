@@ -1,0 +1,121 @@
+import Foundation
+import ReconcileCore
+import ReconcileSandbox
+import Testing
+
+/// Backfills interrupted by SIGTERM and killed by SIGKILL, resumed through the built executable.
+@Suite(.serialized) struct BackfillCLITests {
+    static let seed: UInt64 = 31
+    static let since = "2026-07-02T08:00:00Z"
+    static let backfill = ["backfill", "job.yml", "--provider", "crezco", "--since", since]
+
+    /// Findings (kind, resource, event) of a report.
+    static func keys(_ report: [String: Any]) -> Set<String> {
+        Set(
+            (report["findings"] as? [[String: Any]] ?? []).map { finding in
+                ["kind", "provider", "resource_id", "event_id"].map { finding[$0] as? String ?? "-" }
+                    .joined(separator: " ")
+            }
+        )
+    }
+
+    /// An uninterrupted backfill of a fresh store: its findings and final local state.
+    static func reference() async throws -> (findings: Set<String>, state: [String], repairs: Int) {
+        try await CLIHarness.with(seed: seed, allProviders: true) { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            let run = try await cli.reconcile(backfill + ["--report-json", "ref.json"])
+            #expect(run.status == 1)
+            let report = try cli.report("ref.json")
+            let store = try Store(path: cli.path("reconcile.sqlite").path)
+            return (keys(report), try store.stateSnapshot(), report["repairs"] as? Int ?? -1)
+        }
+    }
+
+    @Test func aBackfillInterruptedBySIGTERMWritesAPartialReportAndResumes() async throws {
+        let reference = try await Self.reference()
+        try await CLIHarness.with(seed: Self.seed, allProviders: true) { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            await cli.server.setFaults([SandboxFault(.slow(milliseconds: 120), provider: "crezco", times: nil)])
+            let stopped = try await cli.reconcile(
+                Self.backfill + ["--report-json", "stopped.json"],
+                signal: SIGTERM,
+                after: 1.5
+            )
+            #expect(stopped.status == 3, "\(stopped.stderr.suffix(800))")
+            let partial = try cli.report("stopped.json")
+            #expect((partial["run"] as? [String: Any])?["status"] as? String == "interrupted")
+            #expect(partial["repairs"] as? Int == 0, "nothing is repaired once a stop was asked for")
+            let readBefore = await cli.server.requestCount(provider: "crezco")
+            #expect(readBefore > 0)
+
+            await cli.server.setFaults([])
+            await cli.server.clearRequests()
+            let resumed = try await cli.reconcile(Self.backfill + ["--report-json", "resumed.json"])
+            #expect(resumed.status == 1)
+            let report = try cli.report("resumed.json")
+            let section = (report["providers"] as? [[String: Any]])?.first
+            let coverage = section?["coverage"] as? [String: Any]
+            #expect((coverage?["checkpoint_answers"] as? Int ?? 0) > 0, "the resumed backfill used its checkpoints")
+            #expect(Self.keys(report) == reference.findings)
+            #expect(report["repairs"] as? Int == reference.repairs)
+            let store = try Store(path: cli.path("reconcile.sqlite").path)
+            #expect(try store.stateSnapshot() == reference.state)
+            #expect(resumed.stderr.contains("crezco: complete"), "the progress line ends with the provider's result")
+
+            // Complete: the next backfill of the window reads afresh.
+            #expect(try store.unfinishedBackfills().isEmpty)
+        }
+    }
+
+    @Test func aSIGKILLAtAnyPointLeavesNothingHalfAppliedAndTheBackfillStillEndsTheSame() async throws {
+        let reference = try await Self.reference()
+        try await CLIHarness.with(seed: Self.seed, allProviders: true) { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            let store = try Store(path: cli.path("reconcile.sqlite").path)
+            let initial = try store.stateSnapshot()
+            await cli.server.setFaults([SandboxFault(.slow(milliseconds: 40), provider: "crezco", times: nil)])
+            let delays: [TimeInterval] = [0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0, 4.0]
+            var killed = 0
+            var firstComplete: Set<String>?
+            for (index, delay) in delays.enumerated() {
+                let restart = index.isMultiple(of: 3) ? ["--restart"] : []
+                let name = "kill-\(index).json"
+                let result = try await cli.reconcile(
+                    Self.backfill + restart + ["--report-json", name],
+                    signal: SIGKILL,
+                    after: delay
+                )
+                if result.killed {
+                    killed += 1
+                } else {
+                    #expect([0, 1].contains(result.status), "\(result.stderr.suffix(500))")
+                    if firstComplete == nil { firstComplete = Self.keys(try cli.report(name)) }
+                }
+                #expect(result.status != 4 || result.killed, "a killed run never leaves the lock behind")
+                let check = try Store(path: cli.path("reconcile.sqlite").path)
+                #expect(try check.integrityCheck() == "ok")
+                let state = try check.stateSnapshot()
+                #expect(
+                    state == initial || state == reference.state,
+                    "state is all before or all after the repair (kill \(index) at \(delay) s)"
+                )
+                for (run, count) in try check.repairCounts() {
+                    #expect(
+                        count == 0 || count == reference.repairs,
+                        "run \(run) wrote \(count) of \(reference.repairs) repairs"
+                    )
+                }
+            }
+            print("kill test: \(delays.count) points tried, \(killed) killed mid-run, store consistent after each")
+            #expect(killed >= 8, "the process was killed mid-way \(killed) times of \(delays.count)")
+            await cli.server.setFaults([])
+            let last = try await cli.reconcile(Self.backfill + ["--report-json", "last.json"])
+            #expect([0, 1].contains(last.status))
+            let first = try firstComplete ?? Self.keys(cli.report("last.json"))
+            #expect(first == reference.findings, "the first backfill to finish found what an uninterrupted one finds")
+            #expect(try store.stateSnapshot() == reference.state)
+            let runs = try await cli.reconcile(["runs", "job.yml", "--limit", "50"])
+            #expect(runs.stdout.contains("crashed"), "killed runs are marked crashed by the next one")
+        }
+    }
+}
