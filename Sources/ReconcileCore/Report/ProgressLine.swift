@@ -32,6 +32,7 @@ public actor ProgressLine: RunProgress {
 
     /// - Parameters:
     ///   - terminal: Whether standard error is a terminal (live line) or not (a line every `interval`).
+    ///   - interval: Seconds between plain lines when there is no terminal.
     ///   - write: Where lines go (standard error by default).
     public init(
         terminal: Bool = isatty(STDERR_FILENO) == 1,
