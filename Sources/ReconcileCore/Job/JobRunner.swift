@@ -165,6 +165,20 @@ public struct JobRunner: Sendable {
             findings: findings,
             report: report.jsonText()
         )
+        if status == "complete", !options.dryRun {
+            let pruned = try store.prune(
+                job: job.name,
+                before: clock.now.addingTimeInterval(-job.retention),
+                openKeys: findings.map(\.key)
+            )
+            logger.info(
+                "retention.pruned",
+                metadata: [
+                    "runs": "\(pruned.runs)", "findings": "\(pruned.findings)", "deliveries": "\(pruned.deliveries)",
+                    "backfills": "\(pruned.backfills)",
+                ]
+            )
+        }
         if let metrics = job.metrics {
             let snapshot = PrometheusMetrics.Snapshot(
                 job: job.name,

@@ -1,0 +1,51 @@
+import Foundation
+import ReconcileCore
+import ReconcileSandbox
+import Testing
+
+/// `retention`: old runs, findings and raw deliveries go after a complete run; what is still needed stays.
+@Suite(.serialized) struct RetentionCLITests {
+    @Test func pruningKeepsOpenFindingsAndWhatAnUnfinishedBackfillNeeds() async throws {
+        try await CLIHarness.with(seed: 41, allProviders: true, jobExtra: "retention: 90d") { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            let first = try await cli.reconcile(["run", "job.yml"])
+            #expect(first.status == 1)
+            let store = try Store(path: cli.path("reconcile.sqlite").path)
+            let delivered = try store.tableCounts()["delivery"] ?? 0
+            #expect(delivered > 300)
+
+            // An interrupted backfill of the ingested days: its deliveries must outlive retention.
+            await cli.server.setFaults([SandboxFault(.slow(milliseconds: 200), provider: "crezco", times: nil)])
+            let backfill = ["backfill", "job.yml", "--provider", "crezco", "--since", "2026-07-01T00:00:00Z"]
+            let stopped = try await cli.reconcile(backfill, signal: SIGKILL, after: 0.8)
+            #expect(stopped.killed)
+            await cli.server.setFaults([])
+            #expect(try store.unfinishedBackfills().count == 1)
+
+            // 100 days later: everything is past the 90-day retention.
+            let later = "2026-10-18T08:00:00Z"
+            let run = try await cli.reconcile(["run", "job.yml", "--now", later, "--report-json", "later.json"])
+            #expect(run.status == 0, "the disabled endpoint was reported before: not new, no alert")
+            let report = try cli.report("later.json")
+            let endpoint = (report["findings"] as? [[String: Any]] ?? []).first {
+                $0["kind"] as? String == "endpoint_disabled"
+            }
+            #expect(endpoint?["new"] as? Bool == false, "its first report was kept, so it is not new again")
+            #expect(endpoint?["first_seen"] as? String == CLIHarness.nowText)
+            #expect(try store.tableCounts()["delivery"] == delivered, "the unfinished backfill still needs them")
+
+            // The backfill finishes; the next complete run prunes the deliveries.
+            let done = try await cli.reconcile(backfill)
+            #expect([0, 1].contains(done.status))
+            #expect(try store.unfinishedBackfills().isEmpty)
+            let pruning = try await cli.reconcile(["run", "job.yml", "--now", later])
+            #expect(pruning.status == 0)
+            #expect(try store.tableCounts()["delivery"] == 0)
+            #expect(pruning.stderr.contains("retention.pruned"))
+            // The first run holds the still-open endpoint finding, so it stays; its other findings went.
+            let listing = try await cli.reconcile(["runs", "job.yml", "--limit", "20"])
+            let firstID = first.stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } ?? "?"
+            #expect(listing.stdout.contains(firstID), "\(firstID) in \(listing.stdout)")
+        }
+    }
+}
