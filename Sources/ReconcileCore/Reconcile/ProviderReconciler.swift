@@ -26,8 +26,15 @@ struct ProviderReconciler: Sendable {
 
     func reconcile() async throws -> ProviderReconciliation {
         var result = ProviderReconciliation()
-        let endpoint = try await reader.endpoint()
         let eventSince = adapter.hasEventLog ? max(since, now.addingTimeInterval(-adapter.eventLogRetention)) : since
+        logger.info(
+            "provider.start",
+            metadata: [
+                "provider": "\(name)", "since": "\(RFC3339.format(since))", "until": "\(RFC3339.format(until))",
+                "events_since": "\(adapter.hasEventLog ? RFC3339.format(eventSince) : "none")",
+            ]
+        )
+        let endpoint = try await reader.endpoint()
         let remoteEvents = adapter.hasEventLog ? try await reader.events(since: eventSince, until: until) : []
         let listed = try await reader.resources(since: since, until: until)
         logger.info(
