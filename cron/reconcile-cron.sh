@@ -6,6 +6,7 @@
 #
 # Settings (environment, with defaults):
 #   RECONCILE_HOME  the checkout, working directory of the job   (folder above this script)
+#                   relative paths in the settings below are taken from it
 #   RECONCILE_BIN   the reconcile executable                     ($RECONCILE_HOME/.build/release/reconcile)
 #   RECONCILE_ENV   the secrets file: KEY=value lines, mode 600  ($RECONCILE_HOME/cron/reconcile.env)
 #   RECONCILE_LOG   the log file the output is appended to       ($RECONCILE_HOME/var/log/reconcile.log)
@@ -16,9 +17,10 @@
 # can print a secret, and it cannot change the wrapper's own (lower-case) variables.
 #
 # Exit status: the job's own (0-4, see the README), or 128+N if it was killed by signal N; 2 when
-# the wrapper refuses to start it (log not writable, environment file missing, unsafe or not
-# KEY=value lines, no executable). Every line goes to the log, UTC-stamped and tagged with the
-# wrapper's pid; a run that ends non-zero also prints one line to stderr, which cron mails to MAILTO.
+# the wrapper refuses to start it (home or log unusable; environment file missing, unsafe or not
+# KEY=value lines; no executable). Its own lines go to the log, UTC-stamped and tagged with its
+# pid; a refusal or a run that ends non-zero also prints one line to stderr, which cron mails to
+# MAILTO.
 # Needs GNU stat (Linux).
 set -u
 umask 027           # the log, store and reports carry payment data: no access for others
@@ -26,9 +28,17 @@ exec </dev/null     # no terminal, even when started by hand
 
 here=$(cd "$(dirname "$0")" && pwd)
 home=${RECONCILE_HOME:-$(dirname "$here")}
+if ! cd "$home" 2>/dev/null; then
+    printf 'reconcile-cron: cannot enter %s; not starting\n' "$home" >&2
+    exit 2
+fi
+home=$(pwd)
 bin=${RECONCILE_BIN:-$home/.build/release/reconcile}
 envfile=${RECONCILE_ENV:-$home/cron/reconcile.env}
 log=${RECONCILE_LOG:-$home/var/log/reconcile.log}
+case $bin in /*) ;; *) bin=$home/$bin ;; esac
+case $envfile in /*) ;; *) envfile=$home/$envfile ;; esac
+case $log in /*) ;; *) log=$home/$log ;; esac
 
 stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 say() { printf '%s reconcile-cron[%s]: %s\n' "$(stamp)" "$$" "$*" >>"$log"; }
@@ -79,7 +89,6 @@ done <"$envfile"
 unset line key value
 
 [ -x "$bin" ] || refuse "no executable $bin (build it with make release)"
-cd "$home" 2>/dev/null || refuse "cannot enter $home"
 
 say "start $* (in $home)"
 "$bin" "$@" >>"$log" 2>&1
