@@ -27,6 +27,37 @@ public struct ProviderEvent: Sendable, Equatable {
     public var snapshot: ResourceSnapshot
     /// The event as JSON, for the audit trail.
     public var payload: JSONValue
+
+    public init(
+        eventID: String,
+        eventType: String,
+        resourceType: String,
+        resourceID: String,
+        occurredAt: Date,
+        snapshot: ResourceSnapshot,
+        payload: JSONValue
+    ) {
+        self.eventID = eventID
+        self.eventType = eventType
+        self.resourceType = resourceType
+        self.resourceID = resourceID
+        self.occurredAt = occurredAt
+        self.snapshot = snapshot
+        self.payload = payload
+    }
+
+    /// An event that carries `snapshot`, ordered by the snapshot's provider time.
+    public init(eventID: String, eventType: String, snapshot: ResourceSnapshot, payload: JSONValue) {
+        self.init(
+            eventID: eventID,
+            eventType: eventType,
+            resourceType: snapshot.resourceType,
+            resourceID: snapshot.resourceID,
+            occurredAt: snapshot.updatedAt,
+            snapshot: snapshot,
+            payload: payload
+        )
+    }
 }
 
 /// What a provider's webhook endpoint looks like from its read API.

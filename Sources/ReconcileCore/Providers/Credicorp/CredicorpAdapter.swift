@@ -75,15 +75,10 @@ public struct CredicorpAdapter: ProviderAdapter {
     }
 
     public func makeReader(logger: Logger) -> any ProviderReader {
-        var configuration = httpConfiguration
-        configuration.requestsPerSecond = config.rateLimit
         let client = HTTPClient(
-            provider: config.name,
-            baseURL: config.baseURL,
-            credentials: [
-                ("Authorization", Secret(variable: config.apiKey.variable, value: "Bearer " + config.apiKey.value))
-            ],
-            configuration: configuration,
+            config: config,
+            credentials: [HTTPClient.bearer(config.apiKey)],
+            configuration: httpConfiguration,
             logger: logger
         )
         return CredicorpReader(config: config, client: client)

@@ -13,7 +13,7 @@ struct CredicorpReader: ProviderReader {
 
     func endpoint() async throws -> EndpointStatus? {
         guard let endpointID = config.endpointID else { return nil }
-        let path = "/partner/v1/webhook_endpoints/\(Self.escape(endpointID))"
+        let path = "/partner/v1/webhook_endpoints/\(JSONReader.escape(endpointID))"
         let response = try await client.get(path)
         guard response.status != 404 else {
             throw ProviderError.rejected(
@@ -54,7 +54,7 @@ struct CredicorpReader: ProviderReader {
     }
 
     func event(id: String) async throws -> ProviderEvent? {
-        let path = "/public/v1/events/\(Self.escape(id))"
+        let path = "/public/v1/events/\(JSONReader.escape(id))"
         let response = try await client.get(path)
         if response.status == 404 { return nil }
         guard let event = CredicorpEventMapping.event(try decode(response, path: path)), event.eventID == id else {
@@ -82,7 +82,7 @@ struct CredicorpReader: ProviderReader {
 
     func resource(type: String, id: String) async throws -> ResourceSnapshot? {
         guard let listPath = CredicorpEventMapping.path(of: type) else { return nil }
-        let path = "/public/v1/\(listPath)/\(Self.escape(id))"
+        let path = "/public/v1/\(listPath)/\(JSONReader.escape(id))"
         let response = try await client.get(path)
         if response.status == 404 { return nil }
         guard
@@ -133,11 +133,5 @@ struct CredicorpReader: ProviderReader {
 
     private func garbage(_ path: String, _ detail: String) -> ProviderError {
         ProviderError.garbage(provider: config.name, path: path, detail: detail)
-    }
-
-    static func escape(_ id: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
     }
 }

@@ -66,9 +66,6 @@ enum CredifyEventMapping {
         return ProviderEvent(
             eventID: eventID,
             eventType: type,
-            resourceType: resourceType,
-            resourceID: id,
-            occurredAt: timestamp,
             snapshot: ResourceSnapshot(
                 resourceType: resourceType,
                 resourceID: id,

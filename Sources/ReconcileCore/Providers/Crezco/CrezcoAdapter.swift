@@ -67,13 +67,10 @@ public struct CrezcoAdapter: ProviderAdapter {
     }
 
     public func makeReader(logger: Logger) -> any ProviderReader {
-        var configuration = httpConfiguration
-        configuration.requestsPerSecond = config.rateLimit
         let client = HTTPClient(
-            provider: config.name,
-            baseURL: config.baseURL,
+            config: config,
             credentials: [("X-Crezco-Key", config.apiKey)],
-            configuration: configuration,
+            configuration: httpConfiguration,
             logger: logger
         )
         return CrezcoReader(json: JSONReader(provider: config.name, client: client))

@@ -53,9 +53,6 @@ enum CrezcoEventMapping {
         return ProviderEvent(
             eventID: eventID,
             eventType: type,
-            resourceType: resourceType,
-            resourceID: id,
-            occurredAt: timestamp,
             snapshot: ResourceSnapshot(
                 resourceType: resourceType,
                 resourceID: id,

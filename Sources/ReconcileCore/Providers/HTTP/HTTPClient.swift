@@ -58,6 +58,29 @@ public actor HTTPClient {
         self.limiter = RateLimiter(requestsPerSecond: configuration.requestsPerSecond)
     }
 
+    /// A client for `config`'s read API at its `rate_limit`, sending `credentials` as headers.
+    public init(
+        config: ProviderConfig,
+        credentials: [(name: String, secret: Secret)],
+        configuration: Configuration,
+        logger: Logger
+    ) {
+        var paced = configuration
+        paced.requestsPerSecond = config.rateLimit
+        self.init(
+            provider: config.name,
+            baseURL: config.baseURL,
+            credentials: credentials,
+            configuration: paced,
+            logger: logger
+        )
+    }
+
+    /// The bearer `Authorization` header of `key`.
+    public static func bearer(_ key: Secret) -> (name: String, secret: Secret) {
+        ("Authorization", Secret(variable: key.variable, value: "Bearer " + key.value))
+    }
+
     /// How many HTTP requests were sent, retries included.
     public func requestCount() -> Int { requests }
 
