@@ -196,4 +196,31 @@ import Testing
             #expect(line.hasSuffix(" \(designed) rejected"), "\(line)")
         }
     }
+
+    @Test func aSignalStopsIngestBetweenLinesAndIngestingAgainGoesOn() async throws {
+        try await CLIHarness.with(seed: 16, allProviders: true) { cli in
+            // The first Crezco key takes a while to fetch: the signal lands while ingest waits for it.
+            await cli.server.setFaults([
+                SandboxFault(.slow(milliseconds: 1500), provider: "crezco", pathPrefix: "/v1/webhooks", times: 1)
+            ])
+            let stopped = try await cli.reconcile(
+                ["ingest", "job.yml", "captures.ndjson"],
+                signal: SIGTERM,
+                after: 0.7
+            )
+            #expect(!stopped.killed)
+            #expect(stopped.status == 3)
+            #expect(stopped.stderr.contains("ingest interrupted before captures.ndjson:"))
+            let all = try #require(cli.all)
+            let designed =
+                all.credicorp.deliveries.filter { $0.rejection != nil }.count
+                + all.crezco.deliveries.filter { $0.rejection != nil }.count
+                + all.credify.deliveries.filter { $0.rejection != nil }.count
+            let again = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            #expect(again.status == 1)
+            let line = again.stdout.split(separator: "\n").last { $0.hasPrefix("ingest:") } ?? ""
+            #expect(line.hasSuffix(" \(designed) rejected"), "\(line)")
+            #expect(!line.hasPrefix("ingest: 0 accepted"), "the lines after the stop go in now")
+        }
+    }
 }

@@ -132,7 +132,12 @@ public struct JobRunner: Sendable {
             findings[index].ageSeconds = Int64(max(0, clock.now.timeIntervalSince(first ?? clock.now)).rounded())
         }
         let resolved = try Self.resolved(
-            previous: store.previousRunFindings(job: job.name, excludingRun: runID),
+            previous: store.previousRunFindings(
+                job: job.name,
+                command: options.command,
+                sameWindow: options.command == "backfill" ? (since, until) : nil,
+                excludingRun: runID
+            ),
             current: findings,
             completeProviders: Set(sections.filter { $0.status == "complete" }.map(\.name))
         )

@@ -13,6 +13,37 @@ public struct ResourceSnapshot: Sendable, Equatable {
     public var object: JSONValue
     /// Amount and currency, for money-moving resources.
     public var money: Money?
+
+    public init(
+        resourceType: String,
+        resourceID: String,
+        status: String?,
+        updatedAt: Date,
+        object: JSONValue,
+        money: Money?
+    ) {
+        self.resourceType = resourceType
+        self.resourceID = resourceID
+        self.status = status
+        self.updatedAt = updatedAt
+        self.object = object
+        self.money = money
+    }
+
+    /// A read-API object with `id`, `status` and an RFC 3339 time under `updatedKey`; nil when one is missing.
+    public init?(object: JSONValue, resourceType: String, updatedKey: String) {
+        guard let id = object["id"]?.stringValue, !id.isEmpty, let status = object["status"]?.stringValue,
+            let updatedText = object[updatedKey]?.stringValue, let updated = RFC3339.parse(updatedText)
+        else { return nil }
+        self.init(
+            resourceType: resourceType,
+            resourceID: id,
+            status: status,
+            updatedAt: updated,
+            object: object,
+            money: Money(object: object)
+        )
+    }
 }
 
 /// One event as the provider describes it, normalised across providers.

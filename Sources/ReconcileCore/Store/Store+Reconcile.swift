@@ -193,17 +193,27 @@ extension Store {
         }
     }
 
-    /// The findings of the latest complete, non-dry run of `job` other than `runID`, as they were reported.
-    public func previousRunFindings(job: String, excludingRun runID: String) throws(StoreFailure) -> [ReportedFinding] {
+    /// The findings of the latest complete, non-dry run of `job` like this one, as they were reported.
+    ///
+    /// "Like this one": a nightly `run` is compared with the previous `run`; a `backfill` with the
+    /// previous backfill of the same window (`sameWindow`), never with the nightly runs.
+    public func previousRunFindings(
+        job: String,
+        command: String,
+        sameWindow: (since: Date, until: Date)?,
+        excludingRun runID: String
+    ) throws(StoreFailure) -> [ReportedFinding] {
         try read("read the previous run's findings") { db in
+            let window = sameWindow.map { [Store.text($0.since), Store.text($0.until)] } ?? ["", ""]
             guard
                 let previous = try String.fetchOne(
                     db,
                     sql: """
-                        SELECT id FROM run WHERE job = ? AND status = 'complete' AND dryRun = 0 AND id != ?
+                        SELECT id FROM run WHERE job = ? AND command = ? AND status = 'complete' AND dryRun = 0
+                        AND id != ? AND (? = 0 OR (since = ? AND until = ?))
                         ORDER BY startedAt DESC, id DESC LIMIT 1
                         """,
-                    arguments: [job, runID]
+                    arguments: [job, command, runID, sameWindow == nil ? 0 : 1, window[0], window[1]]
                 )
             else { return [] }
             return try Row.fetchAll(

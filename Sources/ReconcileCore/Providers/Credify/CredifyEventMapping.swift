@@ -18,17 +18,7 @@ enum CredifyEventMapping {
 
     /// An object of the read API; nil when it lacks `id`, `status` or `updated_at`.
     static func snapshot(object: JSONValue, resourceType: String) -> ResourceSnapshot? {
-        guard let id = object["id"]?.stringValue, !id.isEmpty, let status = object["status"]?.stringValue,
-            let updatedText = object["updated_at"]?.stringValue, let updated = RFC3339.parse(updatedText)
-        else { return nil }
-        return ResourceSnapshot(
-            resourceType: resourceType,
-            resourceID: id,
-            status: status,
-            updatedAt: updated,
-            object: object,
-            money: Money(object: object)
-        )
+        ResourceSnapshot(object: object, resourceType: resourceType, updatedKey: "updated_at")
     }
 
     /// The event a verified delivery carries: id and time from the headers, the change from the body.

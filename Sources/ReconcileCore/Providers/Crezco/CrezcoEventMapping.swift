@@ -26,17 +26,7 @@ enum CrezcoEventMapping {
 
     /// An object of the read API; nil when it lacks `id`, `status` or `updatedAt`.
     static func snapshot(object: JSONValue, resourceType: String) -> ResourceSnapshot? {
-        guard let id = object["id"]?.stringValue, !id.isEmpty, let status = object["status"]?.stringValue,
-            let updatedText = object["updatedAt"]?.stringValue, let updated = RFC3339.parse(updatedText)
-        else { return nil }
-        return ResourceSnapshot(
-            resourceType: resourceType,
-            resourceID: id,
-            status: status,
-            updatedAt: updated,
-            object: object,
-            money: Money(object: object)
-        )
+        ResourceSnapshot(object: object, resourceType: resourceType, updatedKey: "updatedAt")
     }
 
     /// One event of a delivery or of the events list; nil when it is not a Crezco event.
