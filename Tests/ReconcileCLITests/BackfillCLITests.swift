@@ -50,12 +50,18 @@ import Testing
 
             await cli.server.setFaults([])
             await cli.server.clearRequests()
-            let resumed = try await cli.reconcile(Self.backfill + ["--report-json", "resumed.json"])
+            // Resumed a moment later, on a clock that has moved on: with no --until, the backfill
+            // takes the window of the unfinished one instead of starting a new one.
+            let resumed = try await cli.reconcile(
+                Self.backfill + ["--report-json", "resumed.json"],
+                extraEnvironment: ["RECONCILE_NOW": "2026-07-10T08:00:01Z"]
+            )
             #expect(resumed.status == 1)
             let report = try cli.report("resumed.json")
             let section = (report["providers"] as? [[String: Any]])?.first
             let coverage = section?["coverage"] as? [String: Any]
             #expect((coverage?["checkpoint_answers"] as? Int ?? 0) > 0, "the resumed backfill used its checkpoints")
+            #expect((section?["window"] as? [String: Any])?["until"] as? String == CLIHarness.nowText)
             #expect(Self.keys(report) == reference.findings)
             #expect(report["repairs"] as? Int == reference.repairs)
             let store = try Store(path: cli.path("reconcile.sqlite").path)

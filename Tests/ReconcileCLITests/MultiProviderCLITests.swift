@@ -223,4 +223,18 @@ import Testing
             #expect(!line.hasPrefix("ingest: 0 accepted"), "the lines after the stop go in now")
         }
     }
+
+    @Test func withRepairOffEveryNightAlertsWhileLocalStateStillDiffers() async throws {
+        try await CLIHarness.with(seed: 17, allProviders: true, jobExtra: "repair: false") { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            let first = try await cli.reconcile(["run", "job.yml", "--report-json", "1.json"])
+            let second = try await cli.reconcile(["run", "job.yml", "--report-json", "2.json"])
+            #expect(first.status == 1)
+            #expect(second.status == 1, "nothing was repaired: a person must still look")
+            let again = try cli.report("2.json")
+            #expect(again["repairs"] as? Int == 0)
+            let mismatches = Self.findings(again).filter { $0["kind"] as? String == "state_mismatch" }
+            #expect(!mismatches.isEmpty && mismatches.allSatisfy { $0["new"] as? Bool == false })
+        }
+    }
 }

@@ -104,6 +104,18 @@ import Testing
                 money: Money(minorUnits: 777, currency: "GBP")
             )
         )
+        // pay_ahead: our row moved on (an ingest after the provider was read): reported, never moved back.
+        history.deliver(history.payment("pay_ahead", "pending", at: -2 * 86_400, event: "evt_ahead"))
+        history.applicationRows.append(
+            LocalResource(
+                resourceType: "payment",
+                resourceID: "pay_ahead",
+                status: "refunded",
+                asOf: now.addingTimeInterval(-3600),
+                object: .object(["id": "pay_ahead"]),
+                money: Money(minorUnits: 4_200, currency: "EUR")
+            )
+        )
         // enq_quiet: an unsubscribed `enquiry.updated` that never arrived is not missing.
         let enquiry = CredicorpObject.enquiry(
             id: "enq_quiet",
@@ -123,7 +135,11 @@ import Testing
     }
 
     /// Ingests the history, runs the job once over `[now - 8d, now)` and returns the report's findings.
-    static func reconcile(_ history: History, endpointStatus: String = "enabled") async throws -> [Finding] {
+    static func reconcile(
+        _ history: History,
+        endpointStatus: String = "enabled",
+        inspect: (Store) throws -> Void = { _ in }
+    ) async throws -> [Finding] {
         var world = SandboxWorld(now: now, credicorp: history.world)
         world.credicorp.endpoint.status = endpointStatus
         let server = try await SandboxServer.start(world: world, logger: Logger(label: "sandbox"))
@@ -157,6 +173,7 @@ import Testing
                 )
                 let outcome = try await JobRunner(job: job, clock: JobClock(now: now), logger: Logger(label: "test"))
                     .run(RunOptions())
+                try inspect(store)
                 return outcome.report.findings
             }
             await server.shutdown()
@@ -184,12 +201,21 @@ import Testing
     }
 
     @Test func stateMismatchNamesTheCauseAndMissingLocallyTheLostResource() async throws {
-        let findings = try await Self.reconcile(Self.handBuilt())
+        var ahead: String?
+        let findings = try await Self.reconcile(Self.handBuilt()) { store in
+            ahead = try store.resource(provider: "credicorp", type: "payment", id: "pay_ahead")?.status
+        }
+        #expect(ahead == "refunded")
         let mismatches = Dictionary(
             findings.filter { $0.kind == .stateMismatch }.map { ($0.resourceID ?? "", $0) },
             uniquingKeysWith: { a, _ in a }
         )
-        #expect(Set(mismatches.keys) == ["pay_drop", "pay_pend", "enq_quiet"])
+        #expect(Set(mismatches.keys) == ["pay_drop", "pay_pend", "enq_quiet", "pay_ahead"])
+        #expect(mismatches["pay_ahead"]?.details["local_is_newer"] == .bool(true))
+        #expect(
+            mismatches["pay_ahead"]?.repaired == false,
+            "a newer row is never moved back to the provider's older state"
+        )
         #expect(mismatches["enq_quiet"]?.details["cause"] == "unknown", "only an unsubscribed event changed it")
         #expect(mismatches["pay_drop"]?.details["cause"] == "dropped_event")
         #expect(mismatches["pay_pend"]?.details["cause"] == "pending_event")

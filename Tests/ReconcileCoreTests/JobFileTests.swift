@@ -42,6 +42,21 @@ import Testing
         #expect(provider.signingSecrets.map(\.variable) == ["CREDICORP_WHSEC", "CREDICORP_WHSEC_PREVIOUS"])
     }
 
+    @Test func aRetentionShorterThanTheEventLogOrLookbackIsRefused() throws {
+        #expect(throws: JobFileError.self) {
+            try JobFile.parse(text: job(top: "retention: 7d"), file: "j.yml", environment: environment)
+        }
+        do {
+            _ = try JobFile.parse(text: job(top: "retention: 29d"), file: "j.yml", environment: environment)
+            Issue.record("a 29-day retention loaded")
+        } catch {
+            #expect("\(error)".contains("j.yml:5: retention is '29d'"), "\(error)")
+            #expect("\(error)".contains("at least 30d"))
+        }
+        let kept = try JobFile.parse(text: job(top: "retention: 30d"), file: "j.yml", environment: environment)
+        #expect(kept.retention == 30 * 86_400)
+    }
+
     @Test func shippedNightlyJobIsValid() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

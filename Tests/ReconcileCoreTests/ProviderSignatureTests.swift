@@ -147,6 +147,48 @@ import Testing
         }
     }
 
+    /// A signed Crezco batch with an event type outside the catalogue keeps its known events.
+    @Test func aCrezcoBatchWithANewerEventTypeKeepsTheKnownEvents() async throws {
+        let key = P256.Signing.PrivateKey()
+        let known =
+            #"{"eventId":"e-1","type":"Payable","id":"p-1","status":"Paid","timestamp":"2026-07-04T09:15:22.164Z","organisationId":"o-1","version":"2024-06-30","payload":{"amount":125000,"currency":"GBP"}}"#
+        let newer =
+            #"{"eventId":"e-2","type":"Refund","id":"r-1","status":"Done","timestamp":"2026-07-04T09:15:23.000Z"}"#
+        let broken = #"{"eventId":"e-3","type":"Payable"}"#
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("k.sqlite").path)
+            try store.saveProviderKey(
+                provider: "crezco",
+                keyID: "key_1",
+                algorithm: "ES256",
+                publicKey: key.publicKey.pemRepresentation,
+                at: Date()
+            )
+            let ring = PublicKeyRing(store: store, logger: Logger(label: "t"))
+            let adapter = CrezcoAdapter(config: Fixture.crezcoConfig(baseURL: "http://127.0.0.1:9", apiKey: "k"))
+            func line(_ events: [String]) throws -> String {
+                let body = #"{"events":["# + events.joined(separator: ",") + "]}"
+                let signature = try key.signature(for: Data(body.utf8)).derRepresentation.base64EncodedString()
+                let capture: ReconcileCore.JSONValue = .object([
+                    "provider": "crezco", "received_at": "2026-07-04T09:15:25.000Z", "method": "POST",
+                    "url": "https://hooks.example.com/crezco",
+                    "headers": .object([
+                        "Crezco-Signature": .string(signature), "Crezco-Public-Key-Id": "key_1",
+                        "Date": "Sat, 04 Jul 2026 09:15:24 GMT",
+                    ]),
+                    "body": .string(body),
+                ])
+                return capture.canonicalText
+            }
+            let mixed = try await Self.verdict(adapter, line: try line([known, newer]), ring: ring)
+            #expect(mixed.reason == nil)
+            #expect(mixed.events.map(\.eventID) == ["e-1"])
+            #expect(mixed.events.first?.snapshot.money == Money(minorUnits: 125_000, currency: "GBP"))
+            let bad = try await Self.verdict(adapter, line: try line([known, broken]), ring: ring)
+            #expect(bad.reason == "malformed", "a known type without its fields is still malformed")
+        }
+    }
+
     static func verdict(_ adapter: any ProviderAdapter, line: String, ring: PublicKeyRing) async throws
         -> (reason: String?, events: [ProviderEvent])
     {

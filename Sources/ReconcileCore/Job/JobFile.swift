@@ -73,6 +73,18 @@ public enum JobFile {
             }
             providers.append(provider)
         }
+        let retention = try reader.optionalDuration(top, "retention") ?? 90 * 86_400
+        let shortest = max(lookback, 30 * 86_400)
+        if retention < shortest, let node = reader.optional(top, "retention") {
+            throw JobFileError.badValue(
+                file: file,
+                line: reader.line(node),
+                key: "retention",
+                found: reader.shown(node),
+                expected: "at least \(Int(shortest / 86_400))d: the lookback and the 30-day event log "
+                    + "a backfill can read need the deliveries of that long"
+            )
+        }
         return JobConfig(
             file: file,
             name: name,
@@ -81,7 +93,7 @@ public enum JobFile {
             reports: try reader.string(top, "reports"),
             metrics: try reader.optionalString(top, "metrics"),
             repair: try reader.optionalBool(top, "repair") ?? true,
-            retention: try reader.optionalDuration(top, "retention") ?? 90 * 86_400,
+            retention: retention,
             providers: providers
         )
     }

@@ -43,17 +43,20 @@ public struct JobRunner: Sendable {
 
     public func run(_ options: RunOptions) async throws -> RunOutcome {
         let selected = try selectProviders(options.providers)
-        let until = options.until ?? clock.now
-        let since = options.since ?? clock.now.addingTimeInterval(-job.lookback)
-        guard since < until else {
-            throw UsageFailure(
-                "the window is empty: since \(RFC3339.format(since)) is not before until \(RFC3339.format(until))"
-            )
-        }
+        let since = (options.since ?? clock.now.addingTimeInterval(-job.lookback)).wholeMilliseconds
+        if let until = options.until, since >= until { throw Self.emptyWindow(since, until) }
         let storePath = options.storePath ?? job.store
         let lock = try StoreLock(storePath: storePath)
         defer { withExtendedLifetime(lock) {} }
         let store = try Store(path: storePath)
+        // A backfill given no --until resumes the unfinished backfill from the same --since, if any.
+        let resumable =
+            options.command == "backfill" && options.until == nil && !options.restart
+            ? try selected.first.flatMap {
+                try store.unfinishedBackfillUntil(job: job.name, provider: $0.name, since: since)
+            } : nil
+        let until = (options.until ?? resumable ?? clock.now).wholeMilliseconds
+        guard since < until else { throw Self.emptyWindow(since, until) }
         let runID = Self.makeRunID(Date())
         let started = Date()
         var logger = self.logger
@@ -65,10 +68,15 @@ public struct JobRunner: Sendable {
                 "dry_run": "\(options.dryRun)",
             ]
         )
+        // A run of some providers only is not the nightly run: it is recorded as such, and neither
+        // compared with the nightly runs for `resolved` nor counted as their last success.
+        let command =
+            options.command == "run" && !options.providers.isEmpty
+            ? "run --provider " + selected.map(\.name).joined(separator: ",") : options.command
         try store.beginRun(
             id: runID,
             job: job.name,
-            command: options.command,
+            command: command,
             startedAt: started,
             now: clock.now,
             since: since,
@@ -134,7 +142,7 @@ public struct JobRunner: Sendable {
         let resolved = try Self.resolved(
             previous: store.previousRunFindings(
                 job: job.name,
-                command: options.command,
+                command: command,
                 sameWindow: options.command == "backfill" ? (since, until) : nil,
                 excludingRun: runID
             ),
@@ -143,7 +151,8 @@ public struct JobRunner: Sendable {
         )
         let interrupted = sections.contains { $0.status == "interrupted" } || Interruption.shared.isRequested
         let failed = sections.contains { $0.status == "failed" }
-        let exitStatus = failed || interrupted ? 3 : Self.exitStatus(findings)
+        let repairing = !options.dryRun && job.repair
+        let exitStatus = failed || interrupted ? 3 : Self.exitStatus(findings, repairing: repairing)
         let status = interrupted ? "interrupted" : failed ? "failed" : "complete"
         let report = RunReport(
             run: .init(
@@ -184,14 +193,15 @@ public struct JobRunner: Sendable {
                 ]
             )
         }
-        if let metrics = job.metrics {
+        // Metrics describe the nightly job: dry runs, single-provider runs and backfills leave them be.
+        if let metrics = job.metrics, command == "run", !options.dryRun {
             let snapshot = PrometheusMetrics.Snapshot(
                 job: job.name,
                 report: report,
                 exitStatus: exitStatus,
                 startedAt: started,
                 finishedAt: Date(),
-                lastSuccess: try store.lastSuccess(job: job.name),
+                lastSuccess: try store.lastSuccess(job: job.name, command: command),
                 deliveries: try store.deliveryCounts()
             )
             do {
@@ -319,6 +329,12 @@ public struct JobRunner: Sendable {
             section.apiRequests = result.apiRequests
             section.requestOutcomes = await reader.requestOutcomes()
             return (section, result.findings)
+        } catch let error as StoreFailure {
+            section.status = "failed"
+            section.error = error.description
+            section.apiRequests = await reader.requestCount()
+            context.logger.error("provider.failed", metadata: ["provider": "\(name)", "error": "\(error)"])
+            return (section, [])
         } catch let error as ProviderError {
             section.status = error == .cancelled(provider: name) ? "interrupted" : "failed"
             section.error = error.description
@@ -339,12 +355,14 @@ public struct JobRunner: Sendable {
         }
     }
 
-    /// 1 when something new needs a person (see job.md and docs/local-state.md), else 0.
+    /// 1 when something needs a person (see job.md and docs/local-state.md), else 0.
     ///
     /// A finding already reported by an earlier complete run does not raise the status again, so
-    /// cron alerts once per problem; the report still lists it, with its age.
-    static func exitStatus(_ findings: [Finding]) -> Int32 {
+    /// cron alerts once per problem; the report still lists it, with its age. A run that repairs
+    /// nothing (a dry run, `repair: false`) leaves every difference to a person: 1 while any remains.
+    static func exitStatus(_ findings: [Finding], repairing: Bool) -> Int32 {
         let needsPerson = findings.contains { finding in
+            if !repairing, finding.needsRepair { return true }
             guard finding.isNew else { return false }
             switch finding.kind {
             case .endpointDisabled, .invalidSignature, .unknownToProvider: return true
@@ -353,6 +371,10 @@ public struct JobRunner: Sendable {
             }
         }
         return needsPerson ? 1 : 0
+    }
+
+    static func emptyWindow(_ since: Date, _ until: Date) -> UsageFailure {
+        UsageFailure("the window is empty: since \(RFC3339.format(since)) is not before until \(RFC3339.format(until))")
     }
 
     private func selectProviders(_ names: [String]) throws -> [ProviderConfig] {

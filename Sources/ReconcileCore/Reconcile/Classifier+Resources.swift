@@ -77,7 +77,13 @@ extension Classifier {
                 eventID: nil,
                 details: details
             )
-            finding.needsRepair = true
+            // A row newer than the provider's answer (an ingest since the read, a lagging read API)
+            // is reported but never moved back to the older state.
+            if row.asOf > snapshot.updatedAt {
+                finding.details["local_is_newer"] = .bool(true)
+            } else {
+                finding.needsRepair = true
+            }
             findings.append(finding)
         }
         return findings

@@ -53,17 +53,20 @@ public enum MarkdownReport {
             perResource["\(finding.provider ?? "")|\(finding.resourceType ?? "")|\(finding.resourceID ?? "")"] = money
         }
         guard !perResource.isEmpty else { return [] }
-        var totals: [String: (sum: Int64, count: Int)] = [:]
+        var totals: [String: (sum: Int64, count: Int, overflow: Bool)] = [:]
         for money in perResource.values {
-            let current = totals[money.currency] ?? (0, 0)
-            totals[money.currency] = (current.sum + money.minorUnits, current.count + 1)
+            let current = totals[money.currency] ?? (0, 0, false)
+            let (sum, overflow) = current.sum.addingReportingOverflow(money.minorUnits)
+            totals[money.currency] = (sum, current.count + 1, current.overflow || overflow)
         }
         var out = ["## Money affected", "", "| currency | resources | amount |", "|---|---|---|"]
         for currency in totals.keys.sorted() {
-            let total = totals[currency] ?? (0, 0)
-            out.append(
-                "| \(currency) | \(total.count) | \(Money(minorUnits: total.sum, currency: currency).decimalString) |"
-            )
+            let total = totals[currency] ?? (0, 0, false)
+            let amount =
+                total.overflow
+                ? "too large to add up (over \(Int64.max) minor units)"
+                : Money(minorUnits: total.sum, currency: currency).decimalString
+            out.append("| \(currency) | \(total.count) | \(amount) |")
         }
         return out + [""]
     }

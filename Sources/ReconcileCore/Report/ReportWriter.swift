@@ -25,8 +25,15 @@ public enum ReportWriter {
             at: url.deletingLastPathComponent(),
             withIntermediateDirectories: true
         )
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString.prefix(8)).tmp"
+        )
         try Data(text.utf8).write(to: temporary)
+        // On disk before it takes the name: a crash leaves the old file or the new one, never a torn one.
+        if let handle = try? FileHandle(forWritingTo: temporary) {
+            try? handle.synchronize()
+            try? handle.close()
+        }
         // rename(2) replaces an existing file atomically: a reader sees the old file or the new one.
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))

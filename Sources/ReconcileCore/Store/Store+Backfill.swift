@@ -55,6 +55,22 @@ extension Store {
         }
     }
 
+    /// The `until` of an unfinished backfill of `provider` from `since`, the newest if several.
+    public func unfinishedBackfillUntil(job: String, provider: String, since: Date) throws(StoreFailure) -> Date? {
+        try read("read an unfinished backfill") { db in
+            Store.date(
+                try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT until FROM backfill WHERE job = ? AND provider = ? AND since = ? AND status = 'running'
+                        ORDER BY updatedAt DESC LIMIT 1
+                        """,
+                    arguments: [job, provider, Store.text(since)]
+                )
+            )
+        }
+    }
+
     /// Backfills that started and did not finish (their answers are kept for a resume).
     public func unfinishedBackfills() throws(StoreFailure) -> [String] {
         try read("read unfinished backfills") { db in

@@ -122,7 +122,7 @@ extension Store {
                     try saveResource(next, provider: provider, updatedBy: "ingest", now: now, db: db)
                 }
             }
-            return anyNew ? .accepted : .duplicate
+            return anyNew || events.isEmpty ? .accepted : .duplicate
         }
     }
 

@@ -17,7 +17,7 @@ extension Store {
     ///   their age) and the runs that still hold one.
     /// - Delivery lines received before `cutoff`, except those a kept finding names, and except
     ///   any received since the start of an unfinished backfill's window (it will need them).
-    /// - Complete backfills last touched before `cutoff`.
+    /// - Backfills last touched before `cutoff`, complete or abandoned, with their checkpoints.
     public func prune(job: String, before cutoff: Date, openKeys: [String]) throws(StoreFailure) -> PruneSummary {
         try write("prune by retention") { db in
             var summary = PruneSummary()
@@ -44,6 +44,9 @@ extension Store {
                 arguments: [job, limit]
             )
             summary.runs = db.changesCount
+            // A backfill left unfinished for longer than the retention is abandoned: it stops holding data.
+            try db.execute(sql: "DELETE FROM backfill WHERE updatedAt < ?", arguments: [limit])
+            summary.backfills = db.changesCount
             let backfillStart = try String.fetchOne(
                 db,
                 sql: "SELECT MIN(since) FROM backfill WHERE status = 'running'"
@@ -57,11 +60,6 @@ extension Store {
                 arguments: [deliveryLimit]
             )
             summary.deliveries = db.changesCount
-            try db.execute(
-                sql: "DELETE FROM backfill WHERE status = 'complete' AND updatedAt < ?",
-                arguments: [limit]
-            )
-            summary.backfills = db.changesCount
             try db.execute(sql: "DELETE FROM keepKey")
             return summary
         }

@@ -127,7 +127,8 @@ extension Store {
                     id: target.resourceID,
                     db: db
                 )
-                if let current, Store.sameState(current, target) { continue }
+                // Never move a row back: it may have advanced (ingest) since the provider was read.
+                if let current, Store.sameState(current, target) || current.asOf > target.asOf { continue }
                 try saveResource(target, provider: provider, updatedBy: "repair", now: now, db: db)
                 try audit(
                     runID: runID,
@@ -252,14 +253,17 @@ extension Store {
         }
     }
 
-    /// When the last run of `job` with status `complete` finished.
-    public func lastSuccess(job: String) throws(StoreFailure) -> Date? {
+    /// When the last non-dry run of `job` and `command` with status `complete` finished.
+    public func lastSuccess(job: String, command: String) throws(StoreFailure) -> Date? {
         try read("read the last complete run") { db in
             Store.date(
                 try String.fetchOne(
                     db,
-                    sql: "SELECT MAX(finishedAt) FROM run WHERE job = ? AND status = 'complete'",
-                    arguments: [job]
+                    sql: """
+                        SELECT MAX(finishedAt) FROM run WHERE job = ? AND command = ? AND dryRun = 0
+                        AND status = 'complete'
+                        """,
+                    arguments: [job, command]
                 )
             )
         }

@@ -7,7 +7,8 @@ public struct JobClock: Sendable {
     /// The instant the job treats as now.
     public let now: Date
 
-    public init(now: Date) { self.now = now }
+    /// A clock at `now`, cut to whole milliseconds (the precision of the store and every provider query).
+    public init(now: Date) { self.now = now.wholeMilliseconds }
 
     /// Resolves the clock from a `--now` option and the environment; a bad time is a usage failure.
     public static func resolve(option: String?, environment: [String: String]) throws -> JobClock {
@@ -26,5 +27,12 @@ public struct JobClock: Sendable {
             return JobClock(now: date)
         }
         return JobClock(now: Date())
+    }
+}
+
+extension Date {
+    /// This instant cut down to a whole millisecond.
+    public var wholeMilliseconds: Date {
+        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 }

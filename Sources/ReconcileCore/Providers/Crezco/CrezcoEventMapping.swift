@@ -56,10 +56,24 @@ enum CrezcoEventMapping {
     }
 
     /// The events of a delivery body `{"events":[…]}`; nil unless every item is an event.
+    ///
+    /// An item of a type outside the catalogue (a newer kind of event) is skipped, as the reader
+    /// skips it: the rest of a validly signed batch still counts.
     static func events(body: Data) -> [ProviderEvent]? {
         guard let items = JSONValue.parse(body)?["events"]?.arrayValue, !items.isEmpty else { return nil }
-        let events = items.compactMap(event)
-        return events.count == items.count ? events : nil
+        var events: [ProviderEvent] = []
+        for item in items {
+            if let event = event(item) {
+                events.append(event)
+            } else if let type = item["type"]?.stringValue, item["eventId"]?.stringValue != nil,
+                resourceType(ofEventType: type) == nil
+            {
+                continue
+            } else {
+                return nil
+            }
+        }
+        return events
     }
 
     /// What an unverified body names (its first event), for `invalid_signature` findings.
