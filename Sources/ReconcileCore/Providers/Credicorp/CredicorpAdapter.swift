@@ -81,6 +81,6 @@ public struct CredicorpAdapter: ProviderAdapter {
             configuration: httpConfiguration,
             logger: logger
         )
-        return CredicorpReader(config: config, client: client)
+        return CredicorpReader(config: config, json: JSONReader(provider: config.name, client: client))
     }
 }

@@ -1,21 +1,14 @@
 import Foundation
 
 /// Reads Credicorp's `/public/v1` API: cursor pages of 100, every answer decoded strictly.
-struct CredicorpReader: ProviderReader {
+struct CredicorpReader: JSONAPIReader {
     let config: ProviderConfig
-    let client: HTTPClient
-
-    func requestCount() async -> Int { await client.requestCount() }
-
-    func requestOutcomes() async -> [String: Int] { await client.requestOutcomes() }
-
-    func cachedAnswerCount() async -> Int { await client.cachedAnswerCount() }
+    let json: JSONReader
 
     func endpoint() async throws -> EndpointStatus? {
         guard let endpointID = config.endpointID else { return nil }
         let path = "/partner/v1/webhook_endpoints/\(JSONReader.escape(endpointID))"
-        let response = try await client.get(path)
-        guard response.status != 404 else {
+        guard let endpoint = try await json.object(path) else {
             throw ProviderError.rejected(
                 provider: config.name,
                 path: path,
@@ -23,8 +16,7 @@ struct CredicorpReader: ProviderReader {
                 message: "endpoint_id \(endpointID) is unknown"
             )
         }
-        let json = try decode(response, path: path)
-        guard let status = json["status"]?.stringValue, let events = json["enabled_events"]?.arrayValue else {
+        guard let status = endpoint["status"]?.stringValue, let events = endpoint["enabled_events"]?.arrayValue else {
             throw garbage(path, "no status or enabled_events")
         }
         let enabled = try events.map { value in
@@ -55,9 +47,8 @@ struct CredicorpReader: ProviderReader {
 
     func event(id: String) async throws -> ProviderEvent? {
         let path = "/public/v1/events/\(JSONReader.escape(id))"
-        let response = try await client.get(path)
-        if response.status == 404 { return nil }
-        guard let event = CredicorpEventMapping.event(try decode(response, path: path)), event.eventID == id else {
+        guard let envelope = try await json.object(path) else { return nil }
+        guard let event = CredicorpEventMapping.event(envelope), event.eventID == id else {
             throw garbage(path, "not the requested event")
         }
         return event
@@ -83,10 +74,8 @@ struct CredicorpReader: ProviderReader {
     func resource(type: String, id: String) async throws -> ResourceSnapshot? {
         guard let listPath = CredicorpEventMapping.path(of: type) else { return nil }
         let path = "/public/v1/\(listPath)/\(JSONReader.escape(id))"
-        let response = try await client.get(path)
-        if response.status == 404 { return nil }
-        guard
-            let snapshot = CredicorpEventMapping.snapshot(object: try decode(response, path: path), expectedType: type),
+        guard let object = try await json.object(path) else { return nil }
+        guard let snapshot = CredicorpEventMapping.snapshot(object: object, expectedType: type),
             snapshot.resourceID == id
         else { throw garbage(path, "not the requested \(type)") }
         return snapshot
@@ -97,25 +86,17 @@ struct CredicorpReader: ProviderReader {
         var items: [(String, JSONValue)] = []
         var cursor: String?
         var seen = Set<String>()
+        let progress = json.progress(list: path)
         while true {
             var query = window + [("limit", "100")]
             if let cursor { query.append(("starting_after", cursor)) }
-            let response = try await client.get(path, query: query)
-            guard response.status != 404 else { throw garbage(path, "404 on a list") }
-            let json = try decode(response, path: path)
-            guard json["object"]?.stringValue == "list", let data = json["data"]?.arrayValue,
-                let hasMore = json["has_more"]?.boolValue
+            let page = try await json.page(path, query: query)
+            guard page["object"]?.stringValue == "list", let data = page["data"]?.arrayValue,
+                let hasMore = page["has_more"]?.boolValue
             else { throw garbage(path, "not a list object with data and has_more") }
             items.append(contentsOf: data.map { (path, $0) })
-            if let progress = client.configuration.progress {
-                let last = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
-                await progress.pageRead(
-                    provider: config.name,
-                    list: path,
-                    rows: data.count,
-                    reached: last.flatMap(RFC3339.parse)
-                )
-            }
+            let reached = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
+            await progress?(data.count, reached.flatMap(RFC3339.parse))
             guard hasMore else { return items }
             guard let last = data.last?["id"]?.stringValue, seen.insert(last).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")
@@ -124,14 +105,5 @@ struct CredicorpReader: ProviderReader {
         }
     }
 
-    private func decode(_ response: HTTPResponse, path: String) throws -> JSONValue {
-        guard let json = JSONValue.parse(response.body), json.objectValue != nil else {
-            throw garbage(path, "the body is not a JSON object")
-        }
-        return json
-    }
-
-    private func garbage(_ path: String, _ detail: String) -> ProviderError {
-        ProviderError.garbage(provider: config.name, path: path, detail: detail)
-    }
+    private func garbage(_ path: String, _ detail: String) -> ProviderError { json.garbage(path, detail) }
 }

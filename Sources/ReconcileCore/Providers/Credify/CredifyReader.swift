@@ -1,16 +1,10 @@
 import Foundation
 
 /// Reads Credify's `/v1` API: offset lists of 100 read by ``WindowPager``, objects one by one; no event log.
-struct CredifyReader: ProviderReader {
+struct CredifyReader: JSONAPIReader {
     let json: JSONReader
 
     static let pageSize = 100
-
-    func requestCount() async -> Int { await json.client.requestCount() }
-
-    func requestOutcomes() async -> [String: Int] { await json.client.requestOutcomes() }
-
-    func cachedAnswerCount() async -> Int { await json.client.cachedAnswerCount() }
 
     func endpoint() async throws -> EndpointStatus? { nil }
 
@@ -26,8 +20,7 @@ struct CredifyReader: ProviderReader {
     func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
         var snapshots: [ResourceSnapshot] = []
         for list in CredifyEventMapping.lists {
-            var pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
-            pager.onPage = json.progress(list: list.path)
+            let pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
             let fetch: WindowPager<ResourceSnapshot>.Fetch = { from, index in
                 let offset = index * Self.pageSize
                 let page = try await json.page(
@@ -47,11 +40,7 @@ struct CredifyReader: ProviderReader {
                 }
                 return WindowPage(rows: rows, hasMore: !rows.isEmpty && Int64(offset + rows.count) < total)
             }
-            do {
-                snapshots += try await pager.readAll(since: since, until: until, describe: list.path, fetch: fetch)
-            } catch let error as PagingError {
-                throw json.garbage(list.path, error.detail)
-            }
+            snapshots += try await json.readWindow(pager, since: since, until: until, path: list.path, fetch: fetch)
         }
         return snapshots
     }

@@ -55,7 +55,13 @@ enum CrezcoEventMapping {
         )
     }
 
-    /// The events of a delivery body `{"events":[…]}`; nil unless every item is an event.
+    /// Whether `item` is an event of a type outside the catalogue: a newer kind, not ours to reconcile.
+    static func isNewerKind(_ item: JSONValue) -> Bool {
+        guard let type = item["type"]?.stringValue, item["eventId"]?.stringValue != nil else { return false }
+        return resourceType(ofEventType: type) == nil
+    }
+
+    /// The events of a delivery body `{"events":[…]}`; nil when an item is neither an event nor a newer kind.
     ///
     /// An item of a type outside the catalogue (a newer kind of event) is skipped, as the reader
     /// skips it: the rest of a validly signed batch still counts.
@@ -65,9 +71,7 @@ enum CrezcoEventMapping {
         for item in items {
             if let event = event(item) {
                 events.append(event)
-            } else if let type = item["type"]?.stringValue, item["eventId"]?.stringValue != nil,
-                resourceType(ofEventType: type) == nil
-            {
+            } else if isNewerKind(item) {
                 continue
             } else {
                 return nil

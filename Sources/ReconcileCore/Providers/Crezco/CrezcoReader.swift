@@ -1,16 +1,10 @@
 import Foundation
 
 /// Reads Crezco's `/v1` API: page-number lists of 100 read by ``WindowPager``, objects one by one.
-struct CrezcoReader: ProviderReader {
+struct CrezcoReader: JSONAPIReader {
     let json: JSONReader
 
     static let pageSize = 100
-
-    func requestCount() async -> Int { await json.client.requestCount() }
-
-    func requestOutcomes() async -> [String: Int] { await json.client.requestOutcomes() }
-
-    func cachedAnswerCount() async -> Int { await json.client.cachedAnswerCount() }
 
     /// Crezco has no endpoint route.
     func endpoint() async throws -> EndpointStatus? { nil }
@@ -18,15 +12,11 @@ struct CrezcoReader: ProviderReader {
     func events(since: Date, until: Date) async throws -> [ProviderEvent] {
         let pager = WindowPager<ProviderEvent>(id: \.eventID, time: \.occurredAt)
         let path = "/v1/events"
-        return try await read(pager, since: since, until: until, path: path) { from, index in
+        return try await json.readWindow(pager, since: since, until: until, path: path) { from, index in
             let page = try await json.page(path, query: query(from: "from", to: "to", from, until, index))
             let items = try items(page, key: "events", path: path)
             let events = try items.compactMap { item -> ProviderEvent? in
-                if let type = item["type"]?.stringValue, item["eventId"]?.stringValue != nil,
-                    CrezcoEventMapping.resourceType(ofEventType: type) == nil
-                {
-                    return nil  // a newer kind of event: not ours to reconcile
-                }
+                if CrezcoEventMapping.isNewerKind(item) { return nil }
                 guard let event = CrezcoEventMapping.event(item) else {
                     throw json.garbage(path, "an item of events is not a Crezco event")
                 }
@@ -42,7 +32,7 @@ struct CrezcoReader: ProviderReader {
         var snapshots: [ResourceSnapshot] = []
         let pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
         for list in CrezcoEventMapping.lists {
-            snapshots += try await read(pager, since: since, until: until, path: list.path) { from, index in
+            snapshots += try await json.readWindow(pager, since: since, until: until, path: list.path) { from, index in
                 let query = query(from: "updatedFrom", to: "updatedTo", from, until, index)
                 let page = try await json.page(list.path, query: query)
                 let rows = try items(page, key: list.key, path: list.path).map { item in
@@ -71,22 +61,6 @@ struct CrezcoReader: ProviderReader {
             object["keyId"]?.stringValue == id
         else { throw json.garbage(path, "not a P-256 public key for the requested key id") }
         return PublishedKey(keyID: id, algorithm: object["algorithm"]?.stringValue ?? "ES256", publicKey: pem)
-    }
-
-    private func read<Row>(
-        _ pager: WindowPager<Row>,
-        since: Date,
-        until: Date,
-        path: String,
-        fetch: @escaping WindowPager<Row>.Fetch
-    ) async throws -> [Row] {
-        var pager = pager
-        pager.onPage = json.progress(list: path)
-        do {
-            return try await pager.readAll(since: since, until: until, describe: path, fetch: fetch)
-        } catch let error as PagingError {
-            throw json.garbage(path, error.detail)
-        }
     }
 
     private func query(from fromName: String, to toName: String, _ from: Date, _ until: Date, _ index: Int)

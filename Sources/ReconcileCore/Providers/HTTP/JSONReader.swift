@@ -29,6 +29,23 @@ struct JSONReader: Sendable {
         }
     }
 
+    /// Reads the list at `path` with `pager`, reporting each page; a list that pages wrongly is garbage.
+    func readWindow<Row: Sendable>(
+        _ pager: WindowPager<Row>,
+        since: Date,
+        until: Date,
+        path: String,
+        fetch: WindowPager<Row>.Fetch
+    ) async throws -> [Row] {
+        var pager = pager
+        pager.onPage = progress(list: path)
+        do {
+            return try await pager.readAll(since: since, until: until, describe: path, fetch: fetch)
+        } catch let error as PagingError {
+            throw garbage(path, error.detail)
+        }
+    }
+
     func garbage(_ path: String, _ detail: String) -> ProviderError {
         ProviderError.garbage(provider: provider, path: path, detail: detail)
     }
@@ -39,4 +56,17 @@ struct JSONReader: Sendable {
         allowed.insert(charactersIn: "-._~")
         return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
     }
+}
+
+/// A reader whose requests all go through one ``JSONReader``: its counts are the client's.
+protocol JSONAPIReader: ProviderReader {
+    var json: JSONReader { get }
+}
+
+extension JSONAPIReader {
+    func requestCount() async -> Int { await json.client.requestCount() }
+
+    func requestOutcomes() async -> [String: Int] { await json.client.requestOutcomes() }
+
+    func cachedAnswerCount() async -> Int { await json.client.cachedAnswerCount() }
 }
