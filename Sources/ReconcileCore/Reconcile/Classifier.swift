@@ -42,9 +42,11 @@ struct Classifier: Sendable {
 
     func eventFindings(remote: [ProviderEvent], local: [String: LocalEvent]) -> [Finding] {
         var findings: [Finding] = []
-        for event in remote where subscribes(to: event.eventType) {
-            let known = local[event.eventID]
-            guard (known?.validDeliveries ?? 0) == 0 else { continue }
+        // An event the store holds was received: by webhook, or by the repair that recorded it as
+        // dropped. Only the store's own rows decide this, never surviving delivery lines (retention
+        // prunes those) nor a run's bookkeeping, so a run killed after its repair committed leaves
+        // nothing for the next run to redo or to report again.
+        for event in remote where subscribes(to: event.eventType) && local[event.eventID] == nil {
             let dropped = isDropped(event.occurredAt)
             var details: [String: JSONValue] = [
                 "event_type": .string(event.eventType), "created": .string(RFC3339.format(event.occurredAt)),
@@ -62,7 +64,7 @@ struct Classifier: Sendable {
                 eventID: event.eventID,
                 details: details
             )
-            finding.needsRepair = dropped && known == nil
+            finding.needsRepair = dropped
             findings.append(finding)
         }
         findings += outOfOrder(local: local)

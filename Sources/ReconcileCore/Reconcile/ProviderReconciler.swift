@@ -119,7 +119,7 @@ struct ProviderReconciler: Sendable {
         let gone = Set(resources.filter { $0.remote == nil }.map(\.key))
         var findings: [Finding] = []
         let candidates = local.values.filter { event in
-            event.validDeliveries > 0 && event.occurredAt >= (adapter.hasEventLog ? eventSince : since)
+            event.source == "webhook" && event.occurredAt >= (adapter.hasEventLog ? eventSince : since)
                 && event.occurredAt < until && !remoteIDs.contains(event.eventID)
         }.sorted { $0.eventID < $1.eventID }
         for event in candidates {
@@ -161,7 +161,7 @@ struct ProviderReconciler: Sendable {
         var keys = Set(remoteState.keys)
         keys.formUnion(remote.map { ResourceKey($0.resourceType, $0.resourceID) })
         keys.formUnion(
-            local.values.filter { $0.occurredAt >= since && $0.occurredAt < until && $0.validDeliveries > 0 }
+            local.values.filter { $0.occurredAt >= since && $0.occurredAt < until && $0.source == "webhook" }
                 .map { ResourceKey($0.resourceType, $0.resourceID) }
         )
         keys.formUnion(
