@@ -33,7 +33,7 @@ extension Reconcile {
                     handles.append((source, handle))
                 }
             }
-            let store = try Store(path: self.store ?? config.store)
+            let store = try openStore(config: config, option: self.store, creation: .allowed)
             let ingestor = Ingestor(job: config, adapters: adapters, store: store, clock: clock, logger: logger)
             Interruption.shared.trapSignals { signal in
                 logger.warning("ingest.interrupt_requested", metadata: ["signal": "\(signal)"])

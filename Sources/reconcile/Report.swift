@@ -17,7 +17,7 @@ extension Reconcile {
         func run() async throws {
             _ = try common.makeLogger()
             let config = try loadJob(job)
-            let store = try Store(path: self.store ?? config.store)
+            let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
             guard let summary = try store.run(job: config.name, id: run), let text = summary.report,
                 let report = RunReport.decode(text)
             else {
@@ -44,7 +44,7 @@ extension Reconcile {
         func run() async throws {
             _ = try common.makeLogger()
             let config = try loadJob(job)
-            let store = try Store(path: self.store ?? config.store)
+            let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
             print("id\tstarted\tduration_s\tstatus\texit\tfindings\trepairs")
             for run in try store.runs(job: config.name, limit: max(1, limit)) {
                 let report = run.report.flatMap(RunReport.decode)

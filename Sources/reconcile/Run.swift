@@ -21,10 +21,13 @@ extension Reconcile {
         @Option(help: "Replay at this RFC 3339 UTC time; RECONCILE_NOW does the same.") var now: String?
         @Option(help: "Also write report.json to this path.") var reportJSON: String?
         @Option(help: "Store path; overrides the job's 'store'.") var store: String?
+        @Flag(help: "Start an empty store if there is none (otherwise a missing store is refused).")
+        var createStore = false
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             var options = RunOptions()
+            options.createStore = createStore
             options.dryRun = dryRun
             options.providers = providers
             options.since = try parseTime(since, option: "--since")
@@ -50,10 +53,13 @@ extension Reconcile {
         @Option(help: "Store path; overrides the job's 'store'.") var store: String?
         @Flag(help: "Forget what an interrupted backfill of this window already read, and start afresh.")
         var restart = false
+        @Flag(help: "Start an empty store if there is none (otherwise a missing store is refused).")
+        var createStore = false
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             var options = RunOptions()
+            options.createStore = createStore
             options.command = "backfill"
             options.restart = restart
             options.progress = ProgressLine()

@@ -129,9 +129,9 @@ struct CronWrapper {
             try cron.writeEnvironment()
             let job = cli.path("job.yml").path
             let steps: [(arguments: [String], expected: Int32)] = [
+                (["ingest", job, cli.path("captures.ndjson").path], 1),
                 (["runs", job], 0),
                 (["run", cli.path("missing.yml").path], 2),
-                (["ingest", job, cli.path("captures.ndjson").path], 1),
             ]
             for step in steps {
                 let wrapped = try await cron.run(step.arguments)
@@ -196,7 +196,7 @@ struct CronWrapper {
             try #require(descriptor >= 0)
             defer { close(descriptor) }
             try #require(flock(descriptor, LOCK_EX | LOCK_NB) == 0)
-            let result = try await cron.run(["run", cli.path("job.yml").path], timeout: 20)
+            let result = try await cron.run(["run", cli.path("job.yml").path, "--create-store"], timeout: 20)
             #expect(result.status == 4)
             #expect(cron.logText.contains("lock"))
             #expect(cron.wrapperLines("exit 4 run").count == 1)

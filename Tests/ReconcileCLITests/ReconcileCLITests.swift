@@ -175,7 +175,7 @@ import Testing
                 waited += 1
             }
             try await Task.sleep(for: .milliseconds(200))
-            let result = try await cli.reconcile(["run", "job.yml"], timeout: 20)
+            let result = try await cli.reconcile(["run", "job.yml", "--create-store"], timeout: 20)
             #expect(result.status == 4)
             #expect(result.stderr.contains("lock"))
         }

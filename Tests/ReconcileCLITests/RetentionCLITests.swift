@@ -43,18 +43,57 @@ import Testing
             #expect(endpoint?["first_seen"] as? String == CLIHarness.nowText)
             #expect(try store.tableCounts()["delivery"] == delivered, "the unfinished backfill still needs them")
 
-            // The backfill finishes; the next complete run prunes the deliveries.
+            // The backfill finishes, and traffic comes in again 100 days later (a late copy of an old
+            // event): retention counts from the newest delivery, so now the old deliveries go.
             let done = try await cli.reconcile(backfill)
             #expect([0, 1].contains(done.status))
             #expect(try store.unfinishedBackfills().isEmpty)
+            let laterDate = CLIHarness.now.addingTimeInterval(100 * 86_400)  // `later`
+            let old = try #require(cli.history.deliveries.compactMap { $0.event }.first)
+            let late = cli.history.captureLine(for: old, receivedAt: laterDate.addingTimeInterval(-60))
+            try Data((late + "\n").utf8).write(to: cli.path("late.ndjson"))
+            let lateIngest = try await cli.reconcile(["ingest", "job.yml", "late.ndjson", "--now", later])
+            #expect(lateIngest.status == 0, "\(lateIngest.stdout)\(lateIngest.stderr)")
             let pruning = try await cli.reconcile(["run", "job.yml", "--now", later])
             #expect(pruning.status == 0)
-            #expect(try store.tableCounts()["delivery"] == 0)
+            #expect(try store.tableCounts()["delivery"] == 1, "only the late copy is younger than the retention")
             #expect(pruning.stderr.contains("retention.pruned"))
             // The first run holds the still-open endpoint finding, so it stays; its other findings went.
             let listing = try await cli.reconcile(["runs", "job.yml", "--limit", "20"])
             let firstID = first.stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } ?? "?"
             #expect(listing.stdout.contains(firstID), "\(firstID) in \(listing.stdout)")
+        }
+    }
+
+    /// Findings of a report as (kind, resource, event, new) keys.
+    static func keys(_ report: [String: Any]) -> Set<String> {
+        Set(
+            (report["findings"] as? [[String: Any]] ?? []).map { finding in
+                ["kind", "resource_id", "event_id"].map { finding[$0] as? String ?? "-" }.joined(separator: " ")
+                    + " new=\(finding["new"] as? Bool ?? true)"
+            }
+        )
+    }
+
+    @Test func aRunWithAClockAYearAheadPrunesNothingTheNextCorrectRunNeeds() async throws {
+        try await CLIHarness.with(seed: 43, jobExtra: "retention: 30d") { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            #expect(try await cli.reconcile(["run", "job.yml"]).status == 1)
+            let before = try await cli.reconcile(["run", "job.yml", "--dry-run", "--report-json", "before.json"])
+            #expect(before.status == 0, "nothing left to repair, nothing new")
+            let store = try Store(path: cli.path("reconcile.sqlite").path)
+            let counts = try store.tableCounts()
+
+            let ahead = try await cli.reconcile(["run", "job.yml", "--now", "2027-07-10T08:00:00Z"])
+            #expect([0, 1].contains(ahead.status), "\(ahead.stderr.suffix(400))")
+            let after = try store.tableCounts()
+            for table in ["delivery", "deliveryEvent", "event", "resourceState", "repair"] {
+                #expect(after[table] == counts[table], "\(table) kept")
+            }
+
+            let again = try await cli.reconcile(["run", "job.yml", "--dry-run", "--report-json", "after.json"])
+            #expect(again.status == 0, "no received event turned into a finding, nothing is new again")
+            #expect(Self.keys(try cli.report("after.json")) == Self.keys(try cli.report("before.json")))
         }
     }
 }

@@ -44,6 +44,8 @@ public struct JobConfig: Sendable {
     public var name: String
     /// The SQLite store path, relative to the working directory.
     public var store: String
+    /// The line of `store` in the job file, for errors about the path.
+    public var storeLine = 1
     /// The run window reaches this far back from now.
     public var lookback: TimeInterval
     /// The folder that receives one sub-folder of reports per run.

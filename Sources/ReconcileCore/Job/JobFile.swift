@@ -89,6 +89,7 @@ public enum JobFile {
             file: file,
             name: name,
             store: try reader.string(top, "store"),
+            storeLine: reader.optional(top, "store").map(reader.line) ?? 1,
             lookback: lookback,
             reports: try reader.string(top, "reports"),
             metrics: try reader.optionalString(top, "metrics"),

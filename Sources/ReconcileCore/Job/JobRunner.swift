@@ -10,6 +10,8 @@ public struct RunOptions: Sendable {
     public var until: Date?
     public var reportJSON: String?
     public var storePath: String?
+    /// Start an empty store when there is none (`--create-store`); otherwise a missing store is refused.
+    public var createStore = false
     public var command = "run"
     /// Backfill only: forget the checkpoints of an interrupted backfill of the same window.
     public var restart = false
@@ -45,7 +47,12 @@ public struct JobRunner: Sendable {
         let selected = try selectProviders(options.providers)
         let since = (options.since ?? clock.now.addingTimeInterval(-job.lookback)).wholeMilliseconds
         if let until = options.until, since >= until { throw Self.emptyWindow(since, until) }
-        let storePath = options.storePath ?? job.store
+        let location = try StoreLocation.check(
+            options.storePath ?? job.store,
+            origin: options.storePath == nil ? "\(job.file):\(job.storeLine): store" : "--store",
+            creation: options.createStore ? .allowed : .refusedForRun
+        )
+        let storePath = location.path
         let lock = try StoreLock(storePath: storePath)
         defer { withExtendedLifetime(lock) {} }
         let store = try Store(path: storePath)
@@ -64,7 +71,8 @@ public struct JobRunner: Sendable {
         logger.info(
             "run.start",
             metadata: [
-                "job": "\(job.name)", "since": "\(RFC3339.format(since))", "until": "\(RFC3339.format(until))",
+                "job": "\(job.name)", "store": "\(storePath)", "store.created": "\(!location.existed)",
+                "since": "\(RFC3339.format(since))", "until": "\(RFC3339.format(until))",
                 "dry_run": "\(options.dryRun)",
             ]
         )
@@ -73,7 +81,7 @@ public struct JobRunner: Sendable {
         let command =
             options.command == "run" && !options.providers.isEmpty
             ? "run --provider " + selected.map(\.name).joined(separator: ",") : options.command
-        try store.beginRun(
+        let crashed = try store.beginRun(
             id: runID,
             job: job.name,
             command: command,
@@ -83,6 +91,12 @@ public struct JobRunner: Sendable {
             until: until,
             dryRun: options.dryRun
         )
+        for earlier in crashed {
+            logger.warning(
+                "run.earlier_crashed",
+                metadata: ["crashed.run.id": "\(earlier.id)", "crashed.repairs": "\(earlier.repairs)"]
+            )
+        }
         var http = self.http
         http.progress = options.progress
         var backfill: BackfillState?
@@ -162,7 +176,8 @@ public struct JobRunner: Sendable {
                 finishedAt: RFC3339.format(Date()),
                 now: RFC3339.format(clock.now),
                 dryRun: options.dryRun,
-                status: status
+                status: status,
+                store: storePath
             ),
             providers: sections,
             counts: RunReport.counts(of: findings),
@@ -180,11 +195,13 @@ public struct JobRunner: Sendable {
             report: report.jsonText()
         )
         if status == "complete", !options.dryRun {
-            let pruned = try store.prune(
-                job: job.name,
-                before: clock.now.addingTimeInterval(-job.retention),
-                openKeys: findings.map(\.key)
+            let cutoffs = RetentionCutoffs(
+                now: clock.now,
+                wallClock: Date(),
+                newestReceipt: try store.newestReceipt(),
+                retention: job.retention
             )
+            let pruned = try store.prune(job: job.name, cutoffs: cutoffs, openKeys: findings.map(\.key))
             logger.info(
                 "retention.pruned",
                 metadata: [

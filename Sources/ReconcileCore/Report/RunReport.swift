@@ -10,9 +10,11 @@ public struct RunReport: Codable, Sendable {
         public var now: String
         public var dryRun: Bool
         public var status: String
+        /// The absolute path of the store the run used (relative job paths are resolved once).
+        public var store: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, job, now, status
+            case id, job, now, status, store
             case startedAt = "started_at"
             case finishedAt = "finished_at"
             case dryRun = "dry_run"

@@ -9,19 +9,57 @@ public struct PruneSummary: Sendable, Equatable {
     public var backfills = 0
 }
 
+/// How far back retention may prune, from clocks that can be wrong.
+///
+/// A run replayed with `--now` far ahead (or a machine whose clock jumped) must not prune what a
+/// run with the right clock still needs: every cutoff counts back from the earliest of the job's
+/// now, the wall clock and the newest delivery received. So data goes only once newer traffic
+/// has come in: a receiver silent for months, or a clock a year ahead, prunes nothing that the
+/// next correct run needs. The repair audit trail is kept at least `auditAge` (400 days),
+/// however short the retention.
+public struct RetentionCutoffs: Sendable, Equatable {
+    /// The repair audit trail is kept at least this long.
+    public static let auditAge: TimeInterval = 400 * 86_400
+
+    /// Runs and findings whose run's `now` is before this may go.
+    public var runs: Date
+    /// Delivery lines received before this may go.
+    public var deliveries: Date
+    /// Runs that made repairs (and their audit rows) may go only before this.
+    public var audit: Date
+
+    public init(now: Date, wallClock: Date, newestReceipt: Date?, retention: TimeInterval) {
+        let reference = min(now, wallClock, newestReceipt ?? now)
+        runs = reference.addingTimeInterval(-retention)
+        deliveries = runs
+        audit = reference.addingTimeInterval(-max(retention, Self.auditAge))
+    }
+}
+
 extension Store {
-    /// Removes what is older than `cutoff`, after a complete run, keeping what is still needed.
+    /// The latest `receivedAt` of any delivery line, or nil when there is none.
+    public func newestReceipt() throws(StoreFailure) -> Date? {
+        try read("read the newest delivery") { db in
+            Store.date(try String.fetchOne(db, sql: "SELECT MAX(receivedAt) FROM delivery"))
+        }
+    }
+
+    /// Removes what is older than the cutoffs, after a complete run, keeping what is still needed.
     ///
-    /// - Runs of `job` whose `now` is before `cutoff`, and their findings and repairs, except the
+    /// - Runs of `job` whose `now` is before `cutoffs.runs`, and their findings and repairs, except the
     ///   findings in `openKeys` (reported by the current run: their first report decides `new` and
-    ///   their age) and the runs that still hold one.
-    /// - Delivery lines received before `cutoff`, except those a kept finding names, and except
+    ///   their age) and the runs that still hold one; a run that made repairs is kept (with its
+    ///   audit rows) until `cutoffs.audit`.
+    /// - Delivery lines received before `cutoffs.deliveries`, except those a kept finding names, and except
     ///   any received since the start of an unfinished backfill's window (it will need them).
-    /// - Backfills last touched before `cutoff`, complete or abandoned, with their checkpoints.
-    public func prune(job: String, before cutoff: Date, openKeys: [String]) throws(StoreFailure) -> PruneSummary {
+    /// - Backfills last touched before `cutoffs.runs`, complete or abandoned, with their checkpoints.
+    public func prune(job: String, cutoffs: RetentionCutoffs, openKeys: [String]) throws(StoreFailure)
+        -> PruneSummary
+    {
         try write("prune by retention") { db in
             var summary = PruneSummary()
-            let limit = Store.text(cutoff)
+            let limit = Store.text(cutoffs.runs)
+            let auditLimit = Store.text(cutoffs.audit)
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS keepKey (key TEXT PRIMARY KEY)")
             try db.execute(sql: "DELETE FROM keepKey")
             for key in openKeys {
@@ -40,8 +78,9 @@ extension Store {
                 sql: """
                     DELETE FROM run WHERE job = ? AND now < ? AND status != 'running'
                     AND id NOT IN (SELECT DISTINCT runID FROM finding)
+                    AND (now < ? OR id NOT IN (SELECT DISTINCT runID FROM repair))
                     """,
-                arguments: [job, limit]
+                arguments: [job, limit, auditLimit]
             )
             summary.runs = db.changesCount
             // A backfill left unfinished for longer than the retention is abandoned: it stops holding data.
@@ -51,7 +90,8 @@ extension Store {
                 db,
                 sql: "SELECT MIN(since) FROM backfill WHERE status = 'running'"
             )
-            let deliveryLimit = backfillStart.map { min($0, limit) } ?? limit
+            let receiptLimit = Store.text(cutoffs.deliveries)
+            let deliveryLimit = backfillStart.map { min($0, receiptLimit) } ?? receiptLimit
             try db.execute(
                 sql: """
                     DELETE FROM delivery WHERE COALESCE(receivedAt, recordedAt) < ?

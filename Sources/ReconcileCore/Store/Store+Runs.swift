@@ -26,6 +26,10 @@ public struct RepairPlan: Sendable {
 
 extension Store {
     /// Records the start of a run; runs left `running` by a crashed process are marked `crashed`.
+    ///
+    /// - Returns: Each run marked crashed now, with how many repair rows it committed before it
+    ///   died (they stand: a repair is one transaction, and the next run does not redo it).
+    @discardableResult
     public func beginRun(
         id: String,
         job: String,
@@ -35,8 +39,16 @@ extension Store {
         since: Date,
         until: Date,
         dryRun: Bool
-    ) throws(StoreFailure) {
+    ) throws(StoreFailure) -> [(id: String, repairs: Int)] {
         try write("record the start of run \(id)") { db in
+            let crashed = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id AS id, (SELECT COUNT(*) FROM repair WHERE runID = r.id) AS repairs
+                    FROM run r WHERE r.job = ? AND r.status = 'running' ORDER BY r.startedAt
+                    """,
+                arguments: [job]
+            ).map { (id: $0["id"] as String, repairs: $0["repairs"] as Int) }
             try db.execute(
                 sql: "UPDATE run SET status = 'crashed' WHERE job = ? AND status = 'running'",
                 arguments: [job]
@@ -51,6 +63,7 @@ extension Store {
                     dryRun,
                 ]
             )
+            return crashed
         }
     }
 

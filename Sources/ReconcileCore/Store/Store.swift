@@ -11,11 +11,12 @@ public final class Store: Sendable {
     public let path: String
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    ///
+    /// The folder must exist: commands check the path first (`StoreLocation`), and nothing here
+    /// creates folders, so a mistyped path never silently becomes a new store somewhere else.
     public init(path: String) throws(StoreFailure) {
         self.path = path
         do {
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
@@ -23,6 +24,14 @@ public final class Store: Sendable {
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Store.migrator.migrate(pool)
+        } catch let error as DatabaseError
+            where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode)
+        {
+            throw StoreFailure(
+                "open \(path)",
+                reason: "the file is damaged (\(error.message ?? "database disk image is malformed")); it was left "
+                    + "as it is: restore it from a backup, or move it away to start an empty store"
+            )
         } catch {
             throw StoreFailure("open \(path)", error)
         }

@@ -24,8 +24,6 @@ public final class StoreLock: Sendable {
     /// Takes the lock at once or throws `LockFailure`; never waits.
     public init(storePath: String) throws {
         path = storePath + ".lock"
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreFailure("open the lock file \(path)", POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))

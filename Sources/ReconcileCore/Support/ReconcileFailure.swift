@@ -21,6 +21,11 @@ public struct StoreFailure: ReconcileFailure {
         self.operation = operation
         self.reason = String(describing: error)
     }
+
+    init(_ operation: String, reason: String) {
+        self.operation = operation
+        self.reason = reason
+    }
 }
 
 /// Bad usage of a command that argument parsing could not catch (a bad time, an unknown provider name).
