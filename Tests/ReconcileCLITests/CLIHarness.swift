@@ -22,8 +22,11 @@ struct CLIHarness {
     static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
     static let nowText = "2026-07-10T08:00:00Z"
 
-    /// The executable `swift build` put beside the test bundle.
+    /// The executable `swift build` put beside the test bundle, or `RECONCILE_BIN` (a sanitizer build).
     static var executable: URL {
+        if let path = ProcessInfo.processInfo.environment["RECONCILE_BIN"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let candidates = [".build/debug/reconcile", ".build/release/reconcile"].map { root.appendingPathComponent($0) }
@@ -34,9 +37,13 @@ struct CLIHarness {
     ///
     /// With `allProviders`, the sandbox, `job.yml` and `captures.ndjson` hold Credicorp, Crezco and
     /// Credify; otherwise Credicorp only.
+    ///
+    /// With `bulkChains`, the Credicorp history is `SandboxHistory.credicorpBulk` of that many
+    /// stories (no oracle) and the job's rate limit is lifted, for tests that need volume.
     static func with<T>(
         seed: UInt64 = 7,
         allProviders: Bool = false,
+        bulkChains: Int? = nil,
         jobExtra: String = "",
         _ body: (CLIHarness) async throws -> T
     ) async throws -> T {
@@ -44,7 +51,10 @@ struct CLIHarness {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let all = allProviders ? SandboxHistory.all(seed: seed, now: now) : nil
-        let history = all?.credicorp ?? SandboxHistory.credicorp(seed: seed, now: now)
+        let history =
+            all?.credicorp
+            ?? bulkChains.map { SandboxHistory.credicorpBulk(seed: seed, now: now, chains: $0) }
+            ?? SandboxHistory.credicorp(seed: seed, now: now)
         var logger = Logger(label: "sandbox")
         logger.logLevel = .critical
         let server = try await SandboxServer.start(world: all?.world ?? history.world, logger: logger)
@@ -65,7 +75,7 @@ struct CLIHarness {
             if let job {
                 try job.text.write(to: harness.path("job.yml"), atomically: true, encoding: .utf8)
             } else {
-                try harness.writeJob()
+                try harness.writeJob(providerExtra: bulkChains == nil ? "" : "rate_limit: 1000")
             }
             let captures = all?.captureNDJSON ?? history.captureNDJSON
             try captures.write(to: harness.path("captures.ndjson"), atomically: true, encoding: .utf8)
@@ -82,7 +92,12 @@ struct CLIHarness {
 
     var secrets: [String] { all?.secrets ?? [history.apiKey, history.currentSecret, history.previousSecret] }
 
-    func writeJob(name: String = "job.yml", store: String = "reconcile.sqlite", extra: String = "") throws {
+    func writeJob(
+        name: String = "job.yml",
+        store: String = "reconcile.sqlite",
+        extra: String = "",
+        providerExtra: String = ""
+    ) throws {
         let text = """
             name: cli
             store: \(path(store).path)
@@ -95,6 +110,7 @@ struct CLIHarness {
                 api_key_env: CREDICORP_API_KEY
                 signing_secrets_env: [CREDICORP_WHSEC, CREDICORP_WHSEC_PREVIOUS]
                 endpoint_id: \(history.endpointID)
+                \(providerExtra)
             \(extra)
             """
         try text.write(to: path(name), atomically: true, encoding: .utf8)

@@ -70,3 +70,25 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// How many events were first recorded from `source` (`webhook` or `reconciliation`).
+    public func eventCounts(source: String) throws(StoreFailure) -> Int {
+        try read("count events") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE source = ?", arguments: [source]) ?? 0
+        }
+    }
+
+    /// Accepted delivery lines that carry no recorded event: always 0 unless a batch was half-written.
+    public func acceptedDeliveriesWithoutEvents() throws(StoreFailure) -> Int {
+        try read("check deliveries") { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM delivery d WHERE d.verdict = 'accepted'
+                    AND NOT EXISTS (SELECT 1 FROM deliveryEvent de WHERE de.deliveryID = d.id)
+                    """
+            ) ?? 0
+        }
+    }
+}

@@ -55,6 +55,33 @@ public enum SandboxHistory {
         )
     }
 
+    /// A Credicorp world of `chains` enquiry → decision → payment stories with losses at scale.
+    ///
+    /// For tests and benchmarks that need volume (thousands of repairs): ordinary traffic over the
+    /// week before `now`, two in five of the older stories' payment events dropped entirely, a fifth
+    /// with the latest payment event dropped, some delivered out of order or twice. The endpoint
+    /// is enabled; the oracle is not computed (`expectedFindings` is empty): compare with a
+    /// reference run instead.
+    public static func credicorpBulk(seed: UInt64, now: Date, chains: Int, providerName: String = "credicorp")
+        -> CredicorpHistory
+    {
+        var builder = CredicorpHistoryBuilder(seed: seed, now: now, provider: providerName, endpointDisabled: false)
+        builder.buildBulk(chains: chains)
+        return CredicorpHistory(
+            providerName: providerName,
+            now: now,
+            world: SandboxWorld(now: now, credicorp: builder.world),
+            deliveries: builder.deliveries,
+            currentSecret: builder.currentSecret,
+            previousSecret: builder.previousSecret,
+            rotatedAt: builder.rotatedAt,
+            apiKey: builder.world.apiKey,
+            endpointID: builder.world.endpoint.id,
+            retryWindow: credicorpRetryWindow,
+            expectedFindings: []
+        )
+    }
+
     /// The Standard Webhooks v1 signature `v1,<base64>` of `id.timestamp.body` under `secret` (`whsec_…`).
     public static func signStandardWebhooks(id: String, timestamp: Int64, body: String, secret: String) -> String {
         StandardWebhooksSigner.sign(id: id, timestamp: timestamp, body: body, secret: secret)

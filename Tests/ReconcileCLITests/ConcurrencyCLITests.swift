@@ -1,0 +1,77 @@
+import Foundation
+import ReconcileCore
+import ReconcileSandbox
+import Testing
+
+/// Several processes on one store at once end where one after the other ends.
+@Suite(.serialized) struct ConcurrencyCLITests {
+    static let chains = 600
+
+    /// Splits the harness's capture into two files, alternating lines, and returns their names.
+    static func splitCapture(_ cli: CLIHarness) throws -> (String, String) {
+        let lines = cli.history.captureLines
+        let first = lines.enumerated().filter { $0.offset.isMultiple(of: 2) }.map { $0.element + "\n" }.joined()
+        let second = lines.enumerated().filter { !$0.offset.isMultiple(of: 2) }.map { $0.element + "\n" }.joined()
+        try Data(first.utf8).write(to: cli.path("even.ndjson"))
+        try Data(second.utf8).write(to: cli.path("odd.ndjson"))
+        return ("even.ndjson", "odd.ndjson")
+    }
+
+    /// Row counts of what ingest writes, and the local state.
+    static func ingested(_ store: Store) throws -> (counts: [String: Int], state: [String]) {
+        let counts = try store.tableCounts().filter {
+            ["delivery", "deliveryEvent", "event", "resourceState"].contains($0.key)
+        }
+        return (counts, try store.stateSnapshot())
+    }
+
+    @Test func twoIngestsAtOnceEndWithTheStoreOfOneAfterTheOther() async throws {
+        try await CLIHarness.with(seed: 61, bulkChains: Self.chains) { cli in
+            let (even, odd) = try Self.splitCapture(cli)
+            let serial = cli.path("serial.sqlite").path
+            #expect(try await cli.reconcile(["ingest", "job.yml", even, "--store", serial]).status == 0)
+            #expect(try await cli.reconcile(["ingest", "job.yml", odd, "--store", serial]).status == 0)
+
+            let shared = cli.path("shared.sqlite").path
+            // Create the store first, so that both processes open one that exists.
+            #expect(try await cli.reconcile(["ingest", "job.yml", "--store", shared]).status == 0)
+            async let left = cli.reconcile(["ingest", "job.yml", even, "--store", shared])
+            async let right = cli.reconcile(["ingest", "job.yml", odd, "--store", shared])
+            let (a, b) = try await (left, right)
+            #expect(a.status == 0, "\(a.stdout.suffix(300))\(a.stderr.suffix(300))")
+            #expect(b.status == 0, "\(b.stdout.suffix(300))\(b.stderr.suffix(300))")
+            let expected = try Self.ingested(Store(path: serial))
+            let found = try Self.ingested(Store(path: shared))
+            #expect(found.counts == expected.counts)
+            #expect(found.state == expected.state)
+        }
+    }
+
+    @Test func anIngestWhileARunRepairsEndsWithTheStoreOfOneAfterTheOther() async throws {
+        try await CLIHarness.with(seed: 67, bulkChains: Self.chains) { cli in
+            let (even, odd) = try Self.splitCapture(cli)
+            let serial = cli.path("serial.sqlite").path
+            #expect(try await cli.reconcile(["ingest", "job.yml", even, "--store", serial]).status == 0)
+            _ = try await cli.reconcile(["run", "job.yml", "--store", serial])
+            #expect(try await cli.reconcile(["ingest", "job.yml", odd, "--store", serial]).status == 0)
+            _ = try await cli.reconcile(["run", "job.yml", "--store", serial])
+
+            let shared = cli.path("shared.sqlite").path
+            #expect(try await cli.reconcile(["ingest", "job.yml", even, "--store", shared]).status == 0)
+            async let run = cli.reconcile(["run", "job.yml", "--store", shared])
+            async let ingest = cli.reconcile(["ingest", "job.yml", odd, "--store", shared])
+            let (running, ingesting) = try await (run, ingest)
+            #expect([0, 1].contains(running.status), "\(running.stderr.suffix(400))")
+            #expect(ingesting.status == 0, "\(ingesting.stdout.suffix(300))\(ingesting.stderr.suffix(300))")
+            let last = try await cli.reconcile(["run", "job.yml", "--store", shared])
+            #expect([0, 1].contains(last.status))
+
+            let expected = try Self.ingested(Store(path: serial))
+            let store = try Store(path: shared)
+            let found = try Self.ingested(store)
+            #expect(found.state == expected.state, "local state is the provider's either way")
+            #expect(found.counts == expected.counts)
+            #expect(try store.integrityCheck() == "ok")
+        }
+    }
+}
