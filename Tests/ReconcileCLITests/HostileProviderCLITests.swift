@@ -87,4 +87,38 @@ import Testing
             #expect(mismatches.isEmpty)
         }
     }
+
+    @Test func aProviderPastItsDeadlineFailsNamingIt() async throws {
+        try await CLIHarness.with { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            try cli.writeJob(name: "deadline.yml", extra: "    deadline: 1s")
+            await cli.server.setFaults([SandboxFault(.slow(milliseconds: 1500), times: nil)])
+            let started = Date()
+            let result = try await cli.reconcile(["run", "deadline.yml", "--report-json", "r.json"])
+            #expect(result.status == 3)
+            #expect(Date().timeIntervalSince(started) < 30)
+            let credicorp = Self.sections(try cli.report("r.json"))["credicorp"]
+            #expect(credicorp?["status"] as? String == "failed")
+            let error = credicorp?["error"] as? String ?? ""
+            #expect(error.hasPrefix("credicorp: ") && error.contains("1s deadline"), "\(error)")
+        }
+    }
+
+    @Test func aBodyOverTheLimitFailsThatProviderAlone() async throws {
+        try await CLIHarness.with(seed: 18, allProviders: true) { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            let huge = String(repeating: " ", count: 33 << 20) + "{}"
+            await cli.server.setFaults([
+                SandboxFault(.garbage(.body(huge)), provider: "crezco", pathPrefix: "/v1/payables", times: nil)
+            ])
+            let result = try await cli.reconcile(["run", "job.yml", "--report-json", "r.json"])
+            #expect(result.status == 3)
+            let sections = Self.sections(try cli.report("r.json"))
+            #expect(sections["crezco"]?["status"] as? String == "failed")
+            let error = sections["crezco"]?["error"] as? String ?? ""
+            #expect(error.contains("/v1/payables") && error.contains("32 MiB"), "\(error)")
+            #expect(sections["credicorp"]?["status"] as? String == "complete")
+            #expect(sections["credify"]?["status"] as? String == "complete")
+        }
+    }
 }
