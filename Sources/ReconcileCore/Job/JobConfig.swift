@@ -35,6 +35,23 @@ public struct ProviderConfig: Sendable {
     public var retryWindow: TimeInterval
     /// Requests per second this job may send to the provider.
     public var rateLimit: Double
+    /// The longest one reconciliation may talk to the provider (every request, retry and wait), in seconds.
+    public var deadline: TimeInterval = ProviderConfig.defaultDeadline
+    /// The most rows one list (events, or one resource type) may hold before the read is refused.
+    public var maxRows: Int = ProviderConfig.defaultMaxRows
+
+    /// `rate_limit` when the job file gives none.
+    public static let defaultRateLimit: Double = 25
+    /// What `rate_limit` may be: below 0.1/s a night's read would not finish; above 1000/s no provider allows.
+    public static let rateLimitRange: ClosedRange<Double> = 0.1...1000
+    /// `deadline` when the job file gives none: two hours.
+    public static let defaultDeadline: TimeInterval = 2 * 3600
+    /// What `deadline` may be: a second to a day.
+    public static let deadlineRange: ClosedRange<TimeInterval> = 1...86_400
+    /// `max_rows` when the job file gives none.
+    public static let defaultMaxRows = 500_000
+    /// What `max_rows` may be.
+    public static let maxRowsRange: ClosedRange<Int> = 100...10_000_000
 }
 
 /// A validated job file (`Jobs/*.yml`).

@@ -8,30 +8,77 @@ import Yams
 /// naming the file, the line, the key and what was expected.
 public enum JobFile {
     static let topKeys = ["name", "store", "lookback", "reports", "metrics", "repair", "retention", "providers"]
+    static let commonProviderKeys = [
+        "name", "kind", "base_url", "api_key_env", "retry_window", "rate_limit", "deadline", "max_rows",
+    ]
     static let providerKeys: [ProviderKind: [String]] = [
-        .credicorp: [
-            "name", "kind", "base_url", "api_key_env", "signing_secrets_env", "endpoint_id", "retry_window",
-            "rate_limit",
-        ],
-        .crezco: ["name", "kind", "base_url", "api_key_env", "retry_window", "rate_limit"],
-        .credify: [
-            "name", "kind", "base_url", "api_key_env", "public_key_env", "webhook_url", "retry_window", "rate_limit",
-        ],
+        .credicorp: commonProviderKeys + ["signing_secrets_env", "endpoint_id"],
+        .crezco: commonProviderKeys,
+        .credify: commonProviderKeys + ["public_key_env", "webhook_url"],
     ]
 
+    /// The largest job file read: a real one is about 1 KiB.
+    public static let maxFileBytes = 1 << 20
+
     /// Loads the job file at `path`.
+    ///
+    /// A directory, a file over ``maxFileBytes`` or bytes that are not UTF-8 are refused before
+    /// any YAML is parsed.
     public static func load(path: String, environment: [String: String]) throws -> JobConfig {
-        let text: String
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw JobFileError.unreadable(file: path, reason: "no file at this path")
+        }
+        if isDirectory.boolValue {
+            throw JobFileError.unreadable(file: path, reason: "this is a directory; give the job file's path")
+        }
+        let data: Data
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
         } catch {
-            throw JobFileError.unreadable(file: path, reason: "no readable UTF-8 file at this path")
+            throw JobFileError.unreadable(file: path, reason: "the file cannot be read")
+        }
+        guard data.count <= maxFileBytes else {
+            throw JobFileError.unreadable(
+                file: path,
+                reason: "the file is larger than 1 MiB; a job file is a few lines"
+            )
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw JobFileError.notYAML(
+                file: path,
+                line: firstInvalidUTF8Line(data),
+                problem: "bytes that are not UTF-8"
+            )
         }
         return try parse(text: text, file: path, environment: environment)
     }
 
+    /// The line of the first byte sequence in `data` that is not UTF-8.
+    static func firstInvalidUTF8Line(_ data: Data) -> Int {
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        var line = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): if scalar == "\n" { line += 1 }
+            case .emptyInput: return line
+            case .error: return line
+            }
+        }
+    }
+
     /// Parses job file text; `file` names it in errors.
     public static func parse(text: String, file: String, environment: [String: String]) throws -> JobConfig {
+        guard text.utf8.count <= maxFileBytes else {
+            throw JobFileError.unreadable(
+                file: file,
+                reason: "the file is larger than 1 MiB; a job file is a few lines"
+            )
+        }
+        try NodeReader.prescan(text: text, file: file)
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -47,7 +94,7 @@ public enum JobFile {
         }
         let reader = NodeReader(file: file, environment: environment)
         let top = try reader.mapping(root, key: "job file", allowed: topKeys)
-        let name = try reader.string(top, "name", pattern: "a name of letters, digits, '-' or '_'", isName: true)
+        let name = try reader.name(top, "name")
         let lookback = try reader.duration(top, "lookback")
         let providersNode = try reader.required(top, "providers")
         guard let sequence = providersNode.sequence, !sequence.isEmpty else {
@@ -73,49 +120,67 @@ public enum JobFile {
             }
             providers.append(provider)
         }
-        let retention = try reader.optionalDuration(top, "retention") ?? 90 * 86_400
+        let retentionNode = reader.optional(top, "retention")
+        let retention = try reader.optionalDuration(top, "retention") ?? defaultRetention
         let shortest = max(lookback, 30 * 86_400)
-        if retention < shortest, let node = reader.optional(top, "retention") {
+        if retention < shortest {
+            // Without a `retention` key the default applies, and a lookback beyond it is the lookback's fault.
+            let node = retentionNode ?? reader.optional(top, "lookback")
             throw JobFileError.badValue(
                 file: file,
-                line: reader.line(node),
-                key: "retention",
-                found: reader.shown(node),
-                expected: "at least \(Int(shortest / 86_400))d: the lookback and the 30-day event log "
-                    + "a backfill can read need the deliveries of that long"
+                line: node.map(reader.line) ?? 1,
+                key: retentionNode == nil ? "lookback" : "retention",
+                found: node.map(reader.shown) ?? "",
+                expected: retentionNode == nil
+                    ? "at most the retention, 90d by default; set retention: to at least the lookback"
+                    : "at least \(Int(shortest / 86_400))d: the lookback and the 30-day event log "
+                        + "a backfill can read need the deliveries of that long"
             )
         }
         return JobConfig(
             file: file,
             name: name,
-            store: try reader.string(top, "store"),
+            store: try reader.string(top, "store", pattern: "a path", maxLength: NodeReader.maxPathLength),
             storeLine: reader.optional(top, "store").map(reader.line) ?? 1,
             lookback: lookback,
-            reports: try reader.string(top, "reports"),
-            metrics: try reader.optionalString(top, "metrics"),
+            reports: try reader.string(top, "reports", pattern: "a folder path", maxLength: NodeReader.maxPathLength),
+            metrics: try reader.optionalString(top, "metrics", maxLength: NodeReader.maxPathLength),
             repair: try reader.optionalBool(top, "repair") ?? true,
             retention: retention,
             providers: providers
         )
     }
 
-    /// Parses a duration such as `72h`: a whole number followed by s, m, h or d; nil otherwise.
+    /// Retention when the job file names none.
+    public static let defaultRetention: TimeInterval = 90 * 86_400
+    /// The longest duration any key accepts: ten years, far below where date arithmetic overflows.
+    public static let maxDuration: TimeInterval = 3650 * 86_400
+
+    /// Parses a duration such as `72h`: ASCII digits above 0 then s, m, h or d, at most ``maxDuration``; nil otherwise.
+    ///
+    /// The number is read with overflow checks, so `9223372036854775807s` or `200000000000d` is
+    /// nil (refused) rather than a value that later overflows the clock.
     public static func parseDuration(_ text: String) -> TimeInterval? {
-        guard let unit = text.last, let count = Int(text.dropLast()), count > 0, text.first?.isNumber == true else {
-            return nil
-        }
+        guard let unit = text.last, text.count >= 2, text.count <= 12 else { return nil }
+        let digits = text.dropLast()
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let count = Int(digits), count > 0 else { return nil }
+        let multiplier: Int
         switch unit {
-        case "s": return TimeInterval(count)
-        case "m": return TimeInterval(count) * 60
-        case "h": return TimeInterval(count) * 3600
-        case "d": return TimeInterval(count) * 86_400
+        case "s": multiplier = 1
+        case "m": multiplier = 60
+        case "h": multiplier = 3600
+        case "d": multiplier = 86_400
         default: return nil
         }
+        let (seconds, overflow) = count.multipliedReportingOverflow(by: multiplier)
+        guard !overflow, TimeInterval(seconds) <= maxDuration else { return nil }
+        return TimeInterval(seconds)
     }
 
     private static func yamlLine(_ error: YamlError) -> Int {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        case .duplicatedKeysInMapping(_, let context): context.mark.line
         default: 1
         }
     }
@@ -123,7 +188,8 @@ public enum JobFile {
     private static func yamlProblem(_ error: YamlError) -> String {
         switch error {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): problem
-        case .duplicatedKeysInMapping(let duplicates, _): "duplicate key \(duplicates.joined(separator: ", "))"
+        case .duplicatedKeysInMapping(let duplicates, _):
+            "a key given twice: \(JobFileError.clip(duplicates.joined(separator: ", ")))"
         default: "unreadable YAML"
         }
     }

@@ -10,6 +10,20 @@ public enum JobFileError: ReconcileFailure, Equatable {
 
     public var exitStatus: Int32 { 2 }
 
+    /// The longest piece of the job file an error repeats.
+    static let shownLength = 80
+
+    /// `text`, cut to ``shownLength`` characters with its full length, and control characters escaped.
+    ///
+    /// A 50 MB `name` is refused with its first characters, not echoed whole.
+    static func clip(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        let kept = scalars.prefix(shownLength).map { scalar in
+            scalar.properties.generalCategory == .control ? scalar.escaped(asASCII: true) : String(scalar)
+        }.joined()
+        return scalars.count > shownLength ? kept + "… (\(scalars.count) characters)" : kept
+    }
+
     public var description: String {
         switch self {
         case .unreadable(let file, let reason):
@@ -17,11 +31,11 @@ public enum JobFileError: ReconcileFailure, Equatable {
         case .notYAML(let file, let line, let problem):
             "\(file):\(line): not a valid YAML job file: \(problem)"
         case .unknownKey(let file, let line, let key, let expected):
-            "\(file):\(line): unknown key '\(key)'; expected one of \(expected)"
+            "\(file):\(line): unknown key '\(Self.clip(key))'; expected one of \(expected)"
         case .missingKey(let file, let line, let key):
             "\(file):\(line): missing required key '\(key)'"
         case .badValue(let file, let line, let key, let found, let expected):
-            "\(file):\(line): \(key) is '\(found)'; expected \(expected)"
+            "\(file):\(line): \(Self.clip(key)) is '\(Self.clip(found))'; expected \(expected)"
         case .missingEnvironment(let file, let line, let key, let variable):
             "\(file):\(line): \(key) names environment variable \(variable), which is not set"
         case .badSecret(let file, let line, let key, let variable, let expected):

@@ -26,13 +26,7 @@ extension NodeReader {
                 expected: "a key of a \(kind.rawValue) provider: \(allowed.joined(separator: ", "))"
             )
         }
-        let name = try string(
-            fields,
-            "name",
-            pattern: "a name of letters, digits, '-' or '_'",
-            isName: true,
-            parent: node
-        )
+        let name = try self.name(fields, "name", parent: node)
         let baseURL = try self.baseURL(try required(fields, "base_url", parent: node))
         let apiKey = try secret(try required(fields, "api_key_env", parent: node), key: "api_key_env")
         var config = ProviderConfig(
@@ -45,12 +39,15 @@ extension NodeReader {
             publicKey: nil,
             webhookURL: nil,
             retryWindow: try optionalDuration(fields, "retry_window") ?? kind.defaultRetryWindow,
-            rateLimit: try rateLimit(fields)
+            rateLimit: try rateLimit(fields),
+            deadline: try optionalDuration(fields, "deadline", at: ProviderConfig.deadlineRange)
+                ?? ProviderConfig.defaultDeadline,
+            maxRows: try maxRows(fields)
         )
         switch kind {
         case .credicorp:
             config.signingSecrets = try signingSecrets(try required(fields, "signing_secrets_env", parent: node))
-            config.endpointID = try optionalString(fields, "endpoint_id")
+            config.endpointID = try optionalString(fields, "endpoint_id", maxLength: 200)
         case .crezco:
             break
         case .credify:
@@ -74,16 +71,34 @@ extension NodeReader {
     }
 
     private func rateLimit(_ fields: Fields) throws -> Double {
-        guard let node = optional(fields, "rate_limit") else { return 25 }
-        let text = try scalarString(node, key: "rate_limit", expected: "a number of requests per second above 0")
-        guard let value = Double(text), value > 0, value.isFinite, value <= 10_000 else {
+        guard let node = optional(fields, "rate_limit") else { return ProviderConfig.defaultRateLimit }
+        let range = ProviderConfig.rateLimitRange
+        let expected = "a decimal number of requests per second from \(range.lowerBound) to \(Int(range.upperBound))"
+        let text = try scalarString(node, key: "rate_limit", expected: expected)
+        let decimal =
+            text.count <= 12 && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            && text.filter { $0 == "." }.count <= 1 && text.first?.isNumber == true
+        guard decimal, let value = Double(text), range.contains(value) else {
             throw JobFileError.badValue(
                 file: file,
                 line: line(node),
                 key: "rate_limit",
                 found: text,
-                expected: "a number of requests per second above 0 (at most 10000)"
+                expected: expected
             )
+        }
+        return value
+    }
+
+    private func maxRows(_ fields: Fields) throws -> Int {
+        guard let node = optional(fields, "max_rows") else { return ProviderConfig.defaultMaxRows }
+        let range = ProviderConfig.maxRowsRange
+        let expected = "a whole number of rows per list from \(range.lowerBound) to \(range.upperBound)"
+        let text = try scalarString(node, key: "max_rows", expected: expected)
+        guard text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text),
+            range.contains(value)
+        else {
+            throw JobFileError.badValue(file: file, line: line(node), key: "max_rows", found: text, expected: expected)
         }
         return value
     }
@@ -131,7 +146,19 @@ extension NodeReader {
     private func baseURL(_ node: Node) throws -> String {
         let expected = "an https:// URL, or http:// on a loopback host (127.0.0.1, ::1, localhost)"
         let text = try scalarString(node, key: "base_url", expected: expected)
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+        let components = URLComponents(string: text)
+        // The user and password of a URL are credentials: never in the file, never echoed.
+        if components?.user != nil || components?.password != nil || text.contains("@") {
+            throw JobFileError.badValue(
+                file: file,
+                line: line(node),
+                key: "base_url",
+                found: Self.withoutUserinfo(text),
+                expected: "a URL without credentials in it; the API key comes from api_key_env"
+            )
+        }
+        _ = try bounded(text, node: node, key: "base_url", pattern: expected, maxLength: Self.maxStringLength)
+        guard let components, let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil
         else {
             throw JobFileError.badValue(file: file, line: line(node), key: "base_url", found: text, expected: expected)
@@ -145,6 +172,17 @@ extension NodeReader {
             throw JobFileError.badValue(file: file, line: line(node), key: "base_url", found: text, expected: expected)
         }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    /// `url` with everything between `://` and the last `@` of its authority replaced, for error messages.
+    static func withoutUserinfo(_ url: String) -> String {
+        let schemeEnd = url.range(of: "://")?.upperBound ?? url.startIndex
+        let rest = url[schemeEnd...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else {
+            return rest.contains("@") ? String(url[..<schemeEnd]) + "<not shown>" : url
+        }
+        return String(url[..<schemeEnd]) + "<credentials removed>" + String(url[at...])
     }
 
     /// Whether `host` names this machine: `localhost`, `::1` or an address in 127.0.0.0/8.

@@ -30,10 +30,15 @@ public struct ResourceSnapshot: Sendable, Equatable {
         self.money = money
     }
 
-    /// A read-API object with `id`, `status` and an RFC 3339 time under `updatedKey`; nil when one is missing.
+    /// A read-API object with `id`, `status` and an RFC 3339 time under `updatedKey`; nil when it does not decode strictly.
+    ///
+    /// Strictly: `id` and `status` are non-empty strings, the time parses, and `amount`/`currency`
+    /// are absent (or null) together or an integer and a currency code (see ``MoneyField``). A
+    /// `"status": 7` or `"amount": "12.50"` is not a state to repair towards but a provider fault.
     public init?(object: JSONValue, resourceType: String, updatedKey: String) {
-        guard let id = object["id"]?.stringValue, !id.isEmpty, let status = object["status"]?.stringValue,
-            let updatedText = object[updatedKey]?.stringValue, let updated = RFC3339.parse(updatedText)
+        guard object.objectValue != nil, let id = StrictFields.string(object, "id"),
+            let status = StrictFields.string(object, "status"), let updated = StrictFields.time(object, updatedKey),
+            case .valid(let money) = MoneyField(object)
         else { return nil }
         self.init(
             resourceType: resourceType,
@@ -41,8 +46,58 @@ public struct ResourceSnapshot: Sendable, Equatable {
             status: status,
             updatedAt: updated,
             object: object,
-            money: Money(object: object)
+            money: money
         )
+    }
+}
+
+/// Strict reading of the fields a snapshot uses: the documented type, or nothing.
+enum StrictFields {
+    /// The non-empty string at `key`; nil when it is missing, empty or not a string.
+    static func string(_ object: JSONValue, _ key: String) -> String? {
+        guard let text = object[key]?.stringValue, !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// Whether `key` is missing or null, or holds a string: false for any other type.
+    static func isOptionalString(_ object: JSONValue, _ key: String) -> Bool {
+        switch object[key] {
+        case nil, .null?, .string?: true
+        default: false
+        }
+    }
+
+    /// The RFC 3339 time at `key`; nil when it is missing, not a string or not a time.
+    static func time(_ object: JSONValue, _ key: String) -> Date? {
+        object[key]?.stringValue.flatMap(RFC3339.parse)
+    }
+}
+
+/// What an object says about money, read strictly.
+enum MoneyField: Equatable {
+    /// No money (`amount` and `currency` both absent or null), or an amount in a currency.
+    case valid(Money?)
+    /// A wrong type, a one-sided pair, or a currency that is not three letters.
+    case invalid
+
+    init(_ object: JSONValue) {
+        let amount = object["amount"].flatMap { $0 == .null ? nil : $0 }
+        let currency = object["currency"].flatMap { $0 == .null ? nil : $0 }
+        switch (amount, currency) {
+        case (nil, nil):
+            self = .valid(nil)
+        case (.integer(let minor)?, .string(let code)?)
+        where code.count == 3 && code.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isAlphabetic }):
+            self = .valid(Money(minorUnits: minor, currency: code.uppercased()))
+        default:
+            self = .invalid
+        }
+    }
+
+    /// The money, when valid.
+    var money: Money? {
+        if case .valid(let money) = self { return money }
+        return nil
     }
 }
 

@@ -24,6 +24,8 @@ public struct SandboxFault: Sendable, Hashable {
         case truncatedJSON
         /// An HTML error page, `Content-Type: text/html`.
         case html
+        /// Exactly this body, `Content-Type: application/json`: well-formed JSON of the wrong shape or types.
+        case body(String)
     }
 
     /// What happens.
@@ -68,6 +70,8 @@ public struct SandboxFault: Sendable, Hashable {
                 contentType: "text/html; charset=utf-8",
                 body: "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
             )
+        case .garbage(.body(let body)):
+            return SandboxAPIResponse(status: 200, body: body)
         case .unauthorized:
             return .error(401, .unauthorized, provider: provider, message: "missing or invalid key")
         }

@@ -81,6 +81,9 @@ public struct CredicorpAdapter: ProviderAdapter {
             configuration: httpConfiguration,
             logger: logger
         )
-        return CredicorpReader(config: config, json: JSONReader(provider: config.name, client: client))
+        return CredicorpReader(
+            config: config,
+            json: JSONReader(provider: config.name, client: client, maxRows: config.maxRows)
+        )
     }
 }

@@ -17,32 +17,38 @@ enum CredicorpEventMapping {
         return path(of: String(prefix)) == nil ? nil : String(prefix)
     }
 
-    /// Decodes an object (`data.object` or a read API answer); nil when it lacks the documented fields.
+    /// Decodes an object (`data.object` or a read API answer); nil when it does not decode strictly.
+    ///
+    /// `id`, `status` and `updated` are required with their documented types, `object` (when
+    /// present) is a string naming a known type, and money is read by ``MoneyField``.
     static func snapshot(object: JSONValue, expectedType: String?) -> ResourceSnapshot? {
-        guard let id = object["id"]?.stringValue, !id.isEmpty,
+        guard object.objectValue != nil, let id = StrictFields.string(object, "id"),
+            StrictFields.isOptionalString(object, "object"),
             let type = object["object"]?.stringValue ?? expectedType, path(of: type) != nil,
             expectedType == nil || expectedType == type,
-            let updatedText = object["updated"]?.stringValue, let updated = RFC3339.parse(updatedText)
+            let status = StrictFields.string(object, "status"), let updated = StrictFields.time(object, "updated"),
+            case .valid(let money) = MoneyField(object)
         else { return nil }
-        let status = object["status"]?.stringValue
         return ResourceSnapshot(
             resourceType: type,
             resourceID: id,
             status: status,
             updatedAt: updated,
             object: object,
-            money: Money(object: object)
+            money: money
         )
     }
 
     /// Decodes an event envelope; nil when it is not one.
     static func event(_ envelope: JSONValue) -> ProviderEvent? {
-        guard let id = envelope["id"]?.stringValue, !id.isEmpty, let type = envelope["type"]?.stringValue,
-            let createdText = envelope["created"]?.stringValue, let created = RFC3339.parse(createdText),
+        guard envelope.objectValue != nil, let id = StrictFields.string(envelope, "id"),
+            let type = StrictFields.string(envelope, "type"), let created = StrictFields.time(envelope, "created"),
             let object = envelope["data"]?["object"], let resourceType = resourceType(ofEventType: type)
         else { return nil }
-        guard var snapshot = snapshot(object: object, expectedType: nil) ?? partialSnapshot(object, type: resourceType)
-        else { return nil }
+        let full = object["updated"] != nil || object["object"] != nil
+        let decoded =
+            full ? snapshot(object: object, expectedType: resourceType) : partialSnapshot(object, type: resourceType)
+        guard var snapshot = decoded else { return nil }
         // The event's own time orders it; `event.created == object.updated` by contract.
         snapshot.updatedAt = created
         return ProviderEvent(
@@ -57,15 +63,20 @@ enum CredicorpEventMapping {
     }
 
     /// The seed's example objects omit `object` and `updated`: accept them with the type from the event.
+    ///
+    /// The fields they do carry are still read strictly: `id` a string, `status` a string when
+    /// present, money by ``MoneyField``.
     private static func partialSnapshot(_ object: JSONValue, type: String) -> ResourceSnapshot? {
-        guard let id = object["id"]?.stringValue, !id.isEmpty, object.objectValue != nil else { return nil }
+        guard object.objectValue != nil, let id = StrictFields.string(object, "id"),
+            StrictFields.isOptionalString(object, "status"), case .valid(let money) = MoneyField(object)
+        else { return nil }
         return ResourceSnapshot(
             resourceType: type,
             resourceID: id,
             status: object["status"]?.stringValue,
             updatedAt: Date.distantPast,
             object: object,
-            money: Money(object: object)
+            money: money
         )
     }
 

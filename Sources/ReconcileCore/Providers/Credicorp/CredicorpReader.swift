@@ -29,7 +29,8 @@ struct CredicorpReader: JSONAPIReader {
     func events(since: Date, until: Date) async throws -> [ProviderEvent] {
         let items = try await list(
             "/public/v1/events",
-            window: [("created_gte", RFC3339.formatMillis(since)), ("created_lt", RFC3339.formatMillis(until))]
+            window: [("created_gte", RFC3339.formatMillis(since)), ("created_lt", RFC3339.formatMillis(until))],
+            limits: ReadLimits(maxRows: json.maxRows, since: since, until: until)
         )
         return try items.compactMap { item in
             // A type outside the catalogue is a newer kind of event: not ours to reconcile.
@@ -41,7 +42,8 @@ struct CredicorpReader: JSONAPIReader {
             guard let event = CredicorpEventMapping.event(item.value) else {
                 throw garbage(item.path, "an item of data is not an event envelope")
             }
-            return event
+            // Outside the window asked for: not this run's to judge (never a dropped or pending event).
+            return event.occurredAt >= since && event.occurredAt < until ? event : nil
         }
     }
 
@@ -59,13 +61,14 @@ struct CredicorpReader: JSONAPIReader {
         for (type, path) in CredicorpEventMapping.listPaths {
             let items = try await list(
                 "/public/v1/\(path)",
-                window: [("updated_gte", RFC3339.formatMillis(since)), ("updated_lt", RFC3339.formatMillis(until))]
+                window: [("updated_gte", RFC3339.formatMillis(since)), ("updated_lt", RFC3339.formatMillis(until))],
+                limits: ReadLimits(maxRows: json.maxRows, since: since, until: until)
             )
             for item in items {
                 guard let snapshot = CredicorpEventMapping.snapshot(object: item.value, expectedType: type) else {
-                    throw garbage(item.path, "an item of data is not a \(type) object")
+                    throw garbage(item.path, "an item of data is not a \(type) object with id, status and updated")
                 }
-                snapshots.append(snapshot)
+                if snapshot.updatedAt >= since, snapshot.updatedAt < until { snapshots.append(snapshot) }
             }
         }
         return snapshots
@@ -81,8 +84,13 @@ struct CredicorpReader: JSONAPIReader {
         return snapshot
     }
 
-    /// Follows `starting_after` cursors until `has_more` is false; a cursor that does not advance is garbage.
-    private func list(_ path: String, window: [(String, String)]) async throws -> [(path: String, value: JSONValue)] {
+    /// Follows `starting_after` cursors until `has_more` is false, within `limits`.
+    ///
+    /// A cursor that does not advance (an empty page, or a last id seen before) is garbage; more
+    /// rows than `limits` allow end the read as an endless list.
+    private func list(_ path: String, window: [(String, String)], limits: ReadLimits) async throws -> [(
+        path: String, value: JSONValue
+    )] {
         var items: [(String, JSONValue)] = []
         var cursor: String?
         var seen = Set<String>()
@@ -95,6 +103,13 @@ struct CredicorpReader: JSONAPIReader {
                 let hasMore = page["has_more"]?.boolValue
             else { throw garbage(path, "not a list object with data and has_more") }
             items.append(contentsOf: data.map { (path, $0) })
+            guard items.count <= limits.maxRows else {
+                throw ProviderError.endlessList(
+                    provider: config.name,
+                    path: path,
+                    detail: "more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
+                )
+            }
             let reached = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
             await progress?(data.count, reached.flatMap(RFC3339.parse))
             guard hasMore else { return items }

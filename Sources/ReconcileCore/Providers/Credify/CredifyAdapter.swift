@@ -99,6 +99,6 @@ public struct CredifyAdapter: ProviderAdapter {
             configuration: httpConfiguration,
             logger: logger
         )
-        return CredifyReader(json: JSONReader(provider: config.name, client: client))
+        return CredifyReader(json: JSONReader(provider: config.name, client: client, maxRows: config.maxRows))
     }
 }

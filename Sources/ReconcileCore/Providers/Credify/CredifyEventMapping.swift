@@ -26,7 +26,8 @@ enum CredifyEventMapping {
     /// A disbursement event carries no status: its snapshot has `status` nil and only
     /// `disbursement[requirement]` in its object (see ``CredifyAdapter/applying(_:to:)``).
     static func event(body: JSONValue, eventID: String, timestamp: Date) -> ProviderEvent? {
-        guard let type = body["type"]?.stringValue, let resourceType = eventTypes[type] else { return nil }
+        guard body.objectValue != nil, let type = body["type"]?.stringValue, let resourceType = eventTypes[type]
+        else { return nil }
         var object: [String: JSONValue] = [:]
         let id: String?
         var status: String?
@@ -47,6 +48,8 @@ enum CredifyEventMapping {
             id = body["transaction_id"]?.stringValue
             status = body["transaction_status"]?.stringValue
             guard status != nil else { return nil }
+            guard StrictFields.isOptionalString(body, "credify_id"), StrictFields.isOptionalString(body, "offer_code")
+            else { return nil }
             if let credifyID = body["credify_id"] { object["credify_id"] = credifyID }
             if let offerCode = body["offer_code"] { object["offer_code"] = offerCode }
         }

@@ -73,6 +73,6 @@ public struct CrezcoAdapter: ProviderAdapter {
             configuration: httpConfiguration,
             logger: logger
         )
-        return CrezcoReader(json: JSONReader(provider: config.name, client: client))
+        return CrezcoReader(json: JSONReader(provider: config.name, client: client, maxRows: config.maxRows))
     }
 }

@@ -29,17 +29,22 @@ enum CrezcoEventMapping {
         ResourceSnapshot(object: object, resourceType: resourceType, updatedKey: "updatedAt")
     }
 
-    /// One event of a delivery or of the events list; nil when it is not a Crezco event.
+    /// One event of a delivery or of the events list; nil when it does not decode strictly.
+    ///
+    /// `eventId`, `type`, `id`, `status` and `timestamp` are required strings, `organisationId`
+    /// a string when present, `payload` an object when present, and its money reads by ``MoneyField``.
     static func event(_ json: JSONValue) -> ProviderEvent? {
-        guard let eventID = json["eventId"]?.stringValue, !eventID.isEmpty, let type = json["type"]?.stringValue,
-            let resourceType = resourceType(ofEventType: type), let id = json["id"]?.stringValue, !id.isEmpty,
-            let status = json["status"]?.stringValue, let text = json["timestamp"]?.stringValue,
-            let timestamp = RFC3339.parse(text)
+        guard json.objectValue != nil, let eventID = StrictFields.string(json, "eventId"),
+            let type = StrictFields.string(json, "type"), let resourceType = resourceType(ofEventType: type),
+            let id = StrictFields.string(json, "id"), let status = StrictFields.string(json, "status"),
+            let text = json["timestamp"]?.stringValue, let timestamp = RFC3339.parse(text),
+            StrictFields.isOptionalString(json, "organisationId")
         else { return nil }
+        let payload = json["payload"] ?? .object([:])
+        guard let fields = payload.objectValue, case .valid(let money) = MoneyField(payload) else { return nil }
         var object: [String: JSONValue] = ["id": .string(id), "status": .string(status), "updatedAt": .string(text)]
         if let organisation = json["organisationId"] { object["organisationId"] = organisation }
-        let payload = json["payload"] ?? .object([:])
-        for (key, value) in payload.objectValue ?? [:] where object[key] == nil { object[key] = value }
+        for (key, value) in fields where object[key] == nil { object[key] = value }
         return ProviderEvent(
             eventID: eventID,
             eventType: type,
@@ -49,7 +54,7 @@ enum CrezcoEventMapping {
                 status: status,
                 updatedAt: timestamp,
                 object: .object(object),
-                money: Money(object: payload)
+                money: money
             ),
             payload: json
         )

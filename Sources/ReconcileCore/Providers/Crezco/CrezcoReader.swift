@@ -81,6 +81,10 @@ struct CrezcoReader: JSONAPIReader {
         guard let total = page["totalPages"]?.integerValue, total >= 0 else {
             throw json.garbage(path, "no totalPages")
         }
+        // A server that ignores `page` would answer page 1 forever: its echo must match.
+        if let echoed = page["page"], echoed != .integer(Int64(index + 1)) {
+            throw json.garbage(path, "page \(index + 1) was asked for and another was answered")
+        }
         return Int64(index + 1) < total
     }
 }

@@ -10,6 +10,19 @@ final class CurlTransport: @unchecked Sendable {
         case response(HTTPResponse)
         case timeout
         case connectionFailed(String)
+        /// The answer broke a limit (body or header size): it is refused, never retried.
+        case refused(String)
+    }
+
+    /// What one request may take: its time and the size of its answer.
+    struct Limits: Sendable {
+        var connectTimeout: Duration
+        /// The whole request, from connecting to the last body byte (a trickling answer ends here).
+        var totalTimeout: Duration
+        /// The largest body read; a larger `Content-Length` or body refuses the answer.
+        var maxBodyBytes: Int
+        /// The most header bytes read.
+        var maxHeaderBytes = 64 << 10
     }
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
@@ -26,17 +39,11 @@ final class CurlTransport: @unchecked Sendable {
         if let handle { curl_easy_cleanup(handle) }
     }
 
-    func perform(url: String, headers: [String], connectTimeout: Duration, totalTimeout: Duration) async -> Outcome {
+    /// GETs `url` within `limits`; redirects are never followed.
+    func perform(url: String, headers: [String], limits: Limits) async -> Outcome {
         await withCheckedContinuation { continuation in
             queue.async {
-                continuation.resume(
-                    returning: self.performNow(
-                        url: url,
-                        headers: headers,
-                        connectTimeout: connectTimeout,
-                        totalTimeout: totalTimeout
-                    )
-                )
+                continuation.resume(returning: self.performNow(url: url, headers: headers, limits: limits))
             }
         }
     }
@@ -44,13 +51,17 @@ final class CurlTransport: @unchecked Sendable {
     private final class Sink {
         var body = Data()
         var headers: [String: String] = [:]
+        var headerBytes = 0
+        let limits: Limits
+        /// Why the answer was cut off, when a limit stopped it.
+        var refusal: String?
+
+        init(limits: Limits) { self.limits = limits }
     }
 
-    private func performNow(url: String, headers: [String], connectTimeout: Duration, totalTimeout: Duration)
-        -> Outcome
-    {
+    private func performNow(url: String, headers: [String], limits: Limits) -> Outcome {
         guard let handle else { return .connectionFailed("libcurl could not create a handle") }
-        let sink = Sink()
+        let sink = Sink(limits: limits)
         let sinkPointer = Unmanaged.passRetained(sink).toOpaque()
         defer { Unmanaged<Sink>.fromOpaque(sinkPointer).release() }
         var list: UnsafeMutablePointer<curl_slist>? = nil
@@ -62,8 +73,14 @@ final class CurlTransport: @unchecked Sendable {
         reconcile_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         reconcile_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         reconcile_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        reconcile_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.millis(connectTimeout))
-        reconcile_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.millis(totalTimeout))
+        reconcile_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 0)
+        reconcile_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Self.millis(limits.connectTimeout)))
+        reconcile_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Self.millis(limits.totalTimeout)))
+        // Less than 64 bytes/s for 20 s is a stalled answer, even within the total timeout.
+        reconcile_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 64)
+        reconcile_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 20)
+        // A Content-Length above the limit is refused before the body is read.
+        reconcile_curl_setopt_long(handle, CURLOPT_MAXFILESIZE, limits.maxBodyBytes)
         reconcile_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
         reconcile_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer)
         reconcile_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)
@@ -71,8 +88,11 @@ final class CurlTransport: @unchecked Sendable {
             guard let pointer, let userdata else { return 0 }
             let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
-            // A provider answer larger than 64 MiB is not a documented response: stop reading it.
-            guard sink.body.count + length <= 64 << 20 else { return 0 }
+            // A larger answer is not a documented response: stop reading it (bounded memory).
+            guard sink.body.count + length <= sink.limits.maxBodyBytes else {
+                sink.refusal = "the body is larger than the \(sink.limits.maxBodyBytes >> 20) MiB limit"
+                return 0
+            }
             sink.body.append(UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
             return length
         }
@@ -80,6 +100,11 @@ final class CurlTransport: @unchecked Sendable {
             guard let pointer, let userdata else { return 0 }
             let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
+            sink.headerBytes += length
+            guard sink.headerBytes <= sink.limits.maxHeaderBytes else {
+                sink.refusal = "the headers are larger than \(sink.limits.maxHeaderBytes >> 10) KiB"
+                return 0
+            }
             let line = String(
                 decoding: UnsafeRawBufferPointer(start: pointer, count: length),
                 as: UTF8.self
@@ -94,7 +119,10 @@ final class CurlTransport: @unchecked Sendable {
         }
         let code = curl_easy_perform(handle)
         reconcile_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil)
+        if let refusal = sink.refusal { return .refused(refusal) }
         switch code {
+        case CURLE_FILESIZE_EXCEEDED:
+            return .refused("the Content-Length is larger than the \(limits.maxBodyBytes >> 20) MiB limit")
         case CURLE_OK:
             var status = 0
             reconcile_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

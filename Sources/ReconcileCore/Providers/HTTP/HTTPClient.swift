@@ -15,6 +15,10 @@ public struct HTTPResponse: Sendable {
 /// limit, honours `429 Retry-After`, retries `5xx`, timeouts and connection errors with capped
 /// exponential backoff and jitter, and fails fast on `401`. Credentials go only into request
 /// headers; no error or log line contains them.
+///
+/// Every request is bounded: a total timeout, a body limit (``Configuration/maxBodyBytes``), no
+/// redirects, and one deadline for everything the client does (``Configuration/deadline``,
+/// counted from its creation, i.e. one provider's read in one run).
 public actor HTTPClient {
     /// Timeouts, retry policy and pacing.
     public struct Configuration: Sendable {
@@ -22,6 +26,12 @@ public actor HTTPClient {
         public var totalTimeout: Duration = .seconds(30)
         public var retry = RetryPolicy()
         public var requestsPerSecond: Double = 25
+        /// The largest answer body read: 32 MiB; a larger one fails the request at once.
+        public var maxBodyBytes = 32 << 20
+        /// How long the client may work in all, retries and waits included; nil: no deadline.
+        ///
+        /// A client built from a ``ProviderConfig`` uses the shorter of this and the job file's `deadline`.
+        public var deadline: Duration?
         /// Answers kept from an earlier, interrupted read of the same window (a backfill's checkpoints).
         public var cache: (any ResponseCache)?
         /// Told of every list page read.
@@ -37,6 +47,8 @@ public actor HTTPClient {
     let logger: Logger
     private let transport: CurlTransport
     private var limiter: RateLimiter
+    /// When ``Configuration/deadline`` runs out.
+    private let deadline: ContinuousClock.Instant?
     private(set) var requests = 0
     private(set) var outcomes: [String: Int] = [:]
     /// Answers served from ``Configuration/cache`` instead of the network.
@@ -56,6 +68,7 @@ public actor HTTPClient {
         self.logger = logger
         self.transport = CurlTransport()
         self.limiter = RateLimiter(requestsPerSecond: configuration.requestsPerSecond)
+        self.deadline = configuration.deadline.map { ContinuousClock.now + $0 }
     }
 
     /// A client for `config`'s read API at its `rate_limit`, sending `credentials` as headers.
@@ -67,6 +80,8 @@ public actor HTTPClient {
     ) {
         var paced = configuration
         paced.requestsPerSecond = config.rateLimit
+        let fromJob = Duration.milliseconds(Int64(config.deadline * 1000))
+        paced.deadline = min(configuration.deadline ?? fromJob, fromJob)
         self.init(
             provider: config.name,
             baseURL: config.baseURL,
@@ -95,6 +110,7 @@ public actor HTTPClient {
         switch outcome {
         case .timeout: return "timeout"
         case .connectionFailed: return "connection_error"
+        case .refused: return "refused"
         case .response(let response):
             switch response.status {
             case 200..<300: return "ok"
@@ -122,23 +138,42 @@ public actor HTTPClient {
             attempt += 1
             if Task.isCancelled || Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }
             let wait = limiter.reserve(now: ContinuousClock.now)
-            if wait > .zero { try await sleep(wait) }
+            if wait > .zero { try await sleep(wait, path: path) }
+            let remaining = try remainingTime(path: path)
             requests += 1
             let outcome = await transport.perform(
                 url: url,
                 headers: headers,
-                connectTimeout: configuration.connectTimeout,
-                totalTimeout: configuration.totalTimeout
+                limits: .init(
+                    connectTimeout: min(configuration.connectTimeout, remaining),
+                    totalTimeout: min(configuration.totalTimeout, remaining),
+                    maxBodyBytes: configuration.maxBodyBytes
+                )
             )
             outcomes[Self.outcomeName(outcome), default: 0] += 1
+            if case .timeout = outcome { _ = try remainingTime(path: path) }
             let decision = configuration.retry.decide(outcome: outcome, attempt: attempt)
             switch decision {
             case .done(let response):
                 try await configuration.cache?.save(response, for: cacheKey)
                 return response
+            case .abort(let reason):
+                logger.error(
+                    "provider.request_refused",
+                    metadata: ["provider": "\(provider)", "path": "\(path)", "reason": "\(reason)"]
+                )
+                throw ProviderError.aborted(provider: provider, path: path, reason: reason)
             case .fail(let status):
                 if status == 401 || status == 403 {
                     throw ProviderError.unauthorized(provider: provider, status: status)
+                }
+                if (300..<400).contains(status) {
+                    throw ProviderError.rejected(
+                        provider: provider,
+                        path: path,
+                        status: status,
+                        message: "a redirect, which this job never follows; check base_url"
+                    )
                 }
                 throw ProviderError.rejected(
                     provider: provider,
@@ -163,13 +198,30 @@ public actor HTTPClient {
                             "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                     ]
                 )
-                try await sleep(delay)
+                try await sleep(delay, path: path)
             }
         }
     }
 
+    /// Time left before the deadline (a long time when there is none); past it, the read fails.
+    private func remainingTime(path: String) throws -> Duration {
+        guard let deadline else { return .seconds(86_400 * 365) }
+        let left = deadline - ContinuousClock.now
+        guard left > .zero else { throw deadlineError(path: path) }
+        return left
+    }
+
+    private func deadlineError(path: String) -> ProviderError {
+        let seconds = Int(configuration.deadline?.components.seconds ?? 0)
+        logger.error("provider.deadline", metadata: ["provider": "\(provider)", "path": "\(path)"])
+        return ProviderError.deadlineExceeded(provider: provider, path: path, seconds: seconds)
+    }
+
     /// Sleeps in short steps, so that an interruption cuts a long wait (Retry-After, backoff) short.
-    private func sleep(_ duration: Duration) async throws {
+    ///
+    /// A wait that would end past the deadline fails at once instead of sleeping first.
+    private func sleep(_ duration: Duration, path: String) async throws {
+        if let deadline = self.deadline, ContinuousClock.now + duration >= deadline { throw deadlineError(path: path) }
         let deadline = ContinuousClock.now + duration
         while ContinuousClock.now < deadline {
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }

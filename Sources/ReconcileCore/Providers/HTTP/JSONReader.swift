@@ -4,6 +4,14 @@ import Foundation
 struct JSONReader: Sendable {
     let provider: String
     let client: HTTPClient
+    /// The job's `max_rows`: the most rows one list may hold (see ``ReadLimits``).
+    var maxRows = ProviderConfig.defaultMaxRows
+
+    init(provider: String, client: HTTPClient, maxRows: Int = ProviderConfig.defaultMaxRows) {
+        self.provider = provider
+        self.client = client
+        self.maxRows = maxRows
+    }
 
     /// The JSON object at `path`, or nil on 404; anything but a JSON object is garbage.
     func object(_ path: String, query: [(String, String)] = []) async throws -> JSONValue? {
@@ -39,8 +47,11 @@ struct JSONReader: Sendable {
     ) async throws -> [Row] {
         var pager = pager
         pager.onPage = progress(list: path)
+        pager.maxRows = maxRows
         do {
             return try await pager.readAll(since: since, until: until, describe: path, fetch: fetch)
+        } catch PagingError.endless(let detail) {
+            throw ProviderError.endlessList(provider: provider, path: path, detail: detail)
         } catch let error as PagingError {
             throw garbage(path, error.detail)
         }

@@ -8,6 +8,12 @@ public enum ProviderError: ReconcileFailure, Equatable {
     case rejected(provider: String, path: String, status: Int, message: String)
     /// The answer was not what the provider's contract promises.
     case garbage(provider: String, path: String, detail: String)
+    /// An answer broke a limit (size, a `Retry-After` too long to wait for): failed at once, no retry.
+    case aborted(provider: String, path: String, reason: String)
+    /// The provider's read took longer than its `deadline`.
+    case deadlineExceeded(provider: String, path: String, seconds: Int)
+    /// A list held more rows or pages than a window can plausibly have, or did not advance.
+    case endlessList(provider: String, path: String, detail: String)
     /// The run was interrupted while talking to the provider.
     case cancelled(provider: String)
 
@@ -23,6 +29,13 @@ public enum ProviderError: ReconcileFailure, Equatable {
             "\(provider): GET \(path) answered \(status): \(message)"
         case .garbage(let provider, let path, let detail):
             "\(provider): GET \(path) answered something that is not the documented response: \(detail)"
+        case .aborted(let provider, let path, let reason):
+            "\(provider): GET \(path) was refused: \(reason)"
+        case .deadlineExceeded(let provider, let path, let seconds):
+            "\(provider): the read API took longer than its \(seconds)s deadline (at GET \(path)); "
+                + "raise deadline in the job file if the provider is just slow"
+        case .endlessList(let provider, let path, let detail):
+            "\(provider): GET \(path) does not end: \(detail)"
         case .cancelled(let provider):
             "\(provider): interrupted"
         }

@@ -7,7 +7,10 @@ public struct RetryPolicy: Sendable {
     /// The first backoff; doubled per attempt up to `maxDelay`, with jitter.
     public var baseDelay: Duration = .milliseconds(250)
     public var maxDelay: Duration = .seconds(8)
-    /// The longest `Retry-After` honoured; a longer one is capped to this.
+    /// The longest `Retry-After` waited for; a provider asking for longer fails at once.
+    ///
+    /// Sleeping through a `Retry-After: 86400` would hold the nightly job (and its lock) for a
+    /// day; failing names the provider and the wait it asked for, and the others still finish.
     public var maxRetryAfter: Duration = .seconds(60)
 
     public init() {}
@@ -17,6 +20,8 @@ public struct RetryPolicy: Sendable {
         case fail(status: Int)
         case retry(after: Duration, cause: String)
         case giveUp(cause: String)
+        /// Fail now without retrying: the answer broke a limit, or asks for a wait longer than allowed.
+        case abort(reason: String)
     }
 
     func decide(outcome: CurlTransport.Outcome, attempt: Int) -> Decision {
@@ -29,11 +34,19 @@ public struct RetryPolicy: Sendable {
                 return .done(response)
             case 429:
                 cause = "429 rate limited"
-                if let header = response.headers["retry-after"],
-                    let seconds = Int(header.trimmingCharacters(in: .whitespaces)),
-                    seconds >= 0
-                {
-                    delay = min(.seconds(seconds), maxRetryAfter)
+                switch Self.retryAfter(response.headers["retry-after"]) {
+                case .seconds(let seconds):
+                    guard Duration.seconds(seconds) <= maxRetryAfter else {
+                        return .abort(
+                            reason: "429 with Retry-After \(seconds)s, longer than the "
+                                + "\(maxRetryAfter.components.seconds)s this job waits"
+                        )
+                    }
+                    delay = .seconds(seconds)
+                case .tooLong:
+                    return .abort(reason: "429 with a Retry-After too large to wait for")
+                case .absent:
+                    break
                 }
             case 500..<600:
                 cause = "\(response.status) server error"
@@ -44,8 +57,25 @@ public struct RetryPolicy: Sendable {
             cause = "timed out"
         case .connectionFailed(let detail):
             cause = "connection failed: \(detail)"
+        case .refused(let reason):
+            return .abort(reason: reason)
         }
         return attempt >= maxAttempts ? .giveUp(cause: cause) : .retry(after: delay, cause: cause)
+    }
+
+    enum RetryAfter: Equatable {
+        case absent
+        case seconds(Int)
+        case tooLong
+    }
+
+    /// Reads `Retry-After` as delay-seconds; an HTTP date (or anything else) counts as absent: normal backoff.
+    static func retryAfter(_ header: String?) -> RetryAfter {
+        guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty,
+            text.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return .absent }
+        guard text.count <= 9, let seconds = Int(text) else { return .tooLong }
+        return .seconds(seconds)
     }
 
     /// Capped exponential backoff with jitter: a random point in the upper half of the step.

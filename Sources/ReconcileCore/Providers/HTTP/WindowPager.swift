@@ -7,6 +7,32 @@ struct WindowPage<Row: Sendable>: Sendable {
     var hasMore: Bool
 }
 
+/// How many rows one list of one window may plausibly hold, so a list that never ends is an error, not a hang.
+///
+/// The cap is the smaller of the job file's `max_rows` (default 500,000 per list) and what the
+/// window can plausibly hold: ``minimumRows`` plus ``rowsPerSecond`` per second of the window
+/// (10,000 + 36,000 for one hour, about 6.9 million for 8 days, where `max_rows` decides).
+/// Rows read again (paging restarts, updates during the read) count towards ``maxRowsRead``,
+/// four times the cap; a page that adds nothing new while the provider says more follow is
+/// allowed ``maxStalledPages`` times in a row.
+struct ReadLimits: Sendable {
+    static let minimumRows = 10_000
+    static let rowsPerSecond = 10
+    static let maxStalledPages = 2
+
+    /// The most distinct rows kept.
+    let maxRows: Int
+
+    init(maxRows: Int, since: Date, until: Date) {
+        let seconds = max(0, min(until.timeIntervalSince(since), 3650 * 86_400))
+        let plausible = Self.minimumRows + Int(seconds) * Self.rowsPerSecond
+        self.maxRows = max(1, min(maxRows, plausible))
+    }
+
+    /// The most rows read in all, repeats included (this also bounds the pages, none of them empty).
+    var maxRowsRead: Int { maxRows.multipliedReportingOverflow(by: 4).overflow ? Int.max : maxRows * 4 }
+}
+
 /// Reads a list ordered ascending by (time, id) so that rows changing during the read are never missed.
 ///
 /// Page-number and offset pagination over a list that changes while it is read can skip rows: a
@@ -14,34 +40,61 @@ struct WindowPage<Row: Sendable>: Sendable {
 /// one. So each page restarts the query from the newest time seen so far (page 1 / offset 0 again),
 /// and only pages forward while a whole page holds that same time. A row updated during the read
 /// moves past the cursor and is read again; rows are kept by id, newest version last.
+///
+/// Rows outside `[since, until)` are ignored (the provider's filter is not trusted); a row older
+/// than the cursor but inside the window breaks the order the paging relies on and is an error.
+/// The read is bounded by ``ReadLimits``.
 struct WindowPager<Row: Sendable>: Sendable {
     /// Fetches the page `index` (0-based) of the rows with time at or after `from`.
     typealias Fetch = @Sendable (_ from: Date, _ index: Int) async throws -> WindowPage<Row>
 
     let id: @Sendable (Row) -> String
     let time: @Sendable (Row) -> Date
-    /// A bound on requests, so a provider that never stops paging is an error, not a hang.
-    var maxPages = 100_000
+    /// The job's `max_rows` for one list; the window may lower it (see ``ReadLimits``).
+    var maxRows = ProviderConfig.defaultMaxRows
     /// Told after each page: its row count and the time the list has been read up to.
     var onPage: (@Sendable (Int, Date?) async -> Void)?
 
     /// Every row with time in `[since, until)`, ascending by (time, id), one version per id.
     func readAll(since: Date, until: Date, describe: String, fetch: Fetch) async throws -> [Row] {
+        let limits = ReadLimits(maxRows: maxRows, since: since, until: until)
         var cursor = since
         var index = 0
         var rows: [String: Row] = [:]
-        for _ in 0..<maxPages {
+        var read = 0
+        var stalled = 0
+        while true {
             let page = try await fetch(cursor, index)
             await onPage?(page.rows.count, page.rows.last.map(time))
+            read += page.rows.count
+            guard read <= limits.maxRowsRead else {
+                throw PagingError.endless("\(describe): more than \(limits.maxRowsRead) rows read for one window")
+            }
+            var added = false
             for row in page.rows {
                 let rowTime = time(row)
+                guard rowTime >= since, rowTime < until else { continue }
                 guard rowTime >= cursor else {
                     throw PagingError.outOfOrder("\(describe): a row older than the requested start")
                 }
-                if rowTime < until, rows[id(row)].map({ time($0) <= rowTime }) ?? true { rows[id(row)] = row }
+                if rows[id(row)].map({ time($0) < rowTime }) ?? true {
+                    added = true
+                    rows[id(row)] = row
+                } else if let kept = rows[id(row)], time(kept) == rowTime {
+                    rows[id(row)] = row
+                }
+            }
+            guard rows.count <= limits.maxRows else {
+                throw PagingError.endless(
+                    "\(describe): more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
+                )
             }
             guard page.hasMore, let last = page.rows.last, time(last) < until else {
                 return rows.values.sorted { (time($0), id($0)) < (time($1), id($1)) }
+            }
+            stalled = added ? 0 : stalled + 1
+            guard stalled <= ReadLimits.maxStalledPages else {
+                throw PagingError.endless("\(describe): pages that add no new row while more are promised")
             }
             if time(last) > cursor {
                 cursor = time(last)
@@ -50,11 +103,10 @@ struct WindowPager<Row: Sendable>: Sendable {
                 index += 1
             }
         }
-        throw PagingError.endless("\(describe): more than \(maxPages) pages")
     }
 }
 
-/// Why a paged list could not be read; the reader turns it into ``ProviderError/garbage(provider:path:detail:)``.
+/// Why a paged list could not be read; the reader turns it into a ``ProviderError``.
 enum PagingError: Error {
     case outOfOrder(String)
     case endless(String)

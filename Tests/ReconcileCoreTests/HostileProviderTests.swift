@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import ReconcileCore
+
+/// A provider's read API that lies, stalls, floods or asks for a day's pause: each is a failure of that provider (#9).
+@Suite(.serialized) struct HostileProviderTests {
+    static let since = Hostile.since
+    static let until = Hostile.until
+
+    static func quick(attempts: Int = 2, deadline: Duration? = nil, maxBody: Int = 1 << 20) -> HTTPClient.Configuration
+    {
+        Hostile.quick(attempts: attempts, deadline: deadline, maxBody: maxBody)
+    }
+
+    static func reader(_ kind: ProviderKind, _ baseURL: String, http: HTTPClient.Configuration = Hostile.quick())
+        -> any ProviderReader
+    {
+        Hostile.reader(kind, baseURL, http: http)
+    }
+
+    static func failure(provider: String = "credicorp", _ body: () async throws -> Void) async -> ProviderError? {
+        await Hostile.failure(provider: provider, body)
+    }
+
+    static let emptyCredicorpList = HostileHTTPServer.answer(
+        200,
+        body: #"{"object":"list","data":[],"has_more":false}"#
+    )
+
+    @Test func aNeverEndingBodyIsCutAtTheSizeLimit() async throws {
+        let chunk = Data(repeating: 0x20, count: 64 << 10)
+        try await HostileHTTPServer.with({ _ in
+            [
+                HostileHTTPServer.head(200, headers: ["Content-Type": "application/json"]),
+                .repeatSend(chunk, times: 512),
+            ]
+        }) { server in
+            let reader = Self.reader(.credicorp, server.baseURL)
+            let error = await Self.failure { _ = try await reader.events(since: Self.since, until: Self.until) }
+            #expect(error?.description.contains("larger than the 1 MiB limit") == true, "\(String(describing: error))")
+            #expect(server.requests.count == 1, "a body over the limit is not retried")
+        }
+    }
+
+    @Test func aContentLengthOverTheLimitIsRefusedBeforeItsBody() async throws {
+        try await HostileHTTPServer.with({ _ in
+            [HostileHTTPServer.head(200, headers: ["Content-Length": "1073741824"]), .hold(.seconds(10))]
+        }) { server in
+            let started = ContinuousClock.now
+            let error = await Self.failure {
+                _ = try await Self.reader(.credicorp, server.baseURL).events(since: Self.since, until: Self.until)
+            }
+            #expect(error?.description.contains("Content-Length is larger") == true, "\(String(describing: error))")
+            #expect(ContinuousClock.now - started < .seconds(5), "before the 10 s the server holds")
+        }
+    }
+
+    @Test func aTricklingAnswerEndsAtTheTotalTimeout() async throws {
+        try await HostileHTTPServer.with({ _ in
+            [
+                HostileHTTPServer.head(200, headers: ["Content-Length": "100"]),
+                .trickle(Data(String(repeating: " ", count: 100).utf8), interval: .milliseconds(200)),
+            ]
+        }) { server in
+            let started = ContinuousClock.now
+            let error = await Self.failure {
+                _ = try await Self.reader(.credicorp, server.baseURL).events(since: Self.since, until: Self.until)
+            }
+            guard case .exhausted(_, _, 2, let cause)? = error else {
+                Issue.record("not exhausted after 2 attempts: \(String(describing: error))")
+                return
+            }
+            #expect(cause == "timed out")
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+    }
+
+    @Test func theDeadlineEndsAReadThatKeepsFailing() async throws {
+        try await HostileHTTPServer.with({ _ in [HostileHTTPServer.answer(503, body: #"{"error":{}}"#)] }) { server in
+            let started = ContinuousClock.now
+            let reader = Self.reader(.crezco, server.baseURL, http: Self.quick(attempts: 10_000, deadline: .seconds(3)))
+            let error = await Self.failure(provider: "crezco") {
+                _ = try await reader.events(since: Self.since, until: Self.until)
+            }
+            guard case .deadlineExceeded(_, _, 3)? = error else {
+                Issue.record("not the deadline: \(String(describing: error))")
+                return
+            }
+            #expect(ContinuousClock.now - started < .seconds(10), "3 s and the last request's timeout at most")
+        }
+    }
+
+    @Test func aRedirectIsNeverFollowed() async throws {
+        try await HostileHTTPServer.with({ target in
+            target.hasPrefix("/elsewhere")
+                ? [Self.emptyCredicorpList]
+                : [HostileHTTPServer.answer(302, headers: ["Location": "/elsewhere"])]
+        }) { server in
+            let error = await Self.failure {
+                _ = try await Self.reader(.credicorp, server.baseURL).events(since: Self.since, until: Self.until)
+            }
+            guard case .rejected(_, _, 302, _)? = error else {
+                Issue.record("not a refused redirect: \(String(describing: error))")
+                return
+            }
+            #expect(server.requests.allSatisfy { !$0.hasPrefix("/elsewhere") })
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aWrongContentLengthIsAFailureNotAHang(keepOpen: Bool) async throws {
+        let body = #"{"object":"list","data":[],"has_more":false}"#
+        try await HostileHTTPServer.with({ _ in
+            [HostileHTTPServer.answer(200, headers: ["Content-Length": "5000"], body: body)]
+                + (keepOpen ? [.hold(.seconds(10))] : [])
+        }) { server in
+            let started = ContinuousClock.now
+            let error = await Self.failure {
+                _ = try await Self.reader(.credicorp, server.baseURL).events(since: Self.since, until: Self.until)
+            }
+            guard case .exhausted? = error else {
+                Issue.record("not a failure after retries: \(String(describing: error))")
+                return
+            }
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+    }
+
+    @Test(arguments: ["86400", "99999999999999999999"])
+    func aRetryAfterBeyondTheCapFailsAtOnce(retryAfter: String) async throws {
+        try await HostileHTTPServer.with({ _ in
+            [HostileHTTPServer.answer(429, headers: ["Retry-After": retryAfter], body: #"{"error":{}}"#)]
+        }) { server in
+            let started = ContinuousClock.now
+            let reader = Self.reader(.credify, server.baseURL, http: Self.quick(attempts: 5))
+            let error = await Self.failure(provider: "credify") {
+                _ = try await reader.resources(since: Self.since, until: Self.until)
+            }
+            guard case .aborted(_, _, let reason)? = error else {
+                Issue.record("not refused: \(String(describing: error))")
+                return
+            }
+            #expect(reason.contains("Retry-After"))
+            #expect(server.requests.count == 1)
+            #expect(ContinuousClock.now - started < .seconds(5), "at once, not after a day")
+        }
+    }
+
+    @Test func aRetryAfterWithinTheCapIsWaitedFor() async throws {
+        let first = Counter()
+        try await HostileHTTPServer.with({ _ in
+            first.next() == 0
+                ? [HostileHTTPServer.answer(429, headers: ["Retry-After": "1"], body: #"{"error":{}}"#)]
+                : [Self.emptyCredicorpList]
+        }) { server in
+            let events = try await Self.reader(.credicorp, server.baseURL).events(since: Self.since, until: Self.until)
+            #expect(events.isEmpty)
+            #expect(server.requests.count == 2)
+        }
+    }
+}
