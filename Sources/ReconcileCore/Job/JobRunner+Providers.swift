@@ -125,6 +125,17 @@ extension JobRunner {
             section.requestOutcomes = await reader.requestOutcomes()
             context.logger.error("provider.failed", metadata: ["provider": "\(name)", "error": "\(error)"])
             return (section, [])
+        } catch {
+            // Nothing else is expected here; if it comes, it fails this provider, not the whole run.
+            // Only the error's type is shown: its text is not known to be free of secrets.
+            section.status = "failed"
+            section.error = "\(name): unexpected \(type(of: error)) while reconciling"
+            section.apiRequests = await reader.requestCount()
+            context.logger.error(
+                "provider.failed",
+                metadata: ["provider": "\(name)", "error": "\(section.error ?? "")"]
+            )
+            return (section, [])
         }
     }
 

@@ -33,26 +33,7 @@ public enum SandboxHistory {
             endpointDisabled: endpointDisabled
         )
         builder.buildScenarios()
-        let world = SandboxWorld(now: now, credicorp: builder.world)
-        let deliveries = builder.deliveries
-        return CredicorpHistory(
-            providerName: providerName,
-            now: now,
-            world: world,
-            deliveries: deliveries,
-            currentSecret: builder.currentSecret,
-            previousSecret: builder.previousSecret,
-            rotatedAt: builder.rotatedAt,
-            apiKey: builder.world.apiKey,
-            endpointID: builder.world.endpoint.id,
-            retryWindow: credicorpRetryWindow,
-            expectedFindings: CredicorpOracle.findings(
-                world: world,
-                deliveries: deliveries,
-                provider: providerName,
-                retryWindow: credicorpRetryWindow
-            )
-        )
+        return history(of: builder, withOracle: true)
     }
 
     /// A Credicorp world of `chains` enquiry → decision → payment stories with losses at scale.
@@ -67,18 +48,31 @@ public enum SandboxHistory {
     {
         var builder = CredicorpHistoryBuilder(seed: seed, now: now, provider: providerName, endpointDisabled: false)
         builder.buildBulk(chains: chains)
+        return history(of: builder, withOracle: false)
+    }
+
+    /// The history a builder wrote, with the oracle's expected findings when asked for.
+    private static func history(of builder: CredicorpHistoryBuilder, withOracle: Bool) -> CredicorpHistory {
+        let world = SandboxWorld(now: builder.now, credicorp: builder.world)
+        let deliveries = builder.deliveries
         return CredicorpHistory(
-            providerName: providerName,
-            now: now,
-            world: SandboxWorld(now: now, credicorp: builder.world),
-            deliveries: builder.deliveries,
+            providerName: builder.provider,
+            now: builder.now,
+            world: world,
+            deliveries: deliveries,
             currentSecret: builder.currentSecret,
             previousSecret: builder.previousSecret,
             rotatedAt: builder.rotatedAt,
             apiKey: builder.world.apiKey,
             endpointID: builder.world.endpoint.id,
             retryWindow: credicorpRetryWindow,
-            expectedFindings: []
+            expectedFindings: withOracle
+                ? CredicorpOracle.findings(
+                    world: world,
+                    deliveries: deliveries,
+                    provider: builder.provider,
+                    retryWindow: credicorpRetryWindow
+                ) : []
         )
     }
 
