@@ -172,6 +172,17 @@ public struct Ingestor: Sendable {
             )
             return record
         }
+        if adapter.config.kind == .credicorp, let header = delivery.header("webhook-signature"),
+            case let count = StandardWebhooksV1.signatureCount(header), count > StandardWebhooksV1.maxSignatures
+        {
+            // Refused before any MAC is computed: one line must not buy many verifications.
+            record.verdict = .rejected(
+                .badSignature,
+                detail: "too many signatures (\(count) listed, at most \(StandardWebhooksV1.maxSignatures))",
+                hint: CredicorpEventMapping.hint(body: delivery.body)
+            )
+            return record
+        }
         record.verdict = try await adapter.verify(delivery, keys: keys)
         return record
     }
