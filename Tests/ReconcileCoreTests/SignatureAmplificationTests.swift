@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import ReconcileSandbox
 import Testing
 
 @testable import ReconcileCore
@@ -82,6 +83,38 @@ import Testing
             }
             #expect(reason == .badSignature)
             #expect(detail == "too many signatures (41 listed, at most 16)")
+        }
+    }
+
+    /// A key id Crezco answers 404 for is asked once per 24 h of the job's clock, across ingests.
+    @Test func aKeyIdCrezcoDoesNotKnowIsAskedOncePerDay() async throws {
+        let history = SandboxHistory.crezco(seed: 5, now: Date(timeIntervalSince1970: 1_783_670_400))
+        var quiet = Logger(label: "sandbox")
+        quiet.logLevel = .critical
+        let server = try await SandboxServer.start(world: history.world, logger: quiet)
+        do {
+            let adapter = CrezcoAdapter(
+                config: Fixture.crezcoConfig(baseURL: server.baseURL(for: "crezco"), apiKey: history.apiKey)
+            )
+            let path = "/v1/webhooks/public-keys/" + history.unknownKeyID
+            try await withTemporaryDirectory { folder in
+                let store = try Store(path: folder.appendingPathComponent("k.sqlite").path)
+                let start = Date(timeIntervalSince1970: 1_783_670_400)
+                for (hours, asked) in [(0.0, 1), (1, 1), (23.9, 1), (24.1, 2), (30, 2)] {
+                    let ring = PublicKeyRing(store: store, logger: quiet, now: start.addingTimeInterval(hours * 3600))
+                    #expect(try await ring.key(history.unknownKeyID, for: adapter) == nil)
+                    #expect(try await ring.key(history.unknownKeyID, for: adapter) == nil)
+                    #expect(
+                        await server.requestCount(provider: "crezco", pathPrefix: path) == asked,
+                        "after \(hours) h"
+                    )
+                }
+                #expect(try store.providerKey(provider: "crezco", keyID: history.unknownKeyID) == nil)
+            }
+            await server.shutdown()
+        } catch {
+            await server.shutdown()
+            throw error
         }
     }
 }

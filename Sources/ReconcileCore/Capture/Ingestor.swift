@@ -48,7 +48,7 @@ public struct Ingestor: Sendable {
         self.clock = clock
         self.logger = logger
         self.batchSize = batchSize
-        self.keys = PublicKeyRing(store: store, logger: logger)
+        self.keys = PublicKeyRing(store: store, logger: logger, now: clock.now)
     }
 
     /// Ingests one stream; `source` names it in messages (a path, or `-` for standard input).
