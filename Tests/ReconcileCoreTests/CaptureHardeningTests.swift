@@ -124,3 +124,13 @@ import Testing
         #expect(CaptureInputError.nonText(Array("é€😀\n".utf8)[...]) == nil)
     }
 }
+
+extension CaptureHardeningTests {
+    @Test func namesQuotedInDetailsShowNoControlCharacters() throws {
+        let line = Self.head + #""headers":{"x\u001b[2J":"1","X\u001B[2J":"2"},"body":""}"#
+        let error = try #require(malformed(line))
+        #expect(error.detail == "ambiguous header 'x?[2j': given more than once with different case")
+        let time = try #require(malformed(#"{"provider":"p","received_at":"now\nrejected x","body":""}"#))
+        #expect(time.detail == "received_at 'now?rejected x' is not an RFC 3339 time")
+    }
+}

@@ -66,7 +66,7 @@ extension CapturedDelivery {
         }
         guard let receivedAt = RFC3339.parse(receivedText) else {
             throw MalformedCapture(
-                detail: "received_at '\(receivedText.prefix(40))' is not an RFC 3339 time",
+                detail: "received_at '\(printable(receivedText, 40))' is not an RFC 3339 time",
                 provider: provider,
                 receivedAt: nil
             )
@@ -131,17 +131,29 @@ extension CapturedDelivery {
         // Sorted, so that which of two clashing names is quoted does not depend on dictionary order.
         for name in fields.keys.sorted() {
             guard case .string(let text)? = fields[name] else {
-                throw fail("header '\(name.prefix(60))' must be a string")
+                throw fail("header '\(printable(name, 60))' must be a string")
             }
             guard !name.utf8.contains(0), !text.utf8.contains(0) else {
-                throw fail("header '\(name.prefix(60))' contains a NUL character")
+                throw fail("header '\(printable(name, 60))' contains a NUL character")
             }
             let lowered = name.lowercased()
             guard headers.updateValue(text, forKey: lowered) == nil else {
-                throw fail("ambiguous header '\(lowered.prefix(60))': given more than once with different case")
+                throw fail("ambiguous header '\(printable(lowered, 60))': given more than once with different case")
             }
         }
         return headers
+    }
+
+    /// At most `limit` characters of `text` for a message, control characters shown as `?`.
+    ///
+    /// Names and values quoted in a detail come from the line; an escaped ESC or newline must not
+    /// reach a terminal or split the printed `rejected …` line.
+    static func printable(_ text: String, _ limit: Int) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.prefix(limit).unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : $0 }
+            )
+        )
     }
 
     /// A stable identity of a capture line: the SHA-256 of its bytes, so re-ingesting a file adds nothing.

@@ -167,7 +167,7 @@ public struct Ingestor: Sendable {
         guard let adapter = adapters[delivery.provider] else {
             record.verdict = .rejected(
                 .unknownProvider,
-                detail: "provider '\(delivery.provider.prefix(60))' is not an entry of the job",
+                detail: "provider '\(CapturedDelivery.printable(delivery.provider, 60))' is not an entry of the job",
                 hint: nil
             )
             return record
