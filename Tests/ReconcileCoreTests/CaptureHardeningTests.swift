@@ -134,3 +134,53 @@ extension CaptureHardeningTests {
         #expect(time.detail == "received_at 'now?rejected x' is not an RFC 3339 time")
     }
 }
+
+extension CaptureHardeningTests {
+    /// Random streams, block sizes and limits: the reader yields what splitting the whole input on `\n` gives.
+    ///
+    /// A line up to the limit comes whole; one longer than the limit plus a block is oversized; one in
+    /// between may be either (the limit is checked when a block arrives), but never wrong.
+    @Test func randomStreamsSplitAsTheWholeInputWould() throws {
+        var random = SplitMix64(seed: 9)
+        // Whole characters only ("é" as its two bytes): a stray byte is the sniffing test's business.
+        let alphabet: [[UInt8]] = [[0x61], [0x61], [0x61], [0x20], [0x0D], [0x0A], [0x0A], [0x09], [0xC3, 0xA9]]
+        for round in 0..<300 {
+            let input = (0..<Int.random(in: 0..<300, using: &random)).flatMap { _ in
+                alphabet.randomElement(using: &random) ?? [0x61]
+            }
+            let chunk = Int.random(in: 1...32, using: &random)
+            let limit = Int.random(in: 1...64, using: &random)
+            var expected: [(Int, [UInt8])] = []
+            var segments = input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+            if segments.last?.isEmpty == true { segments.removeLast() }
+            for (index, segment) in segments.enumerated() { expected.append((index + 1, segment)) }
+            var iterator = CaptureReader(handle: pipe(Data(input)), chunkSize: chunk, maxLineLength: limit)
+                .makeIterator()
+            var got: [CaptureLine] = []
+            while let line = try iterator.nextLine() { got.append(line) }
+            var next = got.makeIterator()
+            var line = next.next()
+            for (number, segment) in expected {
+                let trimmed = segment.last == 0x0D ? Array(segment.dropLast()) : segment
+                let blank = trimmed.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+                guard let current = line, current.lineNumber == number else {
+                    #expect(blank && segment.count <= limit + chunk, "round \(round): line \(number) missing")
+                    continue
+                }
+                if current.oversized {
+                    #expect(segment.count > limit, "round \(round): line \(number) oversized at \(segment.count)")
+                    #expect(current.oversizedFingerprint == CapturedDelivery.fingerprint(of: Data(segment)))
+                    // The prefix is what was buffered when the limit was passed: over the limit, at most a KiB.
+                    #expect(segment.starts(with: current.bytes))
+                    #expect(current.bytes.count == min(1024, current.bytes.count) && current.bytes.count > limit)
+                } else {
+                    #expect(segment.count <= limit + chunk, "round \(round): line \(number) not oversized")
+                    #expect(current.bytes == Data(trimmed), "round \(round): line \(number)")
+                    #expect(!blank)
+                }
+                line = next.next()
+            }
+            #expect(line == nil, "round \(round): an extra line \(String(describing: line))")
+        }
+    }
+}
