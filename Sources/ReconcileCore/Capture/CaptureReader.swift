@@ -191,7 +191,11 @@ public struct CaptureReader: Sequence {
                     finished = true
                     break
                 }
-                if let newline = chunk[0..<count].firstIndex(of: 0x0A) {
+                let found = chunk.withUnsafeBufferPointer { bytes -> Int? in
+                    guard let base = bytes.baseAddress, let hit = memchr(base, 0x0A, count) else { return nil }
+                    return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                }
+                if let newline = found {
                     chunk[0..<newline].withUnsafeBytes { hasher.update(bufferPointer: $0) }
                     buffer.append(contentsOf: chunk[(newline + 1)..<count])
                     break
