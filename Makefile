@@ -32,3 +32,31 @@ lint:
 LINES ?= 1000000
 bench: deps
 	bash benchmarks/ingest.sh $(LINES)
+
+# libFuzzer targets (Fuzz/, built only here, with -sanitize=fuzzer,address): make fuzz FUZZ_SECONDS=60
+# All targets run at once, each for FUZZ_SECONDS. Seeds are read from Tests/Fuzz/<target>/; new inputs go to
+# .build-fuzz/corpus/<target>/, crashes to .build-fuzz/findings/<target>/, output to .build-fuzz/<target>.log
+# (its final stat:: lines are printed at the end). Any crash makes the status non-zero.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= FuzzJSON FuzzCapture FuzzJobFile
+FUZZ_BUILD ?= .build-fuzz
+FUZZ_FLAGS ?= -max_len=8192 -print_final_stats=1
+.PHONY: fuzz fuzz-build
+fuzz-build: deps
+	for t in $(FUZZ_TARGETS); do \
+		RECONCILE_FUZZ=1 $(SWIFT) build --build-path $(FUZZ_BUILD) --product $$t \
+			-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xlinker --export-dynamic || exit 1; \
+	done
+
+fuzz: fuzz-build
+	@pids=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t; \
+		$(FUZZ_BUILD)/debug/$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ $(FUZZ_BUILD)/corpus/$$t Tests/Fuzz/$$t \
+			> $(FUZZ_BUILD)/$$t.log 2>&1 & pids="$$pids $$!"; \
+	done; \
+	status=0; for p in $$pids; do wait $$p || status=1; done; \
+	for t in $(FUZZ_TARGETS); do \
+		echo "== $$t"; grep -E "^(stat::|Done |==[0-9]+==ERROR|SUMMARY|artifact_prefix)" $(FUZZ_BUILD)/$$t.log; \
+		grep -E "cov:" $(FUZZ_BUILD)/$$t.log | tail -n 1; \
+	done; exit $$status

@@ -65,3 +65,19 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, only when asked (`make fuzz`): RECONCILE_FUZZ=1 with `-sanitize=fuzzer`; never in `swift test`.
+if Context.environment["RECONCILE_FUZZ"] == "1" {
+    for name in ["FuzzJSON", "FuzzCapture", "FuzzJobFile"] {
+        package.targets.append(
+            .executableTarget(
+                name: name,
+                dependencies: [
+                    "ReconcileCore", .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "Fuzz/\(name)"
+            )
+        )
+    }
+}

@@ -22,18 +22,15 @@ extension Reconcile {
             var adapters: [String: any ProviderAdapter] = [:]
             for provider in config.providers { adapters[provider.name] = ProviderRegistry.adapter(for: provider) }
             let sources = files.isEmpty ? ["-"] : files
+            // Every input is checked (exists, is a file or a stream, is text) before anything is recorded.
             var handles: [(String, FileHandle)] = []
             for source in sources {
-                if source == "-" {
-                    handles.append((source, FileHandle.standardInput))
-                } else {
-                    guard let handle = FileHandle(forReadingAtPath: source) else {
-                        throw UsageFailure("cannot read capture file \(source)")
-                    }
-                    handles.append((source, handle))
-                }
+                handles.append((source, source == "-" ? FileHandle.standardInput : try CaptureSource.open(source)))
             }
+            // A file-size limit must fail a write (and so the store, exit 3), not kill the process.
+            signal(SIGXFSZ, SIG_IGN)
             let store = try openStore(config: config, option: self.store, creation: .allowed)
+            let storePath = store.path
             let ingestor = Ingestor(job: config, adapters: adapters, store: store, clock: clock, logger: logger)
             Interruption.shared.trapSignals { signal in
                 logger.warning("ingest.interrupt_requested", metadata: ["signal": "\(signal)"])
@@ -44,7 +41,11 @@ extension Reconcile {
                 for (source, handle) in handles {
                     try await ingestor.ingest(handle: handle, source: source, into: &summary)
                 }
-            } catch let error as IngestInterrupted {
+            } catch let error as StoreFailure {
+                stopped = IngestStoreFailure(store: storePath, failure: error, recorded: summary.lines)
+            } catch {
+                // Interrupted, a provider that cannot supply a key, a stream that is not text:
+                // what was recorded before is printed first.
                 stopped = error
             }
             for rejection in summary.rejections {

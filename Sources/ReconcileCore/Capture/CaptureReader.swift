@@ -1,66 +1,218 @@
+import Crypto
 import Foundation
+
+/// One line of a capture stream.
+public struct CaptureLine: Sendable, Equatable {
+    /// The 1-based line number, counting blank lines, as an editor shows it.
+    public var lineNumber: Int
+    /// The line's bytes without its `\n` (and trailing `\r`); when `oversized`, only its first KiB.
+    public var bytes: Data
+    /// Whether the line was longer than ``CaptureReader/maxLineLength`` and skipped unread.
+    public var oversized: Bool
+    /// For an oversized line, the SHA-256 (hex) of all its bytes, computed as it was skipped.
+    public var oversizedFingerprint: String?
+
+    init(lineNumber: Int, bytes: Data, oversized: Bool = false, oversizedFingerprint: String? = nil) {
+        self.lineNumber = lineNumber
+        self.bytes = bytes
+        self.oversized = oversized
+        self.oversizedFingerprint = oversizedFingerprint
+    }
+}
 
 /// Streams the lines of a capture file (or standard input) without holding the file in memory.
 ///
 /// Lines are split on `\n`; a trailing `\r` is dropped; blank lines are skipped but counted, so
-/// line numbers match what an editor shows.
+/// line numbers match what an editor shows. Reading is linear in the input (each byte is copied a
+/// bounded number of times), and memory is bounded: a line longer than `maxLineLength` (16 MiB
+/// by default) is yielded as `oversized` with no bytes while the reader skips to the next newline.
+/// The first block read is sniffed: gzip (or other compressed) data, NUL bytes or mostly non-text
+/// bytes stop the stream with ``CaptureInputError/notText(source:what:)`` before any line is
+/// yielded. ``Interruption`` is looked at after every block, so a signal stops even an endless line.
 public struct CaptureReader: Sequence {
+    /// The longest line read, in bytes (16 MiB).
+    public static let maxLineLength = 16 << 20
+
     let handle: FileHandle
     let chunkSize: Int
+    let maxLineLength: Int
+    let source: String
 
-    public init(handle: FileHandle, chunkSize: Int = 1 << 16) {
+    public init(handle: FileHandle, source: String = "-", chunkSize: Int = 1 << 16, maxLineLength: Int = maxLineLength)
+    {
         self.handle = handle
-        self.chunkSize = chunkSize
+        self.source = source
+        self.chunkSize = Swift.max(1, chunkSize)
+        self.maxLineLength = Swift.max(1, maxLineLength)
     }
 
-    public func makeIterator() -> Iterator { Iterator(handle: handle, chunkSize: chunkSize) }
+    public func makeIterator() -> Iterator {
+        Iterator(handle: handle, source: source, chunkSize: chunkSize, maxLineLength: maxLineLength)
+    }
 
-    /// Yields `(lineNumber, bytes)` for every non-blank line.
+    /// Yields every non-blank line; ``nextLine()`` says why it stopped, `next()` keeps it in `failure`.
     public struct Iterator: IteratorProtocol {
+        /// Kept so that its descriptor stays open while the iterator reads it.
         let handle: FileHandle
-        let chunkSize: Int
-        var buffer = Data()
+        let fd: Int32
+        let source: String
+        let maxLineLength: Int
+        var chunk: [UInt8]
+        var buffer: [UInt8] = []
+        /// Where the unread part of `buffer` starts.
         var start = 0
-        var lineNumber = 0
+        /// How far past `start` the buffer is known to hold no newline.
+        var scanned = 0
+        /// The number of the last line yielded (or skipped).
+        public private(set) var lineNumber = 0
         var finished = false
+        var sniffed = false
+        /// Whether reading stopped because ``Interruption`` asked it to.
+        public private(set) var interrupted = false
+        /// Why `next()` returned nil early, if it did.
+        public private(set) var failure: CaptureInputError?
 
-        init(handle: FileHandle, chunkSize: Int) {
+        init(handle: FileHandle, source: String, chunkSize: Int, maxLineLength: Int) {
             self.handle = handle
-            self.chunkSize = chunkSize
+            self.fd = handle.fileDescriptor
+            self.source = source
+            self.maxLineLength = maxLineLength
+            self.chunk = [UInt8](repeating: 0, count: chunkSize)
         }
 
-        public mutating func next() -> (lineNumber: Int, bytes: Data)? {
-            while true {
-                if let newline = buffer[(buffer.startIndex + start)...].firstIndex(of: UInt8(ascii: "\n")) {
-                    let lineStart = buffer.startIndex + start
-                    var line = buffer[lineStart..<newline]
-                    start = newline - buffer.startIndex + 1
-                    lineNumber += 1
-                    if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                    if isBlank(line) { continue }
-                    return (lineNumber, Data(line))
-                }
-                if finished {
-                    guard start < buffer.count else { return nil }
-                    var line = buffer[(buffer.startIndex + start)...]
-                    start = buffer.count
-                    lineNumber += 1
-                    if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                    if isBlank(line) { return nil }
-                    return (lineNumber, Data(line))
-                }
-                let chunk = handle.readData(ofLength: chunkSize)
-                if chunk.isEmpty {
-                    finished = true
-                } else {
-                    buffer = Data(buffer[(buffer.startIndex + start)...]) + chunk
-                    start = 0
-                }
+        public mutating func next() -> CaptureLine? {
+            do throws(CaptureInputError) {
+                return try nextLine()
+            } catch {
+                failure = error
+                return nil
             }
         }
 
-        private func isBlank(_ line: Data) -> Bool {
-            line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
+        /// The next non-blank line; nil at the end or when interrupted (then `interrupted` is true).
+        public mutating func nextLine() throws(CaptureInputError) -> CaptureLine? {
+            while true {
+                if let newline = firstNewline() {
+                    lineNumber += 1
+                    let line = trimmed(start, newline)
+                    start = newline + 1
+                    scanned = 0
+                    if let line { return CaptureLine(lineNumber: lineNumber, bytes: line, oversized: false) }
+                    continue
+                }
+                if finished {
+                    guard start < buffer.count else { return nil }
+                    lineNumber += 1
+                    let line = trimmed(start, buffer.count)
+                    start = buffer.count
+                    return line.map { CaptureLine(lineNumber: lineNumber, bytes: $0, oversized: false) }
+                }
+                if buffer.count - start > maxLineLength {
+                    lineNumber += 1
+                    let prefix = Data(buffer[start..<(start + Swift.min(1024, buffer.count - start))])
+                    let fingerprint = try skipRestOfLine()
+                    if interrupted { return nil }
+                    return CaptureLine(
+                        lineNumber: lineNumber,
+                        bytes: prefix,
+                        oversized: true,
+                        oversizedFingerprint: fingerprint
+                    )
+                }
+                if Interruption.shared.isRequested {
+                    interrupted = true
+                    return nil
+                }
+                try fill()
+            }
+        }
+
+        /// The index of the next `\n` in the unread part, remembering how far it looked.
+        mutating func firstNewline() -> Int? {
+            let from = start + scanned
+            guard from < buffer.count else { return nil }
+            let found = buffer.withUnsafeBufferPointer { bytes -> Int? in
+                guard let base = bytes.baseAddress,
+                    let hit = memchr(base + from, 0x0A, bytes.count - from)
+                else { return nil }
+                return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            }
+            if found == nil { scanned = buffer.count - start }
+            return found
+        }
+
+        /// The line `buffer[from..<to]` without a trailing `\r`, or nil when it is blank.
+        func trimmed(_ from: Int, _ to: Int) -> Data? {
+            var end = to
+            if end > from && buffer[end - 1] == 0x0D { end -= 1 }
+            var blank = true
+            for index in from..<end where buffer[index] != 0x20 && buffer[index] != 0x09 && buffer[index] != 0x0D {
+                blank = false
+                break
+            }
+            return blank ? nil : Data(buffer[from..<end])
+        }
+
+        /// Reads one block, dropping what was consumed first (so the buffer never holds more than a line and a block).
+        mutating func fill() throws(CaptureInputError) {
+            let count = try readChunk()
+            if count == 0 {
+                finished = true
+                return
+            }
+            if !sniffed {
+                sniffed = true
+                if let what = CaptureInputError.nonText(chunk[0..<count]) {
+                    throw .notText(source: source, what: what)
+                }
+            }
+            if start > 0 {
+                buffer.removeFirst(start)
+                start = 0
+            }
+            buffer.append(contentsOf: chunk[0..<count])
+        }
+
+        /// Skips to just after the next newline (or the end), holding no more than a block; returns
+        /// the SHA-256 of the whole line (a trailing `\r` included, unlike short lines: it is not seen in time).
+        mutating func skipRestOfLine() throws(CaptureInputError) -> String {
+            var hasher = SHA256()
+            buffer[start...].withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            buffer.removeAll(keepingCapacity: false)
+            start = 0
+            scanned = 0
+            while true {
+                if Interruption.shared.isRequested {
+                    interrupted = true
+                    break
+                }
+                let count = try readChunk()
+                if count == 0 {
+                    finished = true
+                    break
+                }
+                let found = chunk.withUnsafeBufferPointer { bytes -> Int? in
+                    guard let base = bytes.baseAddress, let hit = memchr(base, 0x0A, count) else { return nil }
+                    return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                }
+                if let newline = found {
+                    chunk[0..<newline].withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                    buffer.append(contentsOf: chunk[(newline + 1)..<count])
+                    break
+                }
+                chunk[0..<count].withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            }
+            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+
+        /// `read(2)` into `chunk`, retrying on EINTR; 0 at the end.
+        mutating func readChunk() throws(CaptureInputError) -> Int {
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count >= 0 { return count }
+                if errno == EINTR { continue }
+                throw .unreadable(source: source, reason: String(cString: strerror(errno)))
+            }
         }
     }
 }

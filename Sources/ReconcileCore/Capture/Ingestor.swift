@@ -16,6 +16,9 @@ public struct IngestSummary: Sendable {
 
     public init() {}
 
+    /// How many lines were recorded: accepted, duplicates and rejected.
+    public var lines: Int { accepted + duplicates + rejections.count }
+
     /// 0 when every line was accepted or a duplicate, 1 when some were rejected.
     public var exitStatus: Int32 { rejections.isEmpty ? 0 : 1 }
 }
@@ -45,25 +48,39 @@ public struct Ingestor: Sendable {
         self.clock = clock
         self.logger = logger
         self.batchSize = batchSize
-        self.keys = PublicKeyRing(store: store, logger: logger)
+        self.keys = PublicKeyRing(store: store, logger: logger, now: clock.now)
     }
 
     /// Ingests one stream; `source` names it in messages (a path, or `-` for standard input).
     ///
-    /// Throws ``StoreFailure`` when the store fails (the failed batch is not applied at all) and
-    /// ``ProviderError`` when a provider must supply a signing key and cannot; lines recorded before
-    /// stay recorded, so ingesting the same file again continues where it stopped.
+    /// Throws ``StoreFailure`` when the store fails (the failed batch is not applied at all),
+    /// ``ProviderError`` when a provider must supply a signing key and cannot, ``CaptureInputError``
+    /// when the stream turns out not to be text or cannot be read, and ``IngestInterrupted`` at a
+    /// signal; lines recorded before stay recorded (and counted in `summary`), so ingesting the same
+    /// file again continues where it stopped.
     public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws {
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
-        for (lineNumber, bytes) in CaptureReader(handle: handle) {
+        var lines = CaptureReader(handle: handle, source: source).makeIterator()
+        while true {
+            let next: CaptureLine?
+            do {
+                next = try lines.nextLine()
+            } catch {
+                try flush(&batch, into: &summary)
+                throw error
+            }
+            guard let line = next else { break }
             if Interruption.shared.isRequested {
                 try flush(&batch, into: &summary)
-                throw IngestInterrupted(source: source, lineNumber: lineNumber)
+                throw IngestInterrupted(source: source, lineNumber: line.lineNumber)
             }
             let record: IngestRecord
             do {
-                record = try await self.record(line: bytes, lineNumber: lineNumber, source: source)
+                record =
+                    line.oversized
+                    ? oversized(line, source: source)
+                    : try await self.record(line: line.bytes, lineNumber: line.lineNumber, source: source)
             } catch {
                 try flush(&batch, into: &summary)
                 throw error
@@ -74,6 +91,29 @@ public struct Ingestor: Sendable {
             }
         }
         try flush(&batch, into: &summary)
+        if lines.interrupted {
+            throw IngestInterrupted(source: source, lineNumber: lines.lineNumber + 1)
+        }
+    }
+
+    /// The rejected record of a line longer than ``CaptureReader/maxLineLength``: only its first KiB is kept.
+    func oversized(_ line: CaptureLine, source: String) -> IngestRecord {
+        IngestRecord(
+            fingerprint: line.oversizedFingerprint ?? CapturedDelivery.fingerprint(of: line.bytes),
+            sourceName: source,
+            lineNumber: line.lineNumber,
+            provider: CapturedDelivery.salvageProvider(line.bytes),
+            receivedAt: nil,
+            method: nil,
+            url: nil,
+            headersJSON: nil,
+            body: line.bytes,
+            verdict: .rejected(
+                .malformed,
+                detail: "line is longer than \(CaptureReader.maxLineLength >> 20) MiB",
+                hint: nil
+            )
+        )
     }
 
     private func flush(_ batch: inout [IngestRecord], into summary: inout IngestSummary) throws(StoreFailure) {
@@ -127,8 +167,19 @@ public struct Ingestor: Sendable {
         guard let adapter = adapters[delivery.provider] else {
             record.verdict = .rejected(
                 .unknownProvider,
-                detail: "provider '\(delivery.provider.prefix(60))' is not an entry of the job",
+                detail: "provider '\(CapturedDelivery.printable(delivery.provider, 60))' is not an entry of the job",
                 hint: nil
+            )
+            return record
+        }
+        if adapter.config.kind == .credicorp, let header = delivery.header("webhook-signature"),
+            case let count = StandardWebhooksV1.signatureCount(header), count > StandardWebhooksV1.maxSignatures
+        {
+            // Refused before any MAC is computed: one line must not buy many verifications.
+            record.verdict = .rejected(
+                .badSignature,
+                detail: "too many signatures (\(count) listed, at most \(StandardWebhooksV1.maxSignatures))",
+                hint: CredicorpEventMapping.hint(body: delivery.body)
             )
             return record
         }
@@ -144,5 +195,27 @@ public struct IngestInterrupted: ReconcileFailure {
     public var exitStatus: Int32 { 3 }
     public var description: String {
         "ingest interrupted before \(source):\(lineNumber); the lines before it are recorded, ingest the file again to go on"
+    }
+}
+
+/// The store failed during ingest (a full disk, a broken file): the lines before the failed batch are recorded.
+public struct IngestStoreFailure: ReconcileFailure {
+    /// The store's path.
+    public var store: String
+    /// What failed.
+    public var failure: StoreFailure
+    /// How many lines had been recorded (accepted, duplicate or rejected) before it.
+    public var recorded: Int
+
+    public init(store: String, failure: StoreFailure, recorded: Int) {
+        self.store = store
+        self.failure = failure
+        self.recorded = recorded
+    }
+
+    public var exitStatus: Int32 { 3 }
+    public var description: String {
+        "store \(store) failed after \(recorded) recorded lines (\(failure)); the batch that failed was not applied, "
+            + "ingest the same files again once the store is writable"
     }
 }

@@ -17,17 +17,26 @@ public struct PublishedKey: Sendable, Equatable {
 
 /// Providers' published signature keys: read from the store, else fetched once from the provider and kept.
 ///
-/// A key id the provider answers 404 for is remembered as unknown for the rest of the process. A
-/// provider that cannot be reached throws: ingest stops rather than reject a delivery it could not judge.
+/// A key id the provider answers 404 for is remembered in the store (`providerKey.notFoundAt`) and
+/// answered as unknown without asking again for ``notFoundMemory`` (24 h) after that answer, by the
+/// job's clock (`--now` or the wall clock at ingest, not `received_at`); after that it is asked
+/// once more, in case the provider has published it since. A provider that cannot be reached
+/// throws: ingest stops rather than reject a delivery it could not judge.
 public actor PublicKeyRing {
+    /// How long a 404 for a key id is believed before the provider is asked again.
+    public static let notFoundMemory: TimeInterval = 24 * 3600
+
     let store: Store
     let logger: Logger
+    let now: Date
     private var known: [String: PublishedKey?] = [:]
     private var readers: [String: any ProviderReader] = [:]
 
-    public init(store: Store, logger: Logger) {
+    /// A ring over `store`; `now` is the job clock's instant (the time a 404 is remembered at).
+    public init(store: Store, logger: Logger, now: Date = Date()) {
         self.store = store
         self.logger = logger
+        self.now = now
     }
 
     /// The key `keyID` of `adapter`'s provider, or nil when the provider does not know it.
@@ -40,6 +49,12 @@ public actor PublicKeyRing {
             known[cacheKey] = key
             return key
         }
+        if let answered = try store.providerKeyNotFound(provider: provider, keyID: keyID),
+            now.timeIntervalSince(answered) < Self.notFoundMemory, answered <= now
+        {
+            known[cacheKey] = .some(nil)
+            return nil
+        }
         let reader = readers[provider] ?? adapter.makeReader(logger: logger)
         readers[provider] = reader
         let fetched = try await reader.publicKey(id: keyID)
@@ -49,8 +64,10 @@ public actor PublicKeyRing {
                 keyID: keyID,
                 algorithm: fetched.algorithm,
                 publicKey: fetched.publicKey,
-                at: Date()
+                at: now
             )
+        } else {
+            try store.saveProviderKeyNotFound(provider: provider, keyID: keyID, at: now)
         }
         logger.info(
             "ingest.key_fetched",

@@ -24,25 +24,53 @@ public enum StandardWebhooksV1 {
         return "v1," + Data(mac).base64EncodedString()
     }
 
+    /// The most signatures of one header that are considered; a header listing more is refused.
+    public static let maxSignatures = 16
+
+    /// How many space-separated entries `header` lists (of any version).
+    public static func signatureCount(_ header: String) -> Int {
+        header.utf8.split(separator: UInt8(ascii: " ")).count
+    }
+
     /// Whether any `v1` signature of `header` authenticates the message under any of `keys`.
     ///
-    /// The comparison is constant-time (swift-crypto's `isValidAuthenticationCode`).
+    /// The MAC is computed once per key, however many signatures the header lists; each listed
+    /// signature is then compared with each MAC in constant time. A header listing more than
+    /// ``maxSignatures`` entries never verifies (it would let one line buy many comparisons).
     public static func verify(id: String, timestamp: String, body: Data, header: String, keys: [SymmetricKey])
         -> Bool
     {
-        let content = signedContent(id: id, timestamp: timestamp, body: body)
-        let candidates = header.split(separator: " ").compactMap { part -> Data? in
-            let pieces = part.split(separator: ",", maxSplits: 1)
-            guard pieces.count == 2, pieces[0] == "v1" else { return nil }
-            return Data(base64Encoded: String(pieces[1]))
+        let parts = header.utf8.split(separator: UInt8(ascii: " "))
+        guard parts.count <= maxSignatures else { return false }
+        let candidates = parts.compactMap { part -> Data? in
+            guard part.starts(with: "v1,".utf8) else { return nil }
+            return Data(base64Encoded: String(decoding: part.dropFirst(3), as: UTF8.self))
+        }.filter { $0.count == SHA256.byteCount }
+        guard !candidates.isEmpty else { return false }
+        var matched = false
+        for key in keys {
+            let mac = Data(authenticationCode(id: id, timestamp: timestamp, body: body, key: key))
+            for signature in candidates where constantTimeEqual(signature, mac) { matched = true }
         }
-        for signature in candidates where signature.count == SHA256.byteCount {
-            for key in keys where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: content, using: key)
-            {
-                return true
-            }
-        }
-        return false
+        return matched
+    }
+
+    /// The HMAC-SHA256 of `<id>.<timestamp>.<body>`, without copying the body.
+    static func authenticationCode(id: String, timestamp: String, body: Data, key: SymmetricKey)
+        -> HMAC<SHA256>.MAC
+    {
+        var hmac = HMAC<SHA256>(key: key)
+        hmac.update(data: Data("\(id).\(timestamp).".utf8))
+        hmac.update(data: body)
+        return hmac.finalize()
+    }
+
+    /// Whether two byte strings of equal length are equal, in time that depends only on the length.
+    static func constantTimeEqual(_ left: Data, _ right: Data) -> Bool {
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(left, right) { difference |= a ^ b }
+        return difference == 0
     }
 
     static func signedContent(id: String, timestamp: String, body: Data) -> Data {

@@ -148,6 +148,10 @@ extension Store {
                     """
             )
         }
+        migrator.registerMigration("v4 provider keys answered 404") { db in
+            // A key id the provider answered 404 for: a row with empty key and the time of the answer.
+            try db.execute(sql: "ALTER TABLE providerKey ADD COLUMN notFoundAt TEXT")
+        }
         return migrator
     }
 }

@@ -42,9 +42,20 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    /// Decodes JSON bytes; nil when they are not JSON.
+    /// Decodes JSON bytes strictly; nil when they are not JSON (see ``parsing(_:maxDepth:)`` for why).
+    ///
+    /// Integers are exact Int64; duplicate keys, nesting deeper than 128, invalid UTF-8 and raw
+    /// control characters in strings are refused (the rules are on `StrictJSONParser`).
     public static func parse(_ data: Data) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: data)
+        try? StrictJSONParser.parse(data)
+    }
+
+    /// Decodes JSON bytes strictly, or throws what was wrong and at which byte offset.
+    ///
+    /// Integers without fraction or exponent that fit in Int64 are `.integer`; other numbers are
+    /// `.number(Double)` (integers outside Int64 too); a non-finite number is refused.
+    public static func parsing(_ data: Data, maxDepth: Int = 128) throws(JSONParseError) -> JSONValue {
+        try StrictJSONParser.parse(data, maxDepth: maxDepth)
     }
 
     /// The value at `key` of an object, or nil.
