@@ -33,6 +33,16 @@ struct CLIHarness {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
+    /// The sanitizer options of the test process (`ASAN_OPTIONS`, `TSAN_OPTIONS`, …), passed on to the binary.
+    ///
+    /// The binary gets only the harness environment; without these, a sanitized binary would
+    /// ignore the `log_path` and `suppressions` a sanitizer run of the tests sets.
+    static var sanitizerOptions: [String: String] {
+        ProcessInfo.processInfo.environment.filter { name, _ in
+            ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"].contains(name)
+        }
+    }
+
     /// Starts a sandbox with a generated history, runs `body`, and always shuts the sandbox down.
     ///
     /// With `allProviders`, the sandbox, `job.yml` and `captures.ndjson` hold Credicorp, Crezco and
@@ -62,6 +72,7 @@ struct CLIHarness {
             "PATH": "/usr/bin:/bin", "CREDICORP_API_KEY": history.apiKey, "CREDICORP_WHSEC": history.currentSecret,
             "CREDICORP_WHSEC_PREVIOUS": history.previousSecret, "RECONCILE_NOW": nowText,
         ]
+        environment.merge(sanitizerOptions) { _, new in new }
         let job = all?.jobFile(
             name: "cli",
             store: folder.appendingPathComponent("reconcile.sqlite").path,
