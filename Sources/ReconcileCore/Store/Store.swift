@@ -18,7 +18,9 @@ public final class Store: Sendable {
         self.path = path
         do {
             var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
+            // Writers take turns (two ingests, an ingest during a run's repair): wait for the other's
+            // transaction rather than fail, up to a minute (a slow disk, a large repair).
+            configuration.busyMode = .timeout(60)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
