@@ -10,6 +10,10 @@ struct CLIHarness {
         var killed = false
         var stdout: String
         var stderr: String
+        /// Seconds from the start until `marker` first showed on stderr, when it was given and showed.
+        var markerSeen: TimeInterval?
+        /// Seconds from the start until the process ended.
+        var elapsed: TimeInterval = 0
     }
 
     let folder: URL
@@ -133,13 +137,17 @@ struct CLIHarness {
     /// cooperative pool, which has as few threads as the machine has cores.
     ///
     /// With `signal` and `after`, the process gets `signal` (SIGTERM, SIGKILL) that many seconds
-    /// after it starts, unless it has finished by then; `killed` says whether it had to be.
+    /// after it starts, unless it has finished by then; `killed` says whether it had to be. With
+    /// `marker` too, the delay counts from the moment `marker` first shows on stderr (a log line
+    /// such as `provider.repaired`), so a kill can land in a phase of the run however fast the
+    /// machine is; `markerSeen` says when that was (watched every 2 ms).
     func reconcile(
         _ arguments: [String],
         extraEnvironment: [String: String] = [:],
         timeout: TimeInterval = 120,
         signal: Int32? = nil,
-        after delay: TimeInterval = 0
+        after delay: TimeInterval = 0,
+        marker: String? = nil
     ) async throws -> Result {
         let process = Process()
         process.executableURL = Self.executable
@@ -159,25 +167,40 @@ struct CLIHarness {
         let started = Date()
         let deadline = started.addingTimeInterval(timeout)
         var signalled = false
+        var markerSeen: TimeInterval?
+        let markerBytes = marker.map { Data($0.utf8) }
         while process.isRunning && Date() < deadline {
-            if let signal, !signalled, Date().timeIntervalSince(started) >= delay {
+            if let markerBytes, markerSeen == nil,
+                let text = try? Data(contentsOf: err), text.range(of: markerBytes) != nil
+            {
+                markerSeen = Date().timeIntervalSince(started)
+            }
+            let from = marker == nil ? 0 : markerSeen
+            if let signal, !signalled, let from, Date().timeIntervalSince(started) >= from + delay {
                 kill(process.processIdentifier, signal)
                 signalled = true
             }
-            try await Task.sleep(for: .milliseconds(10))
+            try await Task.sleep(for: .milliseconds(marker != nil && !signalled ? 2 : 10))
         }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
         process.waitUntilExit()
+        let elapsed = Date().timeIntervalSince(started)
+        if let markerBytes, markerSeen == nil, let text = try? Data(contentsOf: err), text.range(of: markerBytes) != nil
+        {
+            markerSeen = elapsed
+        }
         try outHandle.close()
         try errHandle.close()
         return Result(
             status: process.terminationStatus,
             killed: process.terminationReason == .uncaughtSignal,
             stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
+            markerSeen: markerSeen,
+            elapsed: elapsed
         )
     }
 

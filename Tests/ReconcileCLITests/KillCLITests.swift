@@ -11,6 +11,10 @@ import Testing
 @Suite(.serialized) struct KillCLITests {
     static let chains = 1_200
     static let points = 50
+    /// How many of the run's kill points follow the repair's commit.
+    static let pointsAfterRepair = 10
+    /// The log line a run writes once a provider's repairs committed.
+    static let repairCommitted = "provider.repaired"
     static let repairableKinds: Set<String> = ["dropped_event", "state_mismatch", "missing_locally"]
 
     /// Copies a closed store (and a WAL a kill may have left) over `destination`.
@@ -53,11 +57,14 @@ import Testing
             // The reference: one uninterrupted run, timed, on a copy.
             let reference = cli.path("reference.sqlite")
             try Self.copyStore(template, to: reference)
-            let started = Date()
-            let run = try await cli.reconcile([
-                "run", "job.yml", "--store", reference.path, "--report-json", "ref.json",
-            ])
-            var duration = Date().timeIntervalSince(started)
+            let run = try await cli.reconcile(
+                ["run", "job.yml", "--store", reference.path, "--report-json", "ref.json"],
+                marker: Self.repairCommitted
+            )
+            var duration = run.elapsed
+            // From the repair's commit to the end: the report, the run's findings, retention.
+            let tail = run.elapsed - (run.markerSeen ?? run.elapsed)
+            #expect(run.markerSeen != nil, "the run logs \(Self.repairCommitted)")
             #expect(run.status == 0, "\(run.stderr.suffix(500))")
             let report = try cli.report("ref.json")
             let repairs = report["repairs"] as? Int ?? 0
@@ -72,12 +79,24 @@ import Testing
             var afterRepair = 0
             for point in 0..<Self.points {
                 try Self.copyStore(template, to: target)
-                let delay = duration * (Double(point) + 0.5) / Double(Self.points)
-                let attempt = try await cli.reconcile(
-                    ["run", "job.yml", "--store", target.path],
-                    signal: SIGKILL,
-                    after: delay
-                )
+                // Most points are spread over the whole run; the last ones over what follows the
+                // repair's commit, timed from its log line, which is short and would else be missed.
+                let spread = Self.points - Self.pointsAfterRepair
+                let attempt: CLIHarness.Result
+                if point < spread {
+                    attempt = try await cli.reconcile(
+                        ["run", "job.yml", "--store", target.path],
+                        signal: SIGKILL,
+                        after: duration * (Double(point) + 0.5) / Double(spread)
+                    )
+                } else {
+                    attempt = try await cli.reconcile(
+                        ["run", "job.yml", "--store", target.path],
+                        signal: SIGKILL,
+                        after: tail * Double(point - spread) / Double(Self.pointsAfterRepair),
+                        marker: Self.repairCommitted
+                    )
+                }
                 let store = try Store(path: target.path)
                 if attempt.killed {
                     killed += 1
@@ -115,8 +134,8 @@ import Testing
                 #expect(try store.stateSnapshot() == expectedState, "the provider's state (point \(point))")
             }
             print(
-                "run kill test: \(Self.points) points over \(duration) s, \(killed) killed mid-run, "
-                    + "\(afterRepair) of them after the repair committed"
+                "run kill test: \(Self.points) points over \(duration) s (\(tail) s after the repair), "
+                    + "\(killed) killed mid-run, \(afterRepair) of them after the repair committed"
             )
             #expect(killed >= Self.points / 2, "\(killed) of \(Self.points) kills landed mid-run")
             #expect(afterRepair > 0 && afterRepair < killed, "kills landed both before and after the repair")
