@@ -202,7 +202,7 @@ public struct CaptureReader: Sequence {
                 }
                 chunk[0..<count].withUnsafeBytes { hasher.update(bufferPointer: $0) }
             }
-            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return Hex.lowercase(hasher.finalize())
         }
 
         /// `read(2)` into `chunk`, retrying on EINTR; 0 at the end.

@@ -158,6 +158,6 @@ extension CapturedDelivery {
 
     /// A stable identity of a capture line: the SHA-256 of its bytes, so re-ingesting a file adds nothing.
     public static func fingerprint(of line: Data) -> String {
-        SHA256.hash(data: line).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: line))
     }
 }

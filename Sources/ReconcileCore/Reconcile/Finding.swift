@@ -107,7 +107,7 @@ public struct Finding: Sendable, Codable, Equatable {
     public var id: String { Self.id(ofKey: key) }
 
     static func id(ofKey key: String) -> String {
-        "f_" + SHA256.hash(data: Data(key.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        "f_" + Hex.lowercase(SHA256.hash(data: Data(key.utf8)).prefix(8))
     }
 
     /// What makes two findings of different runs "the same": kind, provider and the event,
