@@ -86,6 +86,28 @@ import Testing
         #expect(JSONValue.parse(Data(String(repeating: "[", count: 1_000_000).utf8)) == nil)
     }
 
+    /// The hand-written canonical text is byte for byte what `JSONEncoder` wrote before it, so
+    /// stores written by either read the same; every escape, number and key order included.
+    @Test func canonicalTextIsWhatJSONEncoderWrites() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var random = SplitMix64(seed: 20_261_205)
+        var values: [JSONValue] = [
+            .object([
+                "b": .integer(1), "a10": .integer(2), "a9": .integer(3), "B": .integer(4), "_x": .integer(5),
+                "a_b": .integer(6), "ab": .integer(7), "Ab": .integer(8), "é": .integer(9), "z": .integer(10),
+            ]),
+            .array([.number(1.0), .number(-0.0), .number(1e300), .number(1e-7), .number(0.1), .number(5e-324)]),
+            .string("a\"b\\c/\u{0}\u{1}\u{1f}\n\t\r\u{8}\u{c}\u{7f}\u{2028}é😀"),
+            .integer(.min), .integer(.max), .null, .bool(false),
+        ]
+        for _ in 0..<400 { values.append(RandomJSON.value(depth: 0, random: &random)) }
+        for (index, value) in values.enumerated() {
+            let expected = String(decoding: try encoder.encode(value), as: UTF8.self)
+            #expect(value.canonicalText == expected, "value \(index)")
+        }
+    }
+
     @Test func randomValidDocumentsParseAsFoundationParsesThem() throws {
         var random = SplitMix64(seed: 20_260_704)
         for round in 0..<400 {
