@@ -51,8 +51,7 @@ extension Store {
     ) throws -> IngestOutcome {
         let known =
             try Bool.fetchOne(
-                db,
-                sql: "SELECT 1 FROM delivery WHERE fingerprint = ?",
+                db.cachedStatement(sql: "SELECT 1 FROM delivery WHERE fingerprint = ?"),
                 arguments: [record.fingerprint]
             ) ?? false
         switch record.verdict {
@@ -89,7 +88,7 @@ extension Store {
             )
             var anyNew = false
             for event in events {
-                try db.execute(
+                try db.executeCached(
                     sql: "INSERT OR IGNORE INTO deliveryEvent (deliveryID, provider, eventID) VALUES (?, ?, ?)",
                     arguments: [deliveryID, provider, event.eventID]
                 )
@@ -104,7 +103,7 @@ extension Store {
                 ) {
                     anyNew = true
                 } else {
-                    try db.execute(
+                    try db.executeCached(
                         sql: """
                             UPDATE event SET firstReceivedAt = ? WHERE provider = ? AND eventID = ?
                             AND (firstReceivedAt IS NULL OR firstReceivedAt > ?)
@@ -136,7 +135,7 @@ extension Store {
         now: String,
         db: Database
     ) throws -> Int64 {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO delivery (fingerprint, provider, receivedAt, recordedAt, method, url, headers, body, verdict,
                     reason, detail, eventID, resourceType, resourceID, sourceName, lineNumber)
@@ -161,7 +160,7 @@ extension Store {
         runID: String?,
         db: Database
     ) throws -> Bool {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT OR IGNORE INTO event (provider, eventID, eventType, resourceType, resourceID, occurredAt, payload,
                     source, firstReceivedAt, recordedAt, runID)
@@ -179,8 +178,9 @@ extension Store {
     func localResource(provider: String, type: String, id: String, db: Database) throws -> LocalResource? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM resourceState WHERE provider = ? AND resourceType = ? AND resourceID = ?",
+                db.cachedStatement(
+                    sql: "SELECT * FROM resourceState WHERE provider = ? AND resourceType = ? AND resourceID = ?"
+                ),
                 arguments: [provider, type, id]
             )
         else { return nil }
@@ -207,7 +207,7 @@ extension Store {
 
     func saveResource(_ resource: LocalResource, provider: String, updatedBy: String, now: String, db: Database) throws
     {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO resourceState (provider, resourceType, resourceID, status, asOf, object, amountMinor, currency,
                     updatedBy, updatedAt)

@@ -78,7 +78,7 @@ extension Store {
     ) throws(StoreFailure) {
         try write("record the end of run \(id)") { db in
             for finding in findings {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         INSERT INTO finding (runID, findingKey, kind, provider, resourceType, resourceID, eventID,
                             deliveryID, isNew, repaired, details)
@@ -186,7 +186,7 @@ extension Store {
         at now: String,
         db: Database
     ) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO repair (runID, provider, resourceType, resourceID, eventID, action, before, after, at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
