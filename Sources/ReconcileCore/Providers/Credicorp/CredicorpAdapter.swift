@@ -33,14 +33,15 @@ public struct CredicorpAdapter: ProviderAdapter {
     }
 
     public func verify(_ delivery: CapturedDelivery, keys: PublicKeyRing) async throws -> DeliveryVerdict {
-        let hint = CredicorpEventMapping.hint(body: delivery.body)
+        // Read only for a rejection: an accepted line names its resource through its events.
+        let hint = { CredicorpEventMapping.hint(body: delivery.body) }
         guard let id = delivery.header("webhook-id"), let timestamp = delivery.header("webhook-timestamp"),
             let signature = delivery.header("webhook-signature"), !signature.isEmpty
         else {
             return .rejected(
                 .missingSignature,
                 detail: "webhook-id, webhook-timestamp or webhook-signature header missing",
-                hint: hint
+                hint: hint()
             )
         }
         guard
@@ -52,24 +53,24 @@ public struct CredicorpAdapter: ProviderAdapter {
                 keys: self.keys
             )
         else {
-            return .rejected(.badSignature, detail: "no signature matches a configured secret", hint: hint)
+            return .rejected(.badSignature, detail: "no signature matches a configured secret", hint: hint())
         }
         guard let seconds = Int64(timestamp) else {
-            return .rejected(.staleTimestamp, detail: "webhook-timestamp is not Unix seconds", hint: hint)
+            return .rejected(.staleTimestamp, detail: "webhook-timestamp is not Unix seconds", hint: hint())
         }
         let skew = Double(seconds) - delivery.receivedAt.timeIntervalSince1970
         guard abs(skew) <= Self.tolerance else {
             return .rejected(
                 .staleTimestamp,
                 detail: "webhook-timestamp is \(Int(skew.rounded()))s from received_at",
-                hint: hint
+                hint: hint()
             )
         }
         guard let envelope = JSONValue.parse(delivery.body), let event = CredicorpEventMapping.event(envelope) else {
-            return .rejected(.malformed, detail: "the signed body is not a Credicorp event envelope", hint: hint)
+            return .rejected(.malformed, detail: "the signed body is not a Credicorp event envelope", hint: hint())
         }
         guard event.eventID == id else {
-            return .rejected(.malformed, detail: "webhook-id does not match the body's event id", hint: hint)
+            return .rejected(.malformed, detail: "webhook-id does not match the body's event id", hint: hint())
         }
         return .accepted([event])
     }

@@ -30,21 +30,22 @@ public struct CredifyAdapter: ProviderAdapter {
 
     public func verify(_ delivery: CapturedDelivery, keys: PublicKeyRing) async throws -> DeliveryVerdict {
         let eventID = delivery.header("x-event-id")
-        let hint = CredifyEventMapping.hint(body: delivery.body, eventID: eventID)
+        // Read only for a rejection: an accepted line names its resource through its events.
+        let hint = { CredifyEventMapping.hint(body: delivery.body, eventID: eventID) }
         guard let eventID, !eventID.isEmpty, let timestamp = delivery.header("x-event-timestamp"),
             let signature = delivery.header("signature"), !signature.isEmpty
         else {
             return .rejected(
                 .missingSignature,
                 detail: "X-Event-Id, X-Event-Timestamp or Signature missing",
-                hint: hint
+                hint: hint()
             )
         }
         if let algorithm = delivery.header("x-signature-algorithm"), algorithm != "EdDSA" {
-            return .rejected(.badSignature, detail: "X-Signature-Algorithm is not EdDSA", hint: hint)
+            return .rejected(.badSignature, detail: "X-Signature-Algorithm is not EdDSA", hint: hint())
         }
         guard let key, let url = config.webhookURL else {
-            return .rejected(.badSignature, detail: "no public key or webhook_url configured", hint: hint)
+            return .rejected(.badSignature, detail: "no public key or webhook_url configured", hint: hint())
         }
         let message = CredifyEd25519.message(
             verb: delivery.method.uppercased(),
@@ -57,13 +58,13 @@ public struct CredifyAdapter: ProviderAdapter {
             return .rejected(
                 .badSignature,
                 detail: "the signature does not match (method, webhook_url, event id, timestamp, body)",
-                hint: hint
+                hint: hint()
             )
         }
         guard let time = RFC3339.parse(timestamp), let body = JSONValue.parse(delivery.body),
             let event = CredifyEventMapping.event(body: body, eventID: eventID, timestamp: time)
         else {
-            return .rejected(.malformed, detail: "the signed delivery is not a Credify event", hint: hint)
+            return .rejected(.malformed, detail: "the signed delivery is not a Credify event", hint: hint())
         }
         return .accepted([event])
     }

@@ -30,38 +30,43 @@ public struct CrezcoAdapter: ProviderAdapter {
     }
 
     public func verify(_ delivery: CapturedDelivery, keys: PublicKeyRing) async throws -> DeliveryVerdict {
-        let hint = CrezcoEventMapping.hint(body: delivery.body)
+        // Read only for a rejection: an accepted line names its resource through its events.
+        let hint = { CrezcoEventMapping.hint(body: delivery.body) }
         guard let signature = delivery.header("crezco-signature"), !signature.isEmpty,
             let keyID = delivery.header("crezco-public-key-id"), !keyID.isEmpty
         else {
             return .rejected(
                 .missingSignature,
                 detail: "Crezco-Signature or Crezco-Public-Key-Id header missing",
-                hint: hint
+                hint: hint()
             )
         }
         guard let published = try await keys.key(keyID, for: self) else {
             return .rejected(
                 .unknownKeyID,
                 detail: "Crezco does not know public key id \(keyID.prefix(80))",
-                hint: hint
+                hint: hint()
             )
         }
         guard let key = CrezcoECDSA.publicKey(pem: published.publicKey) else {
-            return .rejected(.unknownKeyID, detail: "the kept key \(keyID.prefix(80)) is not a P-256 key", hint: hint)
+            return .rejected(.unknownKeyID, detail: "the kept key \(keyID.prefix(80)) is not a P-256 key", hint: hint())
         }
         guard CrezcoECDSA.verify(body: delivery.body, signature: signature, key: key) else {
-            return .rejected(.badSignature, detail: "the signature does not match the body under its key", hint: hint)
+            return .rejected(.badSignature, detail: "the signature does not match the body under its key", hint: hint())
         }
         guard let dateText = delivery.header("date"), let date = HTTPDate.parse(dateText) else {
-            return .rejected(.staleTimestamp, detail: "no RFC 7231 Date header", hint: hint)
+            return .rejected(.staleTimestamp, detail: "no RFC 7231 Date header", hint: hint())
         }
         let skew = date.timeIntervalSince(delivery.receivedAt)
         guard abs(skew) <= Self.tolerance else {
-            return .rejected(.staleTimestamp, detail: "Date is \(Int(skew.rounded()))s from received_at", hint: hint)
+            return .rejected(.staleTimestamp, detail: "Date is \(Int(skew.rounded()))s from received_at", hint: hint())
         }
         guard let events = CrezcoEventMapping.events(body: delivery.body) else {
-            return .rejected(.malformed, detail: "the signed body is not {\"events\":[…]} of Crezco events", hint: hint)
+            return .rejected(
+                .malformed,
+                detail: "the signed body is not {\"events\":[…]} of Crezco events",
+                hint: hint()
+            )
         }
         return .accepted(events)
     }
