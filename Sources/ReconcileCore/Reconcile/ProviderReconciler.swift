@@ -169,16 +169,17 @@ struct ProviderReconciler: Sendable {
                 ResourceKey($0.resourceType, $0.resourceID)
             }
         )
+        let tracked = keys.sorted().filter { classifier.tracks(resourceType: $0.type) }
+        let localRows = try store.resources(provider: name, keys: tracked)
         var inputs: [Classifier.ResourceInput] = []
-        for key in keys.sorted() where classifier.tracks(resourceType: key.type) {
+        for key in tracked {
             let remoteSnapshot: ResourceSnapshot?
             if let known = remoteState[key] {
                 remoteSnapshot = known
             } else {
                 remoteSnapshot = try await reader.resource(type: key.type, id: key.id)
             }
-            let localRow = try store.resource(provider: name, type: key.type, id: key.id)
-            inputs.append(.init(key: key, remote: remoteSnapshot, local: localRow))
+            inputs.append(.init(key: key, remote: remoteSnapshot, local: localRows[key]))
         }
         return inputs
     }

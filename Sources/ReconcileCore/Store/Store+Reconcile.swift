@@ -112,6 +112,18 @@ extension Store {
         try read("read local state") { db in try localResource(provider: provider, type: type, id: id, db: db) }
     }
 
+    /// The local rows of `keys`, read in one transaction with one compiled statement (a read per
+    /// resource cost a transaction each: a fifth of a nightly run's CPU).
+    func resources(provider: String, keys: [ResourceKey]) throws(StoreFailure) -> [ResourceKey: LocalResource] {
+        try read("read local state") { db in
+            var found: [ResourceKey: LocalResource] = [:]
+            for key in keys {
+                found[key] = try localResource(provider: provider, type: key.type, id: key.id, db: db)
+            }
+            return found
+        }
+    }
+
     /// Rejected deliveries received (or, unreadable ones, recorded) in `[since, until)`.
     ///
     /// `provider` nil selects every provider, including lines that named none of the job's.
