@@ -50,6 +50,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Serves a generated provider world on 127.0.0.1 for `make bench-run` (benchmarks/run.sh).
+        .executableTarget(
+            name: "reconcile-world",
+            dependencies: [
+                "ReconcileSandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "benchmarks/World"
+        ),
         .testTarget(
             name: "ReconcileCoreTests",
             dependencies: ["ReconcileCore", "ReconcileSandbox"]

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run benchmark: a generated Credicorp world of CHAINS stories (default 4,000) served on 127.0.0.1
+# by reconcile-world; times ingest, the nightly run, a second run (nothing to repair) and a dry run
+# of the release build, each with GNU time (wall, user+sys CPU, peak RSS), and prints the read-API
+# requests each run made. Usage: benchmarks/run.sh [CHAINS] [SEED]
+set -euo pipefail
+chains="${1:-4000}"
+seed="${2:-53}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+cd "$here"
+swift build -c release --product reconcile >/dev/null
+swift build -c release --product reconcile-world >/dev/null
+mkfifo "$work/hold"
+.build/release/reconcile-world "$work" "$chains" "$seed" <"$work/hold" >"$work/world.out" &
+world=$!
+exec 3>"$work/hold"
+trap 'exec 3>&-; wait "$world" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 600); do grep -q '^ready' "$work/world.out" 2>/dev/null && break; sleep 0.5; done
+grep '^ready' "$work/world.out" || { echo "the world did not start"; exit 1; }
+while IFS='=' read -r key value; do [ -n "$key" ] && export "$key=$value"; done <"$work/env"
+echo "capture: $(wc -l <"$work/captures.ndjson") lines, $(du -h "$work/captures.ndjson" | cut -f1)"
+step() {
+    local name="$1"; shift
+    /usr/bin/time -f "$name: wall %e s, user %U s, sys %S s, peak RSS %M KiB" \
+        .build/release/reconcile "$@" --log-level warning >"$work/$name.out" 2>"$work/$name.err" || true
+    tail -n 1 "$work/$name.err"
+    if [ -f "$work/$name.json" ]; then
+        python3 - "$work/$name.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+requests = sum(p.get("api_requests", 0) for p in report["providers"])
+print(f"  findings {len(report['findings'])}, repairs {report['repairs']}, read-API requests {requests}")
+PY
+    fi
+}
+step ingest ingest "$work/job.yml" "$work/captures.ndjson"
+step run run "$work/job.yml" --report-json "$work/run.json"
+step second-run run "$work/job.yml" --report-json "$work/second-run.json"
+step dry-run run "$work/job.yml" --dry-run --report-json "$work/dry-run.json"
+echo "store: $(du -h "$work/reconcile.sqlite" | cut -f1)"
