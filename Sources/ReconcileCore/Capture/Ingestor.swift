@@ -61,18 +61,26 @@ public struct Ingestor: Sendable {
     public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws {
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
+        // While one batch is written (one transaction, on the store's queue), the next is read and
+        // verified: the two cores share the work, batches stay whole and go in in order.
+        var writing: BatchWrite?
         var lines = CaptureReader(handle: handle, source: source).makeIterator()
+        func finish(_ batch: inout [IngestRecord], _ summary: inout IngestSummary) async throws {
+            try await writing?.wait(into: &summary)
+            writing = nil
+            try flush(&batch, into: &summary)
+        }
         while true {
             let next: CaptureLine?
             do {
                 next = try lines.nextLine()
             } catch {
-                try flush(&batch, into: &summary)
+                try await finish(&batch, &summary)
                 throw error
             }
             guard let line = next else { break }
             if Interruption.shared.isRequested {
-                try flush(&batch, into: &summary)
+                try await finish(&batch, &summary)
                 throw IngestInterrupted(source: source, lineNumber: line.lineNumber)
             }
             let record: IngestRecord
@@ -82,17 +90,44 @@ public struct Ingestor: Sendable {
                     ? oversized(line, source: source)
                     : try await self.record(line: line.bytes, lineNumber: line.lineNumber, source: source)
             } catch {
-                try flush(&batch, into: &summary)
+                try await finish(&batch, &summary)
                 throw error
             }
             batch.append(record)
             if batch.count >= batchSize {
-                try flush(&batch, into: &summary)
+                try await writing?.wait(into: &summary)
+                writing = BatchWrite(batch, ingestor: self)
+                batch = []
+                batch.reserveCapacity(batchSize)
             }
         }
-        try flush(&batch, into: &summary)
+        try await finish(&batch, &summary)
         if lines.interrupted {
             throw IngestInterrupted(source: source, lineNumber: lines.lineNumber + 1)
+        }
+    }
+
+    /// One batch being written on the store's queue while the caller goes on reading.
+    struct BatchWrite {
+        let records: [IngestRecord]
+        let task: Task<[IngestOutcome], any Error>
+
+        init(_ records: [IngestRecord], ingestor: Ingestor) {
+            self.records = records
+            self.task = Task {
+                try await withCheckedThrowingContinuation { continuation in
+                    // Off the cooperative pool: the write blocks its thread until SQLite is done.
+                    DispatchQueue.global().async {
+                        continuation.resume(with: Result { () throws(StoreFailure) in try ingestor.write(records) })
+                    }
+                }
+            }
+        }
+
+        /// Waits for the write and counts its lines; a store failure is thrown as it came.
+        func wait(into summary: inout IngestSummary) async throws {
+            let outcomes = try await task.value
+            Ingestor.count(records, outcomes, into: &summary)
         }
     }
 
@@ -118,10 +153,21 @@ public struct Ingestor: Sendable {
 
     private func flush(_ batch: inout [IngestRecord], into summary: inout IngestSummary) throws(StoreFailure) {
         guard !batch.isEmpty else { return }
+        Self.count(batch, try write(batch), into: &summary)
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Records one batch in one transaction.
+    func write(_ batch: [IngestRecord]) throws(StoreFailure) -> [IngestOutcome] {
         let adapters = self.adapters
         let outcomes = try store.ingest(batch, recordedAt: clock.now) { provider, event, current in
             adapters[provider]?.applying(event, to: current)
         }
+        logger.debug("ingest.batch", metadata: ["lines": "\(batch.count)"])
+        return outcomes
+    }
+
+    static func count(_ batch: [IngestRecord], _ outcomes: [IngestOutcome], into summary: inout IngestSummary) {
         for (record, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .accepted: summary.accepted += 1
@@ -132,8 +178,6 @@ public struct Ingestor: Sendable {
                 )
             }
         }
-        logger.debug("ingest.batch", metadata: ["lines": "\(batch.count)"])
-        batch.removeAll(keepingCapacity: true)
     }
 
     func record(line: Data, lineNumber: Int, source: String) async throws -> IngestRecord {
