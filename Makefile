@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev
 
-.PHONY: deps demo test build release lint bench
+.PHONY: deps demo test build release lint bench bench-run
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -32,6 +32,11 @@ lint:
 LINES ?= 1000000
 bench: deps
 	bash benchmarks/ingest.sh $(LINES)
+
+# Run benchmark (release build): a generated Credicorp world on loopback; make bench-run CHAINS=6000
+CHAINS ?= 6000
+bench-run: deps
+	bash benchmarks/run.sh $(CHAINS)
 
 # libFuzzer targets (Fuzz/, built only here, with -sanitize=fuzzer,address): make fuzz FUZZ_SECONDS=60
 # All targets run at once, each for FUZZ_SECONDS. Seeds are read from Tests/Fuzz/<target>/; new inputs go to
