@@ -93,7 +93,9 @@ public struct Ingestor: Sendable {
                 try await finish(&batch, &summary)
                 throw error
             }
-            batch.append(record)
+            var prepared = record
+            prepared.prepare()
+            batch.append(prepared)
             if batch.count >= batchSize {
                 try await writing?.wait(into: &summary)
                 writing = BatchWrite(batch, ingestor: self)

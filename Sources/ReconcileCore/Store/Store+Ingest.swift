@@ -13,7 +13,21 @@ public struct IngestRecord: Sendable {
     /// The headers as received, as canonical JSON.
     public var headersJSON: String?
     public var body: Data?
-    public var verdict: DeliveryVerdict
+    public var verdict: DeliveryVerdict {
+        didSet { prepared = nil }
+    }
+    /// Text of each accepted event's payload and time, and of `receivedAt`, made by ``prepare()``
+    /// before the batch's transaction, so that the one writing thread does only what needs the store.
+    var prepared: (receivedAt: String?, events: [(payload: String, occurredAt: String)])?
+
+    /// Computes the text the store writes for this record (see `prepared`).
+    mutating func prepare() {
+        var events: [(payload: String, occurredAt: String)] = []
+        if case .accepted(let accepted) = verdict {
+            events = accepted.map { ($0.payload.canonicalText, Store.text($0.occurredAt)) }
+        }
+        prepared = (receivedAt.map(Store.text), events)
+    }
 }
 
 /// What recording one line did.
@@ -87,7 +101,9 @@ extension Store {
                 db: db
             )
             var anyNew = false
-            for event in events {
+            let receivedText = record.prepared?.receivedAt ?? Store.text(receivedAt)
+            let prepared = record.prepared?.events.count == events.count ? record.prepared?.events : nil
+            for (index, event) in events.enumerated() {
                 try db.executeCached(
                     sql: "INSERT OR IGNORE INTO deliveryEvent (deliveryID, provider, eventID) VALUES (?, ?, ?)",
                     arguments: [deliveryID, provider, event.eventID]
@@ -99,7 +115,8 @@ extension Store {
                     receivedAt: receivedAt,
                     now: now,
                     runID: nil,
-                    db: db
+                    db: db,
+                    text: prepared.map { ($0[index].payload, $0[index].occurredAt, receivedText) }
                 ) {
                     anyNew = true
                 } else {
@@ -108,7 +125,7 @@ extension Store {
                             UPDATE event SET firstReceivedAt = ? WHERE provider = ? AND eventID = ?
                             AND (firstReceivedAt IS NULL OR firstReceivedAt > ?)
                             """,
-                        arguments: [Store.text(receivedAt), provider, event.eventID, Store.text(receivedAt)]
+                        arguments: [receivedText, provider, event.eventID, receivedText]
                     )
                 }
                 let current = try localResource(
@@ -142,7 +159,9 @@ extension Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                record.fingerprint, record.provider, record.receivedAt.map(Store.text), now, record.method, record.url,
+                record.fingerprint, record.provider, record.prepared?.receivedAt ?? record.receivedAt.map(Store.text),
+                now,
+                record.method, record.url,
                 record.headersJSON, record.body, verdict, reason, detail, hint?.eventID, hint?.resourceType,
                 hint?.resourceID, record.sourceName, record.lineNumber,
             ]
@@ -151,6 +170,9 @@ extension Store {
     }
 
     /// Inserts an event unless its id is known; returns whether it was new.
+    ///
+    /// `text`, when given, is the event's payload, time and `receivedAt` as the store writes them,
+    /// made before the transaction (``IngestRecord/prepare()``).
     func recordEvent(
         _ event: ProviderEvent,
         provider: String,
@@ -158,7 +180,8 @@ extension Store {
         receivedAt: Date?,
         now: String,
         runID: String?,
-        db: Database
+        db: Database,
+        text: (payload: String, occurredAt: String, receivedAt: String)? = nil
     ) throws -> Bool {
         try db.executeCached(
             sql: """
@@ -168,7 +191,8 @@ extension Store {
                 """,
             arguments: [
                 provider, event.eventID, event.eventType, event.resourceType, event.resourceID,
-                Store.text(event.occurredAt), event.payload.canonicalText, source, receivedAt.map(Store.text), now,
+                text?.occurredAt ?? Store.text(event.occurredAt), text?.payload ?? event.payload.canonicalText, source,
+                text?.receivedAt ?? receivedAt.map(Store.text), now,
                 runID,
             ]
         )
