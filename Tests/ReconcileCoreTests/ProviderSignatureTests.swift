@@ -180,7 +180,7 @@ import Testing
                 ])
                 return capture.canonicalText
             }
-            let mixed = try await Self.verdict(adapter, line: try line([known, newer]), ring: ring)
+            let mixed = try await Self.verdict(adapter, line: try line([newer, known]), ring: ring)
             #expect(mixed.reason == nil)
             #expect(mixed.events.map(\.eventID) == ["e-1"])
             #expect(mixed.events.first?.snapshot.money == Money(minorUnits: 125_000, currency: "GBP"))
@@ -189,12 +189,42 @@ import Testing
         }
     }
 
+    /// A Credicorp delivery's event is its whole body (the pointer `""`).
+    @Test func aCredicorpEventIsItsWholeBody() async throws {
+        let body = Fixture.paymentEvent(
+            id: "evt_1",
+            payment: "pay_1",
+            status: "succeeded",
+            created: "2026-07-04T09:15:22Z"
+        )
+        try await withTemporaryDirectory { folder in
+            let ring = PublicKeyRing(
+                store: try Store(path: folder.appendingPathComponent("k.sqlite").path),
+                logger: Logger(label: "t")
+            )
+            let verdict = try await Self.verdict(
+                CredicorpAdapter(config: Fixture.credicorpConfig()),
+                line: Fixture.captureLine(id: "evt_1", body: body, receivedAt: "2026-07-04T09:15:25Z"),
+                ring: ring
+            )
+            #expect(verdict.reason == nil)
+            #expect(verdict.events.map(\.bodyPointer) == [""])
+        }
+    }
+
     static func verdict(_ adapter: any ProviderAdapter, line: String, ring: PublicKeyRing) async throws
         -> (reason: String?, events: [ProviderEvent])
     {
         guard let delivery = try? CapturedDelivery.parse(line: Data(line.utf8)) else { return ("malformed", []) }
         switch try await adapter.verify(delivery, keys: ring) {
-        case .accepted(let events): return (nil, events)
+        case .accepted(let events):
+            // The store keeps each payload as this place in the raw body: it must be the payload.
+            let body = JSONValue.parse(delivery.body)
+            for event in events {
+                let pointer = try #require(event.bodyPointer, "a webhook event says where it sits in its body")
+                #expect(body?.at(pointer: pointer) == event.payload, "\(event.eventID) at \(pointer)")
+            }
+            return (nil, events)
         case .rejected(let reason, _, _): return (reason.rawValue, [])
         }
     }

@@ -113,6 +113,11 @@ public struct ProviderEvent: Sendable, Equatable {
     public var snapshot: ResourceSnapshot
     /// The event as JSON, for the audit trail.
     public var payload: JSONValue
+    /// Where `payload` sits in the webhook body that carried it: an RFC 6901 JSON Pointer (`""` is
+    /// the whole body, `/events/2` an event of a batch); nil for an event read from the API.
+    ///
+    /// The store keeps such a payload as a reference to the delivery's raw body, not a second copy.
+    public var bodyPointer: String?
 
     public init(
         eventID: String,

@@ -18,13 +18,16 @@ public struct IngestRecord: Sendable {
     }
     /// Text of each accepted event's payload and time, and of `receivedAt`, made by ``prepare()``
     /// before the batch's transaction, so that the one writing thread does only what needs the store.
-    var prepared: (receivedAt: String?, events: [(payload: String, occurredAt: String)])?
+    /// A payload is nil when the store keeps it as a place in the body (``ProviderEvent/bodyPointer``).
+    var prepared: (receivedAt: String?, events: [(payload: String?, occurredAt: String)])?
 
     /// Computes the text the store writes for this record (see `prepared`).
     mutating func prepare() {
-        var events: [(payload: String, occurredAt: String)] = []
+        var events: [(payload: String?, occurredAt: String)] = []
         if case .accepted(let accepted) = verdict {
-            events = accepted.map { ($0.payload.canonicalText, Store.text($0.occurredAt)) }
+            events = accepted.map { event in
+                (event.bodyPointer == nil ? event.payload.canonicalText : nil, Store.text(event.occurredAt))
+            }
         }
         prepared = (receivedAt.map(Store.text), events)
     }
@@ -116,6 +119,7 @@ extension Store {
                     now: now,
                     runID: nil,
                     db: db,
+                    deliveryID: deliveryID,
                     text: prepared.map { ($0[index].payload, $0[index].occurredAt, receivedText) }
                 ) {
                     anyNew = true
@@ -171,8 +175,10 @@ extension Store {
 
     /// Inserts an event unless its id is known; returns whether it was new.
     ///
-    /// `text`, when given, is the event's payload, time and `receivedAt` as the store writes them,
-    /// made before the transaction (``IngestRecord/prepare()``).
+    /// An event that came in the body of delivery `deliveryID` (it has a ``ProviderEvent/bodyPointer``)
+    /// keeps its payload as that place in the body; any other keeps the payload's text.
+    /// `text`, when given, is the event's payload (nil for a place in the body), time and
+    /// `receivedAt` as the store writes them, made before the transaction (``IngestRecord/prepare()``).
     func recordEvent(
         _ event: ProviderEvent,
         provider: String,
@@ -181,19 +187,21 @@ extension Store {
         now: String,
         runID: String?,
         db: Database,
-        text: (payload: String, occurredAt: String, receivedAt: String)? = nil
+        deliveryID: Int64? = nil,
+        text: (payload: String?, occurredAt: String, receivedAt: String)? = nil
     ) throws -> Bool {
+        let pointer = deliveryID == nil ? nil : event.bodyPointer
+        let payload = pointer == nil ? text?.payload ?? event.payload.canonicalText : nil
         try db.executeCached(
             sql: """
                 INSERT OR IGNORE INTO event (provider, eventID, eventType, resourceType, resourceID, occurredAt, payload,
-                    source, firstReceivedAt, recordedAt, runID)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    payloadDelivery, payloadPointer, source, firstReceivedAt, recordedAt, runID)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 provider, event.eventID, event.eventType, event.resourceType, event.resourceID,
-                text?.occurredAt ?? Store.text(event.occurredAt), text?.payload ?? event.payload.canonicalText, source,
-                text?.receivedAt ?? receivedAt.map(Store.text), now,
-                runID,
+                text?.occurredAt ?? Store.text(event.occurredAt), payload, pointer == nil ? nil : deliveryID, pointer,
+                source, text?.receivedAt ?? receivedAt.map(Store.text), now, runID,
             ]
         )
         return db.changesCount > 0

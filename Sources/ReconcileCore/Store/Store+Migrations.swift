@@ -152,6 +152,43 @@ extension Store {
             // A key id the provider answered 404 for: a row with empty key and the time of the answer.
             try db.execute(sql: "ALTER TABLE providerKey ADD COLUMN notFoundAt TEXT")
         }
+        migrator.registerMigration("v5 webhook event payloads kept once, in their delivery") { db in
+            // A webhook event's payload is part of its delivery's raw body: the row keeps where
+            // (the delivery and a JSON Pointer into its body) instead of a second copy. `payload`
+            // holds the text only for events a repair recorded, and for webhook events whose
+            // delivery retention removed (it copies the payload out first). Rows written before
+            // keep their text. SQLite cannot relax NOT NULL in place: the table is rebuilt.
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_v5 (
+                        provider TEXT NOT NULL,
+                        eventID TEXT NOT NULL,
+                        eventType TEXT NOT NULL,
+                        resourceType TEXT NOT NULL,
+                        resourceID TEXT NOT NULL,
+                        occurredAt TEXT NOT NULL,
+                        payload TEXT,
+                        payloadDelivery INTEGER,
+                        payloadPointer TEXT,
+                        source TEXT NOT NULL CHECK (source IN ('webhook', 'reconciliation')),
+                        firstReceivedAt TEXT,
+                        recordedAt TEXT NOT NULL,
+                        runID TEXT,
+                        PRIMARY KEY (provider, eventID),
+                        CHECK ((payload IS NULL) = (payloadDelivery IS NOT NULL)),
+                        CHECK ((payloadDelivery IS NULL) = (payloadPointer IS NULL))
+                    );
+                    INSERT INTO event_v5 (provider, eventID, eventType, resourceType, resourceID, occurredAt, payload,
+                        source, firstReceivedAt, recordedAt, runID)
+                    SELECT provider, eventID, eventType, resourceType, resourceID, occurredAt, payload,
+                        source, firstReceivedAt, recordedAt, runID FROM event;
+                    DROP TABLE event;
+                    ALTER TABLE event_v5 RENAME TO event;
+                    CREATE INDEX event_occurred ON event(provider, occurredAt);
+                    CREATE INDEX event_resource ON event(provider, resourceType, resourceID);
+                    """
+            )
+        }
         return migrator
     }
 }

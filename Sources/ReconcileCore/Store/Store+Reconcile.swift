@@ -14,7 +14,12 @@ public struct LocalEvent: Sendable, Equatable {
     public var validDeliveries: Int
     /// The earliest validly signed webhook delivery, if any.
     public var firstReceipt: Date?
-    public var payload: JSONValue
+    /// The event's JSON as canonical text: a run holds every event of its window, and a parsed
+    /// tree costs several times its text, while few events (those a finding names) need it.
+    var payloadText: String
+
+    /// The event's JSON (`null` when the store holds none that parses).
+    public var payload: JSONValue { JSONValue.parse(Data(payloadText.utf8)) ?? .null }
 }
 
 /// A rejected delivery, as `invalid_signature` reports it.
@@ -40,13 +45,14 @@ public struct DuplicatedEvent: Sendable {
 extension Store {
     private static let eventColumns = """
         SELECT e.eventID, e.eventType, e.resourceType, e.resourceID, e.occurredAt, e.source, e.payload,
+            e.payloadDelivery, e.payloadPointer,
             COUNT(d.id) AS validDeliveries, MIN(d.receivedAt) AS firstReceipt
         FROM event e
         LEFT JOIN deliveryEvent de ON de.provider = e.provider AND de.eventID = e.eventID
         LEFT JOIN delivery d ON d.id = de.deliveryID AND d.verdict = 'accepted'
         """
 
-    private static func localEvent(_ row: Row) -> LocalEvent {
+    private static func localEvent(_ row: Row, bodies: inout DeliveryBodies, db: Database) throws -> LocalEvent {
         LocalEvent(
             eventID: row["eventID"],
             eventType: row["eventType"],
@@ -56,23 +62,34 @@ extension Store {
             source: row["source"],
             validDeliveries: row["validDeliveries"],
             firstReceipt: date(row["firstReceipt"]),
-            payload: JSONValue.parse(Data((row["payload"] as String? ?? "null").utf8)) ?? .null
+            payloadText: try bodies.payloadText(row, db: db) ?? "null"
         )
+    }
+
+    /// Reads `eventColumns` rows into local events, a body parsed once for all the events of a batch.
+    private static func localEvents(_ rows: RowCursor, db: Database) throws -> [LocalEvent] {
+        var bodies = DeliveryBodies()
+        var events: [LocalEvent] = []
+        while let row = try rows.next() { events.append(try localEvent(row, bodies: &bodies, db: db)) }
+        return events
     }
 
     /// Every event of every resource that has an event with provider time in `[since, until)`.
     public func eventsOfResourcesActive(provider: String, since: Date, until: Date) throws(StoreFailure) -> [LocalEvent]
     {
         try read("read local events") { db in
-            try Row.fetchAll(
-                db,
-                sql: Self.eventColumns + """
-                     WHERE e.provider = ? AND (e.resourceType, e.resourceID) IN (
-                        SELECT resourceType, resourceID FROM event WHERE provider = ? AND occurredAt >= ? AND occurredAt < ?)
-                    GROUP BY e.eventID
-                    """,
-                arguments: [provider, provider, Store.text(since), Store.text(until)]
-            ).map(Self.localEvent)
+            try Self.localEvents(
+                Row.fetchCursor(
+                    db,
+                    sql: Self.eventColumns + """
+                         WHERE e.provider = ? AND (e.resourceType, e.resourceID) IN (
+                            SELECT resourceType, resourceID FROM event WHERE provider = ? AND occurredAt >= ? AND occurredAt < ?)
+                        GROUP BY e.eventID ORDER BY e.payloadDelivery
+                        """,
+                    arguments: [provider, provider, Store.text(since), Store.text(until)]
+                ),
+                db: db
+            )
         }
     }
 
@@ -82,11 +99,15 @@ extension Store {
             var found: [LocalEvent] = []
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                found += try Row.fetchAll(
-                    db,
-                    sql: Self.eventColumns + " WHERE e.provider = ? AND e.eventID IN (\(marks)) GROUP BY e.eventID",
-                    arguments: StatementArguments([provider] + chunk)
-                ).map(Self.localEvent)
+                found += try Self.localEvents(
+                    Row.fetchCursor(
+                        db,
+                        sql: Self.eventColumns + " WHERE e.provider = ? AND e.eventID IN (\(marks))"
+                            + " GROUP BY e.eventID ORDER BY e.payloadDelivery",
+                        arguments: StatementArguments([provider] + chunk)
+                    ),
+                    db: db
+                )
             }
             return found
         }
@@ -304,5 +325,31 @@ public struct ReportedFinding: Codable, Sendable, Equatable {
         try container.encode(resourceType, forKey: .resourceType)
         try container.encode(resourceID, forKey: .resourceID)
         try container.encode(eventID, forKey: .eventID)
+    }
+}
+
+/// Event payloads read from the store: the row's text, or a place in its delivery's raw body
+/// (migration v5).
+///
+/// The last body read is kept, so rows ordered by `payloadDelivery` read and parse each body
+/// once however many events of a batch it carries (a 16 MiB line can carry a hundred thousand).
+struct DeliveryBodies {
+    private var last: (delivery: Int64, json: JSONValue?)?
+
+    /// The canonical payload text of an event row with `payload`, `payloadDelivery` and
+    /// `payloadPointer`; nil when the body is gone or not JSON, or the pointer names nothing.
+    mutating func payloadText(_ row: Row, db: Database) throws -> String? {
+        if let text = row["payload"] as String? { return text }
+        guard let delivery = row["payloadDelivery"] as Int64?, let pointer = row["payloadPointer"] as String? else {
+            return nil
+        }
+        if last?.delivery != delivery {
+            let body = try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT body FROM delivery WHERE id = ?"),
+                arguments: [delivery]
+            )
+            last = (delivery, body.flatMap(JSONValue.parse))
+        }
+        return last?.json?.at(pointer: pointer)?.canonicalText
     }
 }

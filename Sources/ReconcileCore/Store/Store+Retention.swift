@@ -92,16 +92,56 @@ extension Store {
             )
             let receiptLimit = Store.text(cutoffs.deliveries)
             let deliveryLimit = backfillStart.map { min($0, receiptLimit) } ?? receiptLimit
-            try db.execute(
-                sql: """
-                    DELETE FROM delivery WHERE COALESCE(receivedAt, recordedAt) < ?
-                    AND id NOT IN (SELECT deliveryID FROM finding WHERE deliveryID IS NOT NULL)
-                    """,
-                arguments: [deliveryLimit]
-            )
+            let leaving = """
+                COALESCE(d.receivedAt, d.recordedAt) < ?
+                AND d.id NOT IN (SELECT deliveryID FROM finding WHERE deliveryID IS NOT NULL)
+                """
+            try keepPayloads(ofDeliveriesWhere: leaving, arguments: [deliveryLimit], db: db)
+            try db.execute(sql: "DELETE FROM delivery AS d WHERE " + leaving, arguments: [deliveryLimit])
             summary.deliveries = db.changesCount
             try db.execute(sql: "DELETE FROM keepKey")
             return summary
+        }
+    }
+
+    /// Copies into their event rows the payloads kept as a place in a delivery about to go
+    /// (`condition` on `delivery AS d`): events are never pruned, and their payload stays readable.
+    ///
+    /// In slices of 500 in delivery order, so a large pruning holds little in memory and scans
+    /// each delivery once: a copied row no longer refers to its delivery, and a slice starts at
+    /// the delivery where the one before stopped (a batch can have more than 500 events).
+    private func keepPayloads(ofDeliveriesWhere condition: String, arguments: StatementArguments, db: Database)
+        throws
+    {
+        var bodies = DeliveryBodies()
+        var from: Int64 = .min
+        while true {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id AS deliveryID, e.provider, e.eventID, e.payload, e.payloadDelivery, e.payloadPointer
+                    FROM delivery AS d
+                    JOIN deliveryEvent de ON de.deliveryID = d.id
+                    JOIN event e ON e.provider = de.provider AND e.eventID = de.eventID AND e.payloadDelivery = d.id
+                    WHERE d.id >= ? AND \(condition)
+                    ORDER BY d.id LIMIT 500
+                    """,
+                arguments: [from] + arguments
+            )
+            guard let lastRow = rows.last else { return }
+            from = lastRow["deliveryID"]
+            for row in rows {
+                try db.executeCached(
+                    sql: """
+                        UPDATE event SET payload = ?, payloadDelivery = NULL, payloadPointer = NULL
+                        WHERE provider = ? AND eventID = ?
+                        """,
+                    arguments: [
+                        try bodies.payloadText(row, db: db) ?? "null", row["provider"] as String,
+                        row["eventID"] as String,
+                    ]
+                )
+            }
         }
     }
 }

@@ -94,6 +94,31 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The value an RFC 6901 JSON Pointer names (`""` is the whole value, `/events/2` the third
+    /// element of `events`; `~1` is `/` and `~0` is `~` in a key), or nil when nothing is there.
+    public func at(pointer: String) -> JSONValue? {
+        guard !pointer.isEmpty else { return self }
+        guard pointer.hasPrefix("/") else { return nil }
+        var value = self
+        for token in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            switch value {
+            case .object(let fields):
+                guard let next = fields[key] else { return nil }
+                value = next
+            case .array(let elements):
+                // Decimal digits only, no leading zero (RFC 6901 section 4).
+                guard key.utf8.allSatisfy({ (0x30...0x39).contains($0) }), key == "0" || !key.hasPrefix("0"),
+                    let index = Int(key), elements.indices.contains(index)
+                else { return nil }
+                value = elements[index]
+            default:
+                return nil
+            }
+        }
+        return value
+    }
+
     /// Canonical JSON text: keys sorted by code point, no extra white space, `/` not escaped.
     ///
     /// The same bytes as `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` (a test

@@ -66,12 +66,13 @@ public struct CredicorpAdapter: ProviderAdapter {
                 hint: hint()
             )
         }
-        guard let envelope = JSONValue.parse(delivery.body), let event = CredicorpEventMapping.event(envelope) else {
+        guard let envelope = JSONValue.parse(delivery.body), var event = CredicorpEventMapping.event(envelope) else {
             return .rejected(.malformed, detail: "the signed body is not a Credicorp event envelope", hint: hint())
         }
         guard event.eventID == id else {
             return .rejected(.malformed, detail: "webhook-id does not match the body's event id", hint: hint())
         }
+        event.bodyPointer = ""
         return .accepted([event])
     }
 

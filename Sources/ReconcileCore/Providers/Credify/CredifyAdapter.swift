@@ -62,10 +62,11 @@ public struct CredifyAdapter: ProviderAdapter {
             )
         }
         guard let time = RFC3339.parse(timestamp), let body = JSONValue.parse(delivery.body),
-            let event = CredifyEventMapping.event(body: body, eventID: eventID, timestamp: time)
+            var event = CredifyEventMapping.event(body: body, eventID: eventID, timestamp: time)
         else {
             return .rejected(.malformed, detail: "the signed delivery is not a Credify event", hint: hint())
         }
+        event.bodyPointer = ""
         return .accepted([event])
     }
 

@@ -73,8 +73,9 @@ enum CrezcoEventMapping {
     static func events(body: Data) -> [ProviderEvent]? {
         guard let items = JSONValue.parse(body)?["events"]?.arrayValue, !items.isEmpty else { return nil }
         var events: [ProviderEvent] = []
-        for item in items {
-            if let event = event(item) {
+        for (index, item) in items.enumerated() {
+            if var event = event(item) {
+                event.bodyPointer = "/events/\(index)"
                 events.append(event)
             } else if isNewerKind(item) {
                 continue
