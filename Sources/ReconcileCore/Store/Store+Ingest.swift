@@ -90,16 +90,14 @@ extension Store {
                 return .rejected(.malformed, detail: "no provider or received_at")
             }
             if known { return .duplicate }
+            // What an accepted line carries is in `deliveryEvent` and `event`; the resource
+            // columns of `delivery` are a rejected line's hint only, not a third copy.
             let deliveryID = try insertDelivery(
                 record,
                 verdict: "accepted",
                 reason: nil,
                 detail: nil,
-                hint: ResourceHint(
-                    eventID: events.first?.eventID,
-                    resourceType: events.first?.resourceType,
-                    resourceID: events.first?.resourceID
-                ),
+                hint: nil,
                 now: now,
                 db: db
             )
