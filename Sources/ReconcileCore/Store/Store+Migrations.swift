@@ -189,6 +189,11 @@ extension Store {
                     """
             )
         }
+        migrator.registerMigration("v6 local rows found by provider time") { db in
+            // A run reads the local rows whose `asOf` is in its window, comparing by `julianday`
+            // (the application may write `…22Z` or `…22.000Z`); without this it read every row.
+            try db.execute(sql: "CREATE INDEX resourceState_asOf ON resourceState(provider, julianday(asOf))")
+        }
         return migrator
     }
 }

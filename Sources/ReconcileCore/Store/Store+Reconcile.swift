@@ -43,13 +43,60 @@ public struct DuplicatedEvent: Sendable {
 }
 
 extension Store {
-    private static let eventColumns = """
+    /// The columns of ``LocalEvent`` (with its valid deliveries) for the events `e` of `source`
+    /// that satisfy `condition`, ordered so a batch's body is read once (``DeliveryBodies``).
+    static func localEventsSQL(from source: String, where condition: String) -> String {
+        """
         SELECT e.eventID, e.eventType, e.resourceType, e.resourceID, e.occurredAt, e.source, e.payload,
             e.payloadDelivery, e.payloadPointer,
             COUNT(d.id) AS validDeliveries, MIN(d.receivedAt) AS firstReceipt
-        FROM event e
+        FROM \(source)
         LEFT JOIN deliveryEvent de ON de.provider = e.provider AND de.eventID = e.eventID
         LEFT JOIN delivery d ON d.id = de.deliveryID AND d.verdict = 'accepted'
+        WHERE \(condition)
+        GROUP BY e.eventID ORDER BY e.payloadDelivery
+        """
+    }
+
+    /// Every event of the resources with an event in the window: the window's resources first,
+    /// then their events by `event_resource` (CROSS JOIN keeps that order), so the work grows with
+    /// the window, not with the store. Written as `(type, id) IN (…)`, SQLite read every event of
+    /// the provider. Arguments: provider, since, until, provider.
+    static let activeEventsSQL = localEventsSQL(
+        from: """
+            (
+                SELECT DISTINCT resourceType, resourceID FROM event
+                WHERE provider = ? AND occurredAt >= ? AND occurredAt < ?
+            ) AS active
+            CROSS JOIN event e ON e.provider = ? AND e.resourceType = active.resourceType
+                AND e.resourceID = active.resourceID
+            """,
+        where: "1"
+    )
+
+    /// Events with more than one valid delivery before `until`, one of them in the window: the
+    /// events delivered in the window first, then all their deliveries, so the work grows with the
+    /// window, not with every delivery the retention keeps.
+    /// Arguments: provider, since, until, provider, until.
+    static let duplicatedEventsSQL = """
+        SELECT de.eventID, COUNT(*) AS deliveries
+        FROM (
+            SELECT DISTINCT inWindow.eventID FROM delivery w
+            JOIN deliveryEvent inWindow ON inWindow.deliveryID = w.id
+            WHERE w.provider = ? AND w.verdict = 'accepted' AND w.receivedAt >= ? AND w.receivedAt < ?
+        ) AS active
+        CROSS JOIN deliveryEvent de ON de.provider = ? AND de.eventID = active.eventID
+        JOIN delivery d ON d.id = de.deliveryID
+        WHERE d.verdict = 'accepted' AND d.receivedAt < ?
+        GROUP BY de.eventID HAVING COUNT(*) > 1
+        ORDER BY de.eventID
+        """
+
+    /// Local rows whose `asOf` is in the window, by the `resourceState_asOf` index (schema v6).
+    /// Arguments: provider, since, until.
+    static let rowsAsOfSQL = """
+        SELECT * FROM resourceState WHERE provider = ?
+        AND julianday(asOf) >= julianday(?) AND julianday(asOf) < julianday(?)
         """
 
     private static func localEvent(_ row: Row, bodies: inout DeliveryBodies, db: Database) throws -> LocalEvent {
@@ -66,7 +113,7 @@ extension Store {
         )
     }
 
-    /// Reads `eventColumns` rows into local events, a body parsed once for all the events of a batch.
+    /// Reads ``localEventsSQL(from:where:)`` rows into local events, a body parsed once for all the events of a batch.
     private static func localEvents(_ rows: RowCursor, db: Database) throws -> [LocalEvent] {
         var bodies = DeliveryBodies()
         var events: [LocalEvent] = []
@@ -81,12 +128,8 @@ extension Store {
             try Self.localEvents(
                 Row.fetchCursor(
                     db,
-                    sql: Self.eventColumns + """
-                         WHERE e.provider = ? AND (e.resourceType, e.resourceID) IN (
-                            SELECT resourceType, resourceID FROM event WHERE provider = ? AND occurredAt >= ? AND occurredAt < ?)
-                        GROUP BY e.eventID ORDER BY e.payloadDelivery
-                        """,
-                    arguments: [provider, provider, Store.text(since), Store.text(until)]
+                    sql: Self.activeEventsSQL,
+                    arguments: [provider, Store.text(since), Store.text(until), provider]
                 ),
                 db: db
             )
@@ -102,8 +145,7 @@ extension Store {
                 found += try Self.localEvents(
                     Row.fetchCursor(
                         db,
-                        sql: Self.eventColumns + " WHERE e.provider = ? AND e.eventID IN (\(marks))"
-                            + " GROUP BY e.eventID ORDER BY e.payloadDelivery",
+                        sql: Self.localEventsSQL(from: "event e", where: "e.provider = ? AND e.eventID IN (\(marks))"),
                         arguments: StatementArguments([provider] + chunk)
                     ),
                     db: db
@@ -119,10 +161,7 @@ extension Store {
         try read("read local state") { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT * FROM resourceState WHERE provider = ?
-                    AND julianday(asOf) >= julianday(?) AND julianday(asOf) < julianday(?)
-                    """,
+                sql: Self.rowsAsOfSQL,
                 arguments: [provider, Store.text(since), Store.text(until)]
             ).map(Self.localResource)
         }
@@ -188,15 +227,8 @@ extension Store {
         try read("read duplicate deliveries") { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT de.eventID, COUNT(*) AS deliveries,
-                        SUM(CASE WHEN d.receivedAt >= ? THEN 1 ELSE 0 END) AS inWindow
-                    FROM delivery d JOIN deliveryEvent de ON de.deliveryID = d.id
-                    WHERE d.provider = ? AND d.verdict = 'accepted' AND d.receivedAt < ?
-                    GROUP BY de.eventID HAVING COUNT(*) > 1 AND inWindow > 0
-                    ORDER BY de.eventID
-                    """,
-                arguments: [Store.text(since), provider, Store.text(until)]
+                sql: Self.duplicatedEventsSQL,
+                arguments: [provider, Store.text(since), Store.text(until), provider, Store.text(until)]
             ).map { DuplicatedEvent(eventID: $0["eventID"], deliveries: $0["deliveries"]) }
         }
     }

@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import ReconcileCore
+
+/// A nightly run's store reads use an index that bounds them by the window, never a pass over
+/// every event, delivery or local row the store has kept (checked with `EXPLAIN QUERY PLAN`).
+@Suite struct StoreQueryPlanTests {
+    static func plan(_ sql: String, arguments: StatementArguments, store: Store) throws -> [String] {
+        try store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+        }
+    }
+
+    @Test func windowReadsSearchByIndexInsteadOfScanningTheStore() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("q.sqlite").path)
+            let window: StatementArguments = ["crezco", "2026-07-01T00:00:00.000Z", "2026-07-02T00:00:00.000Z"]
+
+            let events = try Self.plan(Store.activeEventsSQL, arguments: window + ["crezco"], store: store)
+            #expect(events.contains { $0.contains("event USING INDEX event_occurred") }, "\(events)")
+            #expect(events.contains { $0.contains("e USING INDEX event_resource") }, "\(events)")
+
+            let duplicates = try Self.plan(
+                Store.duplicatedEventsSQL,
+                arguments: window + ["crezco", "2026-07-02T00:00:00.000Z"],
+                store: store
+            )
+            #expect(duplicates.contains { $0.contains("w USING INDEX delivery_received") }, "\(duplicates)")
+            #expect(duplicates.contains { $0.contains("de USING INDEX deliveryEvent_event") }, "\(duplicates)")
+
+            let rows = try Self.plan(Store.rowsAsOfSQL, arguments: window, store: store)
+            #expect(rows.contains { $0.contains("USING INDEX resourceState_asOf") }, "\(rows)")
+
+            for detail in events + duplicates + rows {
+                #expect(!detail.hasPrefix("SCAN event"), "\(detail)")
+                #expect(!detail.hasPrefix("SCAN e "), "\(detail)")
+                #expect(!detail.hasPrefix("SCAN d"), "\(detail)")
+                #expect(!detail.hasPrefix("SCAN resourceState"), "\(detail)")
+            }
+        }
+    }
+}
