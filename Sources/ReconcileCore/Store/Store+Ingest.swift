@@ -16,9 +16,11 @@ public struct IngestRecord: Sendable {
     public var verdict: DeliveryVerdict {
         didSet { prepared = nil }
     }
-    /// Text of each accepted event's payload and time, and of `receivedAt`, made by ``prepare()``
-    /// before the batch's transaction, so that the one writing thread does only what needs the store.
-    /// A payload is nil when the store keeps it as a place in the body (``ProviderEvent/bodyPointer``).
+    /// Text of each accepted event's payload and time, and of `receivedAt`.
+    ///
+    /// Made by ``prepare()`` before the batch's transaction, so that the one writing thread does
+    /// only what needs the store. A payload is nil when the store keeps it as a place in the body
+    /// (``ProviderEvent/bodyPointer``).
     var prepared: (receivedAt: String?, events: [(payload: String?, occurredAt: String)])?
 
     /// Computes the text the store writes for this record (see `prepared`).

@@ -58,10 +58,12 @@ extension Store {
         """
     }
 
-    /// Every event of the resources with an event in the window: the window's resources first,
-    /// then their events by `event_resource` (CROSS JOIN keeps that order), so the work grows with
-    /// the window, not with the store. Written as `(type, id) IN (…)`, SQLite read every event of
-    /// the provider. Arguments: provider, since, until, provider.
+    /// Every event of the resources with an event in the window.
+    ///
+    /// The window's resources first, then their events by `event_resource` (CROSS JOIN keeps that
+    /// order), so the work grows with the window, not with the store. Written as
+    /// `(type, id) IN (…)`, SQLite read every event of the provider. Arguments: provider, since,
+    /// until, provider.
     static let activeEventsSQL = localEventsSQL(
         from: """
             (
@@ -74,10 +76,11 @@ extension Store {
         where: "1"
     )
 
-    /// Events with more than one valid delivery before `until`, one of them in the window: the
-    /// events delivered in the window first, then all their deliveries, so the work grows with the
-    /// window, not with every delivery the retention keeps.
-    /// Arguments: provider, since, until, provider, until.
+    /// Events with more than one valid delivery before `until`, one of them in the window.
+    ///
+    /// The events delivered in the window first, then all their deliveries, so the work grows with
+    /// the window, not with every delivery the retention keeps. Arguments: provider, since, until,
+    /// provider, until.
     static let duplicatedEventsSQL = """
         SELECT de.eventID, COUNT(*) AS deliveries
         FROM (
@@ -93,6 +96,7 @@ extension Store {
         """
 
     /// Local rows whose `asOf` is in the window, by the `resourceState_asOf` index (schema v6).
+    ///
     /// Arguments: provider, since, until.
     static let rowsAsOfSQL = """
         SELECT * FROM resourceState WHERE provider = ?
