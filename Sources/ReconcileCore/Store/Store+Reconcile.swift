@@ -118,8 +118,11 @@ extension Store {
     }
 
     /// Reads ``localEventsSQL(from:where:)`` rows into local events, a body parsed once for all the events of a batch.
-    private static func localEvents(_ rows: RowCursor, db: Database) throws -> [LocalEvent] {
-        var bodies = DeliveryBodies()
+    private static func localEvents(
+        _ rows: RowCursor,
+        bodies: inout DeliveryBodies,
+        db: Database
+    ) throws -> [LocalEvent] {
         var events: [LocalEvent] = []
         while let row = try rows.next() { events.append(try localEvent(row, bodies: &bodies, db: db)) }
         return events
@@ -129,12 +132,14 @@ extension Store {
     public func eventsOfResourcesActive(provider: String, since: Date, until: Date) throws(StoreFailure) -> [LocalEvent]
     {
         try read("read local events") { db in
-            try Self.localEvents(
+            var bodies = DeliveryBodies()
+            return try Self.localEvents(
                 Row.fetchCursor(
                     db,
                     sql: Self.activeEventsSQL,
                     arguments: [provider, Store.text(since), Store.text(until), provider]
                 ),
+                bodies: &bodies,
                 db: db
             )
         }
@@ -143,6 +148,8 @@ extension Store {
     /// The stored events among `ids`.
     public func events(provider: String, ids: [String]) throws(StoreFailure) -> [LocalEvent] {
         try read("read local events by id") { db in
+            // One body cache for all the chunks: ids from one large batch parse its body once.
+            var bodies = DeliveryBodies()
             var found: [LocalEvent] = []
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
@@ -152,6 +159,7 @@ extension Store {
                         sql: Self.localEventsSQL(from: "event e", where: "e.provider = ? AND e.eventID IN (\(marks))"),
                         arguments: StatementArguments([provider] + chunk)
                     ),
+                    bodies: &bodies,
                     db: db
                 )
             }
