@@ -10,7 +10,11 @@ import Testing
     static let received = Date(timeIntervalSince1970: 1_783_156_525)  // 2026-07-04T09:15:25Z
 
     /// A Crezco-like batch body of `events`, and the record a verified line of it makes.
-    static func batch(_ events: [(id: String, resource: String, amount: Int64)], line: Int) -> IngestRecord {
+    static func batch(
+        _ events: [(id: String, resource: String, amount: Int64)],
+        line: Int,
+        receivedAt: Date = received
+    ) -> IngestRecord {
         let items: [JSONValue] = events.map { event in
             .object([
                 "eventId": .string(event.id), "type": "Payable", "id": .string(event.resource), "status": "Paid",
@@ -44,7 +48,7 @@ import Testing
             sourceName: "capture.ndjson",
             lineNumber: line,
             provider: "crezco",
-            receivedAt: received,
+            receivedAt: receivedAt,
             method: "POST",
             url: "https://hooks.example.com/crezco",
             headersJSON: "{}",
@@ -111,6 +115,34 @@ import Testing
         }
     }
 
+    @Test func anEventWhoseFirstDeliveryGoesKeepsItsPayloadWhileALaterOneStays() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("p.sqlite").path)
+            let later = Self.received.addingTimeInterval(200 * 86_400)
+            _ = try store.ingest(
+                [
+                    Self.batch([("e-1", "p-1", 100), ("e-2", "p-2", 200)], line: 1),
+                    Self.batch([("e-2", "p-2", 200), ("e-3", "p-3", 300)], line: 2, receivedAt: later),
+                ],
+                recordedAt: later
+            ) { _, _, _ in nil }
+            let pruned = try store.prune(
+                job: "test",
+                cutoffs: RetentionCutoffs(now: later, wallClock: later, newestReceipt: later, retention: 90 * 86_400),
+                openKeys: []
+            )
+            #expect(pruned.deliveries == 1)
+            let read = try Self.payloads(store, ids: ["e-1", "e-2", "e-3"])
+            let amounts: [String: JSONValue?] = read.mapValues { $0["payload"]?["amount"] }
+            let expected: [String: JSONValue?] = ["e-1": .integer(100), "e-2": .integer(200), "e-3": .integer(300)]
+            #expect(amounts == expected)
+            let inline = try store.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT eventID FROM event WHERE payload IS NOT NULL ORDER BY eventID")
+            }
+            #expect(inline == ["e-1", "e-2"], "the events that pointed into the pruned delivery, and only they")
+        }
+    }
+
     @Test func aStoreWrittenBeforeVersion5KeepsItsPayloads() async throws {
         try await withTemporaryDirectory { folder in
             let path = folder.appendingPathComponent("old.sqlite").path
@@ -147,6 +179,45 @@ import Testing
                     )
                 }
             }
+        }
+    }
+
+    @Test func aStoreFromANewerVersionIsRefusedAndLeftAsItIs() async throws {
+        try await withTemporaryDirectory { folder in
+            let path = folder.appendingPathComponent("newer.sqlite").path
+            do {
+                let store = try Store(path: path)
+                try store.pool.write { db in
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99 from the future')")
+                }
+            }
+            let error = try #require(throws: StoreFailure.self) { try Store(path: path) }
+            #expect(error.description.contains("newer version of reconcile"), "\(error)")
+            let queue = try DatabaseQueue(path: path)
+            let applied = try queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            }
+            #expect(applied.contains("v99 from the future"))
+            #expect(applied.contains("v6 local rows found by provider time"))
+        }
+    }
+
+    @Test func aWindowsLocalEventsCarryTheirPayloads() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("p.sqlite").path)
+            let records = [
+                Self.batch([("e-1", "p-1", 100), ("e-2", "p-2", 250)], line: 1),
+                Self.batch([("e-3", "p-1", 300)], line: 2),
+            ]
+            _ = try store.ingest(records, recordedAt: Self.received) { _, _, _ in nil }
+            let events = try store.eventsOfResourcesActive(
+                provider: "crezco",
+                since: Self.received.addingTimeInterval(-86_400),
+                until: Self.received.addingTimeInterval(86_400)
+            )
+            let amounts = Dictionary(
+                uniqueKeysWithValues: events.map { ($0.eventID, $0.payload["payload"]?["amount"]) }
+            )
+            #expect(amounts == ["e-1": .integer(100), "e-2": .integer(250), "e-3": .integer(300)])
         }
     }
 

@@ -92,44 +92,63 @@ extension Store {
             )
             let receiptLimit = Store.text(cutoffs.deliveries)
             let deliveryLimit = backfillStart.map { min($0, receiptLimit) } ?? receiptLimit
-            let leaving = """
-                COALESCE(d.receivedAt, d.recordedAt) < ?
-                AND d.id NOT IN (SELECT deliveryID FROM finding WHERE deliveryID IS NOT NULL)
-                """
-            try keepPayloads(ofDeliveriesWhere: leaving, arguments: [deliveryLimit], db: db)
-            try db.execute(sql: "DELETE FROM delivery AS d WHERE " + leaving, arguments: [deliveryLimit])
+            // The deliveries that go, chosen once (one pass over `delivery` and `finding`); their
+            // events' payloads are copied out, then they are deleted.
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS leavingDelivery (id INTEGER PRIMARY KEY)")
+            try db.execute(sql: "DELETE FROM leavingDelivery")
+            try db.execute(
+                sql: """
+                    INSERT INTO leavingDelivery (id) SELECT id FROM delivery
+                    WHERE COALESCE(receivedAt, recordedAt) < ?
+                    AND id NOT IN (SELECT deliveryID FROM finding WHERE deliveryID IS NOT NULL)
+                    """,
+                arguments: [deliveryLimit]
+            )
+            try keepPayloadsOfLeavingDeliveries(db: db)
+            try db.execute(sql: "DELETE FROM delivery WHERE id IN (SELECT id FROM leavingDelivery)")
             summary.deliveries = db.changesCount
+            try db.execute(sql: "DELETE FROM leavingDelivery")
             try db.execute(sql: "DELETE FROM keepKey")
             return summary
         }
     }
 
-    /// Copies into their event rows the payloads kept as a place in a delivery about to go
-    /// (`condition` on `delivery AS d`): events are never pruned, and their payload stays readable.
+    /// Copies into their event rows the payloads kept as a place in a delivery of `leavingDelivery`:
+    /// events are never pruned, and their payload stays readable.
     ///
-    /// In slices of 500 in delivery order, so a large pruning holds little in memory and scans
-    /// each delivery once: a copied row no longer refers to its delivery, and a slice starts at
-    /// the delivery where the one before stopped (a batch can have more than 500 events).
-    private func keepPayloads(ofDeliveriesWhere condition: String, arguments: StatementArguments, db: Database)
-        throws
-    {
-        var bodies = DeliveryBodies()
-        var from: Int64 = .min
-        while true {
-            let rows = try Row.fetchAll(
+    /// In slices of 500 in (delivery, event id) order, so a large pruning holds little in memory
+    /// and visits each event once: a slice goes on just after the event where the one before
+    /// stopped, by the primary keys (a batch can have many more than 500 events).
+    private func keepPayloadsOfLeavingDeliveries(db: Database) throws {
+        // CROSS JOIN keeps the order: leaving deliveries by id, then their events by primary key,
+        // so a slice reads only its own rows and needs no sort.
+        func slice(_ position: String, _ at: StatementArguments, limit: Int) throws -> [Row] {
+            try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT d.id AS deliveryID, e.provider, e.eventID, e.payload, e.payloadDelivery, e.payloadPointer
-                    FROM delivery AS d
-                    JOIN deliveryEvent de ON de.deliveryID = d.id
-                    JOIN event e ON e.provider = de.provider AND e.eventID = de.eventID AND e.payloadDelivery = d.id
-                    WHERE d.id >= ? AND \(condition)
-                    ORDER BY d.id LIMIT 500
+                    SELECT l.id AS deliveryID, e.provider, e.eventID, e.payload, e.payloadDelivery, e.payloadPointer
+                    FROM leavingDelivery l
+                    CROSS JOIN deliveryEvent de ON de.deliveryID = l.id
+                    CROSS JOIN event e ON e.provider = de.provider AND e.eventID = de.eventID
+                        AND e.payloadDelivery = l.id
+                    WHERE \(position)
+                    ORDER BY l.id, de.eventID LIMIT \(limit)
                     """,
-                arguments: [from] + arguments
+                arguments: at
             )
-            guard let lastRow = rows.last else { return }
-            from = lastRow["deliveryID"]
+        }
+        var bodies = DeliveryBodies()
+        var after: (delivery: Int64, eventID: String)?
+        while true {
+            var rows: [Row] = []
+            if let after {
+                rows = try slice("l.id = ? AND de.eventID > ?", [after.delivery, after.eventID], limit: 500)
+            }
+            if rows.count < 500 {
+                rows += try slice("l.id > ?", [after?.delivery ?? .min], limit: 500 - rows.count)
+            }
+            guard let last = rows.last else { return }
+            after = (last["deliveryID"], last["eventID"])
             for row in rows {
                 try db.executeCached(
                     sql: """

@@ -25,6 +25,15 @@ public final class Store: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
+            // A newer build may store things this one cannot read (since v5, payloads as places in
+            // delivery bodies), and its retention would not keep them: refuse rather than guess.
+            if try pool.read(Store.migrator.hasBeenSuperseded) {
+                throw StoreFailure(
+                    "open \(path)",
+                    reason: "its schema was written by a newer version of reconcile; this build leaves it as "
+                        + "it is: run that version or a later one"
+                )
+            }
             try Store.migrator.migrate(pool)
         } catch let error as DatabaseError
             where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode)
