@@ -27,6 +27,8 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the statements ingest runs per line (Store/DirectStatement.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -94,7 +94,9 @@ public struct Ingestor: Sendable {
                 throw error
             }
             var prepared = record
-            prepared.prepare()
+            prepared.prepare(
+                replacingStateWhole: record.provider.flatMap { adapters[$0] }?.replacesStateWithSnapshots ?? false
+            )
             batch.append(prepared)
             if batch.count >= batchSize {
                 try await writing?.wait(into: &summary)

@@ -57,6 +57,12 @@ public protocol ProviderAdapter: Sendable {
     /// The resource state after `event`, or nil when it does not change `current` (older or equal provider time).
     func applying(_ event: ProviderEvent, to current: LocalResource?) -> LocalResource?
 
+    /// Whether ``applying(_:to:)`` is the default rule: an event newer than the row replaces it with
+    /// the event's snapshot. An adapter that merges instead (Credify) says false.
+    ///
+    /// Ingest then makes the row's text before its transaction and reads only the row's `asOf`.
+    var replacesStateWithSnapshots: Bool { get }
+
     /// The resource type an event type belongs to, or nil when it is not this provider's.
     func resourceType(ofEventType type: String) -> String?
 
@@ -65,6 +71,8 @@ public protocol ProviderAdapter: Sendable {
 }
 
 extension ProviderAdapter {
+    public var replacesStateWithSnapshots: Bool { true }
+
     public func applying(_ event: ProviderEvent, to current: LocalResource?) -> LocalResource? {
         if let current, event.occurredAt <= current.asOf { return nil }
         return LocalResource(snapshot: event.snapshot)

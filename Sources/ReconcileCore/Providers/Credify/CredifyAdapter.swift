@@ -70,6 +70,9 @@ public struct CredifyAdapter: ProviderAdapter {
         return .accepted([event])
     }
 
+    /// Credify's events merge into the row (``applying(_:to:)``) instead of replacing it.
+    public var replacesStateWithSnapshots: Bool { false }
+
     /// Applies an event in provider order, merging what it carries into the row.
     ///
     /// A disbursement event sets only `object.disbursement[requirement]`; `status` stays as it was
