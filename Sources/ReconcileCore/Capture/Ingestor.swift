@@ -59,6 +59,7 @@ public struct Ingestor: Sendable {
     /// signal; lines recorded before stay recorded (and counted in `summary`), so ingesting the same
     /// file again continues where it stopped.
     public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws {
+        try store.tuneForIngest()
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
         // While one batch is written (one transaction, on the store's queue), the next is read and
