@@ -16,6 +16,38 @@ import Testing
         #expect(CredifyEd25519.bodyHash(Data(body.utf8)) == "usGf1kiPjZ0-HegDJ9BmvgFDxmmWdZbRQUDsLPQ2jwk")
     }
 
+    /// The base64url codec works on bytes; it must read and write exactly what the string-replacing
+    /// version it replaced did (kept here as the reference), padding, whitespace and junk included.
+    @Test func credifyBase64URLIsWhatTheStringVersionWas() {
+        func reference(_ text: String) -> Data? {
+            var standard = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "-", with: "+")
+                .replacingOccurrences(of: "_", with: "/")
+            guard !standard.contains("="), standard.count % 4 != 1 else { return Data(base64Encoded: standard) }
+            standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
+            return Data(base64Encoded: standard)
+        }
+        var random = IngestStateTests.Generator(state: 11)
+        let alphabet = Array("ABCxyz0189+/-_= \t\u{A0}é.")
+        var inputs = ["", " ", "=", "====", "A", "AB", "ABC", "ABCD", "AB==", "AB=", " AB-_ ", "\u{A0}AB8_\u{A0}", "é"]
+        for _ in 0..<4000 {
+            inputs.append(
+                String(
+                    (0..<Int.random(in: 0...12, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+                )
+            )
+        }
+        for text in inputs {
+            #expect(CredifyEd25519.decodeBase64URL(text) == reference(text), "\(text.debugDescription)")
+        }
+        for count in 0..<70 {
+            let bytes = Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &random) })
+            let expected = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(CredifyEd25519.base64URL(bytes) == expected)
+            #expect(CredifyEd25519.decodeBase64URL(expected) == bytes)
+        }
+    }
+
     @Test func credifySignatureCoversVerbURLEventTimestampAndBody() throws {
         let key = Curve25519.Signing.PrivateKey()
         let body = Data(#"{"type":"BNPL_ORDER_STATUS_UPDATED","order_id":"o-1","order_status":"PAID"}"#.utf8)

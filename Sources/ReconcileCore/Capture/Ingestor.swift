@@ -72,44 +72,116 @@ public struct Ingestor: Sendable {
             try flush(&batch, into: &summary)
         }
         while true {
-            let next: CaptureLine?
-            do {
-                next = try lines.nextLine()
-            } catch {
+            // The next batch's lines, read first, then verified on two tasks at once.
+            var pending: [CaptureLine] = []
+            pending.reserveCapacity(batchSize)
+            var unreadable: (any Error)?
+            var interruptedAt: Int?
+            var ended = false
+            while pending.count < batchSize {
+                let next: CaptureLine?
+                do {
+                    next = try lines.nextLine()
+                } catch {
+                    unreadable = error
+                    break
+                }
+                guard let line = next else {
+                    ended = true
+                    break
+                }
+                if Interruption.shared.isRequested {
+                    interruptedAt = line.lineNumber
+                    break
+                }
+                pending.append(line)
+            }
+            // In line order, up to the first line that could not be judged (a key the provider could
+            // not supply) or that a signal stopped; whatever stops the ingest, every line before it is recorded.
+            for result in await records(pending, source: source) {
+                switch result {
+                case .success(let record): batch.append(record)
+                case .failure(let error):
+                    try await finish(&batch, &summary)
+                    throw error
+                }
+            }
+            if let unreadable {
                 try await finish(&batch, &summary)
-                throw error
+                throw unreadable
             }
-            guard let line = next else { break }
-            if Interruption.shared.isRequested {
+            if let interruptedAt {
                 try await finish(&batch, &summary)
-                throw IngestInterrupted(source: source, lineNumber: line.lineNumber)
+                throw IngestInterrupted(source: source, lineNumber: interruptedAt)
             }
-            let record: IngestRecord
-            do {
-                record =
-                    line.oversized
-                    ? oversized(line, source: source)
-                    : try await self.record(line: line.bytes, lineNumber: line.lineNumber, source: source)
-            } catch {
-                try await finish(&batch, &summary)
-                throw error
-            }
-            var prepared = record
-            prepared.prepare(
-                replacingStateWhole: record.provider.flatMap { adapters[$0] }?.replacesStateWithSnapshots ?? false
-            )
-            batch.append(prepared)
-            if batch.count >= batchSize {
-                try await writing?.wait(into: &summary)
-                writing = BatchWrite(batch, ingestor: self)
-                batch = []
-                batch.reserveCapacity(batchSize)
-            }
+            if ended { break }
+            try await writing?.wait(into: &summary)
+            writing = BatchWrite(batch, ingestor: self)
+            batch = []
+            batch.reserveCapacity(batchSize)
         }
         try await finish(&batch, &summary)
         if lines.interrupted {
             throw IngestInterrupted(source: source, lineNumber: lines.lineNumber + 1)
         }
+    }
+
+    /// The records of `lines`, in order, each verified and prepared for the store.
+    ///
+    /// The lines are split between two tasks, so that verification (HMAC, ECDSA or Ed25519, and
+    /// parsing) uses both cores while the previous batch is written. The result stops at the first
+    /// line that throws, or before the first line reached after a signal (``IngestInterrupted``):
+    /// the lines after it are not recorded, as if they had not been read.
+    func records(_ lines: [CaptureLine], source: String) async -> [Result<IngestRecord, any Error>] {
+        let parts = lines.count >= 64 ? 2 : 1
+        let size = (lines.count + parts - 1) / max(parts, 1)
+        let slices = (0..<parts).map { part in
+            lines[min(part * size, lines.count)..<min((part + 1) * size, lines.count)]
+        }
+        let done = await withTaskGroup(of: (Int, [Result<IngestRecord, any Error>]).self) { group in
+            for (part, slice) in slices.enumerated() {
+                group.addTask {
+                    var results: [Result<IngestRecord, any Error>] = []
+                    results.reserveCapacity(slice.count)
+                    for line in slice {
+                        // A signal stops the ingest between lines, however long a line's verification waits.
+                        if Interruption.shared.isRequested {
+                            results.append(.failure(IngestInterrupted(source: source, lineNumber: line.lineNumber)))
+                            break
+                        }
+                        do {
+                            results.append(.success(try await self.prepared(line, source: source)))
+                        } catch {
+                            results.append(.failure(error))
+                            break
+                        }
+                    }
+                    return (part, results)
+                }
+            }
+            var done = Array(repeating: [Result<IngestRecord, any Error>](), count: slices.count)
+            for await (part, results) in group { done[part] = results }
+            return done
+        }
+        var ordered: [Result<IngestRecord, any Error>] = []
+        ordered.reserveCapacity(lines.count)
+        for results in done {
+            ordered += results
+            if case .failure? = results.last { break }
+        }
+        return ordered
+    }
+
+    /// One line's record, verified, with the text the store will write made (``IngestRecord/prepare(replacingStateWhole:)``).
+    func prepared(_ line: CaptureLine, source: String) async throws -> IngestRecord {
+        var record =
+            line.oversized
+            ? oversized(line, source: source)
+            : try await self.record(line: line.bytes, lineNumber: line.lineNumber, source: source)
+        record.prepare(
+            replacingStateWhole: record.provider.flatMap { adapters[$0] }?.replacesStateWithSnapshots ?? false
+        )
+        return record
     }
 
     /// One batch being written on the store's queue while the caller goes on reading.

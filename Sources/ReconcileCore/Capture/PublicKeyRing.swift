@@ -31,6 +31,7 @@ public actor PublicKeyRing {
     let now: Date
     private var known: [String: PublishedKey?] = [:]
     private var readers: [String: any ProviderReader] = [:]
+    private var fetching: [String: Task<PublishedKey?, any Error>] = [:]
 
     /// A ring over `store`; `now` is the job clock's instant (the time a 404 is remembered at).
     public init(store: Store, logger: Logger, now: Date = Date()) {
@@ -55,6 +56,18 @@ public actor PublicKeyRing {
             known[cacheKey] = .some(nil)
             return nil
         }
+        // Lines are verified on several tasks at once: the first to need a key fetches it, the others wait for it.
+        if let running = fetching[cacheKey] { return try await running.value }
+        let fetch = Task { try await self.fetch(keyID, provider: provider, adapter: adapter) }
+        fetching[cacheKey] = fetch
+        defer { fetching[cacheKey] = nil }
+        let fetched = try await fetch.value
+        known[cacheKey] = .some(fetched)
+        return fetched
+    }
+
+    /// Asks the provider for a key and keeps its answer (the key, or that it does not exist) in the store.
+    private func fetch(_ keyID: String, provider: String, adapter: any ProviderAdapter) async throws -> PublishedKey? {
         let reader = readers[provider] ?? adapter.makeReader(logger: logger)
         readers[provider] = reader
         let fetched = try await reader.publicKey(id: keyID)
@@ -73,7 +86,6 @@ public actor PublicKeyRing {
             "ingest.key_fetched",
             metadata: ["provider": "\(provider)", "key.id": "\(keyID)", "known": "\(fetched != nil)"]
         )
-        known[cacheKey] = .some(fetched)
         return fetched
     }
 }
