@@ -28,10 +28,11 @@ test: deps
 lint:
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests
 
-# Ingest benchmark (release build): make bench LINES=1000000
+# Ingest benchmark (release build): make bench LINES=1000000 [PROVIDER=credify]
 LINES ?= 1000000
+PROVIDER ?= credicorp
 bench: deps
-	bash benchmarks/ingest.sh $(LINES)
+	bash benchmarks/ingest.sh $(LINES) $(PROVIDER)
 
 # Run benchmark (release build): a generated Credicorp world on loopback; make bench-run CHAINS=6000
 CHAINS ?= 6000
