@@ -5,7 +5,12 @@ import Testing
 @testable import ReconcileCore
 
 @Suite struct IngestorTests {
-    func ingest(_ lines: [String], store: Store, secrets: [String] = [Fixture.secret]) async throws -> IngestSummary {
+    func ingest(
+        _ lines: [String],
+        store: Store,
+        secrets: [String] = [Fixture.secret],
+        batchSize: Int = 2
+    ) async throws -> IngestSummary {
         let config = Fixture.credicorpConfig(secrets: secrets)
         let job = Fixture.job(store: store.path, providers: [config])
         let ingestor = Ingestor(
@@ -14,7 +19,7 @@ import Testing
             store: store,
             clock: JobClock(now: Date(timeIntervalSince1970: 1_790_000_000)),
             logger: Logger(label: "test"),
-            batchSize: 2
+            batchSize: batchSize
         )
         let pipe = Pipe()
         let writer = pipe.fileHandleForWriting
@@ -114,6 +119,50 @@ import Testing
                 store: store
             )
             #expect(summary.accepted == 1)
+        }
+    }
+
+    /// Batches of 100 lines are verified on two tasks (from 64 lines on): the outcome must be the
+    /// same as line by line, rejections named by their own line, and the latest event of each payment applied.
+    @Test func linesVerifiedOnTwoTasksGoInInFileOrder() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+            var random = IngestStateTests.Generator(state: 5)
+            var lines: [String] = []
+            var tampered: [Int] = []
+            var latest: [String: (minute: Int, status: String)] = [:]
+            let statuses = ["pending", "processing", "succeeded", "failed"]
+            for number in 0..<350 {
+                let payment = "pay_\(Int.random(in: 0..<25, using: &random))"
+                let minute = Int.random(in: 10..<59, using: &random)
+                let status = statuses.randomElement(using: &random) ?? "pending"
+                let created = "2026-07-04T09:\(minute):00Z"
+                let body = Fixture.paymentEvent(id: "evt_\(number)", payment: payment, status: status, created: created)
+                let tamper = number % 37 == 5
+                lines.append(
+                    Fixture.captureLine(
+                        id: "evt_\(number)",
+                        body: body,
+                        receivedAt: "2026-07-04T10:00:00Z",
+                        tamper: tamper
+                    )
+                )
+                if tamper {
+                    tampered.append(lines.count)
+                } else if (latest[payment]?.minute ?? -1) < minute {
+                    latest[payment] = (minute, status)
+                }
+            }
+            let summary = try await ingest(lines, store: store, batchSize: 100)
+            #expect(summary.accepted == lines.count - tampered.count)
+            #expect(summary.rejections.map(\.lineNumber) == tampered, "in file order, each with its own line")
+            #expect(summary.rejections.allSatisfy { $0.reason == .badSignature })
+            for (payment, expected) in latest {
+                let row = try #require(try store.resource(provider: "credicorp", type: "payment", id: payment))
+                #expect(row.status == expected.status, "\(payment)")
+            }
+            let again = try await ingest(lines, store: store, batchSize: 100)
+            #expect((again.accepted, again.duplicates) == (0, lines.count - tampered.count))
         }
     }
 

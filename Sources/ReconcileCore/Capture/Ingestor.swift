@@ -47,7 +47,7 @@ public struct Ingestor: Sendable {
         self.store = store
         self.clock = clock
         self.logger = logger
-        self.batchSize = batchSize
+        self.batchSize = max(1, batchSize)
         self.keys = PublicKeyRing(store: store, logger: logger, now: clock.now)
     }
 
@@ -63,7 +63,7 @@ public struct Ingestor: Sendable {
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
         // While one batch is written (one transaction, on the store's queue), the next is read and
-        // verified: the two cores share the work, batches stay whole and go in in order.
+        // verified on two tasks: three threads share the two cores, batches stay whole and go in in order.
         var writing: BatchWrite?
         var lines = CaptureReader(handle: handle, source: source).makeIterator()
         func finish(_ batch: inout [IngestRecord], _ summary: inout IngestSummary) async throws {

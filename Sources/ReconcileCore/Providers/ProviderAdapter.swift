@@ -58,7 +58,8 @@ public protocol ProviderAdapter: Sendable {
     func applying(_ event: ProviderEvent, to current: LocalResource?) -> LocalResource?
 
     /// Whether ``applying(_:to:)`` is the default rule: an event newer than the row replaces it with
-    /// the event's snapshot. An adapter that merges instead (Credify) says false.
+    /// the event's snapshot. An adapter that merges instead (Credify) says false. No default: an
+    /// adapter with its own `applying` that said true would have that rule skipped at ingest.
     ///
     /// Ingest then makes the row's text before its transaction and reads only the row's `asOf`.
     var replacesStateWithSnapshots: Bool { get }
@@ -71,8 +72,6 @@ public protocol ProviderAdapter: Sendable {
 }
 
 extension ProviderAdapter {
-    public var replacesStateWithSnapshots: Bool { true }
-
     public func applying(_ event: ProviderEvent, to current: LocalResource?) -> LocalResource? {
         if let current, event.occurredAt <= current.asOf { return nil }
         return LocalResource(snapshot: event.snapshot)

@@ -7,8 +7,9 @@ import GRDBSQLite
 /// For the few statements the ingest runs once per line: GRDB's `execute(arguments:)` builds an
 /// array of boxed values and looks the statement up by its SQL text on every run, which was about a
 /// fifth of the writing thread's time (docs/performance.md). Values are bound in the order of the
-/// statement's `?`s and copied by SQLite (`SQLITE_TRANSIENT`), exactly as GRDB binds them; a failure
-/// is thrown as GRDB's `DatabaseError`, so callers see the same errors either way.
+/// statement's `?`s and copied by SQLite (`SQLITE_TRANSIENT`), as GRDB binds them; a run whose binds
+/// failed, or did not bind every parameter, throws instead of storing NULL. Failures are thrown as
+/// GRDB's `DatabaseError`, so callers see the same errors either way.
 ///
 /// Made inside one transaction and finalized when released: never kept past the `Database` it came from.
 final class DirectStatement {
@@ -16,6 +17,7 @@ final class DirectStatement {
     private let handle: OpaquePointer
     private let sql: String
     private var next: Int32 = 1
+    private var failedBind: Int32?
 
     init(_ db: Database, _ sql: String) throws {
         guard let connection = db.sqliteConnection else {
@@ -34,42 +36,60 @@ final class DirectStatement {
     deinit { sqlite3_finalize(handle) }
 
     /// Binds the next parameter: text, or NULL for nil.
+    ///
+    /// Text ends at its first NUL, as GRDB binds it (with length -1), so that rows written here are
+    /// found by the statements that look them up through GRDB.
     func bind(_ text: String?) {
-        defer { next += 1 }
-        guard var text else {
-            sqlite3_bind_null(handle, next)
-            return
-        }
-        text.withUTF8 { bytes in
+        guard var text else { return bound(sqlite3_bind_null(handle, next)) }
+        let code = text.withUTF8 { bytes in
             guard let start = bytes.baseAddress else {
                 // An empty buffer may have no address, and a null address would bind NULL, not ''.
-                _ = sqlite3_bind_text(handle, next, "", 0, Self.transient)
-                return
+                return sqlite3_bind_text(handle, next, "", 0, Self.transient)
             }
+            let length = bytes.firstIndex(of: 0) ?? bytes.count
             let characters = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
-            _ = sqlite3_bind_text(handle, next, characters, Int32(bytes.count), Self.transient)
+            return sqlite3_bind_text(handle, next, characters, Int32(clamping: length), Self.transient)
         }
+        bound(code)
     }
 
     /// Binds the next parameter: an integer, or NULL for nil.
     func bind(_ value: Int64?) {
-        defer { next += 1 }
-        guard let value else {
-            sqlite3_bind_null(handle, next)
-            return
-        }
-        sqlite3_bind_int64(handle, next, value)
+        guard let value else { return bound(sqlite3_bind_null(handle, next)) }
+        bound(sqlite3_bind_int64(handle, next, value))
     }
 
     /// Binds the next parameter: a blob, or NULL for nil (an empty blob binds NULL too, as GRDB binds it).
     func bind(_ bytes: Data?) {
-        defer { next += 1 }
-        guard let bytes else {
-            sqlite3_bind_null(handle, next)
-            return
+        guard let bytes else { return bound(sqlite3_bind_null(handle, next)) }
+        bound(
+            bytes.withUnsafeBytes { buffer in
+                sqlite3_bind_blob(handle, next, buffer.baseAddress, Int32(clamping: buffer.count), Self.transient)
+            }
+        )
+    }
+
+    /// Counts a bind; the first that failed (a value too big, no memory) fails the next run.
+    private func bound(_ code: Int32) {
+        if code != SQLITE_OK, failedBind == nil { failedBind = code }
+        next += 1
+    }
+
+    /// Throws when a bind failed or not every parameter was bound: a run must never store NULL in their place.
+    private func checkBindings() throws {
+        if let failedBind {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: failedBind),
+                message: "binding parameter \(next - 1) failed: \(String(cString: sqlite3_errstr(failedBind)))",
+                sql: sql
+            )
         }
-        bytes.withUnsafeBytes { buffer in
-            _ = sqlite3_bind_blob(handle, next, buffer.baseAddress, Int32(buffer.count), Self.transient)
+        guard next - 1 == sqlite3_bind_parameter_count(handle) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISUSE,
+                message: "\(next - 1) values bound for \(sqlite3_bind_parameter_count(handle)) parameters",
+                sql: sql
+            )
         }
     }
 
@@ -77,6 +97,7 @@ final class DirectStatement {
     @discardableResult
     func run() throws -> Int {
         defer { reset() }
+        try checkBindings()
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw Self.error(connection, sql) }
         return Int(sqlite3_changes(connection))
@@ -85,10 +106,15 @@ final class DirectStatement {
     /// Runs a query with the values bound since the last run; returns the first column of its first row.
     func firstText() throws -> String? {
         defer { reset() }
+        try checkBindings()
         let code = sqlite3_step(handle)
         switch code {
         case SQLITE_ROW:
-            guard let text = sqlite3_column_text(handle, 0) else { return nil }
+            guard let text = sqlite3_column_text(handle, 0) else {
+                // NULL, or no memory to convert the value: only the first is an answer.
+                guard sqlite3_column_type(handle, 0) == SQLITE_NULL else { throw Self.error(connection, sql) }
+                return nil
+            }
             return String(cString: text)
         case SQLITE_DONE:
             return nil
@@ -104,6 +130,7 @@ final class DirectStatement {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         next = 1
+        failedBind = nil
     }
 
     private static func error(_ connection: OpaquePointer, _ sql: String) -> DatabaseError {

@@ -38,6 +38,8 @@ public struct IngestRecord: Sendable {
 
     /// A local row as the store writes it (``Store/saveResourceSQL``).
     struct PreparedState {
+        var resourceType: String
+        var resourceID: String
         var status: String?
         var asOf: String
         var object: String
@@ -45,6 +47,8 @@ public struct IngestRecord: Sendable {
         var currency: String?
 
         init(_ resource: LocalResource) {
+            resourceType = resource.resourceType
+            resourceID = resource.resourceID
             status = resource.status
             asOf = Store.text(resource.asOf)
             object = resource.object.canonicalText
@@ -271,8 +275,8 @@ extension Store {
             }
             let statement = saveState
             statement.bind(provider)
-            statement.bind(event.resourceType)
-            statement.bind(event.resourceID)
+            statement.bind(state.resourceType)
+            statement.bind(state.resourceID)
             statement.bind(state.status)
             statement.bind(state.asOf)
             statement.bind(state.object)

@@ -55,7 +55,8 @@ public final class Store: Sendable {
     /// (fingerprints and event ids are random), and each commit wrote those pages to the WAL and,
     /// soon after, to the file again. Neither setting changes what a commit guarantees: a committed
     /// batch is in the WAL, and a killed process's WAL is replayed when the store is next opened.
-    /// The connection closes at the end of the process, which checkpoints and removes the WAL.
+    /// Both stay for the rest of this `Store`'s life (the demo goes on to run with it); the WAL is
+    /// checkpointed and removed when the last connection to the file, of any process, closes.
     func tuneForIngest() throws(StoreFailure) {
         do {
             try pool.writeWithoutTransaction { db in

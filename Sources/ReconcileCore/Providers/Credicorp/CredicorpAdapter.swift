@@ -23,6 +23,8 @@ public struct CredicorpAdapter: ProviderAdapter {
     public var resourceTypes: [String] { CredicorpEventMapping.listPaths.map(\.resourceType) }
     public var readListCount: Int { 1 + CredicorpEventMapping.listPaths.count }
     public var paymentResourceTypes: Set<String> { ["payment"] }
+    /// A newer event's snapshot replaces the row (the default ``applying(_:to:)``).
+    public var replacesStateWithSnapshots: Bool { true }
 
     public func resourceType(ofEventType type: String) -> String? {
         CredicorpEventMapping.resourceType(ofEventType: type)

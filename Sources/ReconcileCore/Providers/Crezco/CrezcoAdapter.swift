@@ -20,6 +20,8 @@ public struct CrezcoAdapter: ProviderAdapter {
     public var resourceTypes: [String] { CrezcoEventMapping.kinds.map(\.resourceType) }
     public var readListCount: Int { 1 + CrezcoEventMapping.lists.count }
     public var paymentResourceTypes: Set<String> { ["payable"] }
+    /// A newer event's snapshot replaces the row (the default ``applying(_:to:)``).
+    public var replacesStateWithSnapshots: Bool { true }
 
     public func resourceType(ofEventType type: String) -> String? {
         CrezcoEventMapping.resourceType(ofEventType: type)
