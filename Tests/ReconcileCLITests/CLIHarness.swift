@@ -141,17 +141,25 @@ struct CLIHarness {
     /// `marker` too, the delay counts from the moment `marker` first shows on stderr (a log line
     /// such as `provider.repaired`), so a kill can land in a phase of the run however fast the
     /// machine is; `markerSeen` says when that was (watched every 2 ms).
+    ///
+    /// With `umask` (such as `"027"`, the cron wrapper's), the process starts under that umask.
     func reconcile(
         _ arguments: [String],
         extraEnvironment: [String: String] = [:],
         timeout: TimeInterval = 120,
         signal: Int32? = nil,
         after delay: TimeInterval = 0,
-        marker: String? = nil
+        marker: String? = nil,
+        umask: String? = nil
     ) async throws -> Result {
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", Self.executable.path] + arguments
+        } else {
+            process.executableURL = Self.executable
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = folder
         process.environment = environment.merging(extraEnvironment) { _, new in new }
         let out = path("stdout-\(UUID().uuidString)")

@@ -222,7 +222,7 @@ public struct JobRunner: Sendable {
                 deliveries: try store.deliveryCounts()
             )
             do {
-                try ReportWriter.atomicWrite(PrometheusMetrics.render(snapshot), to: metrics)
+                try ReportWriter.atomicWrite(PrometheusMetrics.render(snapshot), to: metrics, mode: 0o644)
             } catch {
                 throw ReportFailure(path: metrics, reason: String(describing: error))
             }

@@ -18,10 +18,24 @@ public enum PrometheusMetrics {
         public var deliveries: [DeliveryCount]
     }
 
+    /// Every outcome a read-API request can have (``HTTPClient/outcomeName(_:)``).
+    static let requestOutcomes = [
+        "ok", "not_found", "rate_limited", "unauthorized", "client_error", "server_error", "timeout",
+        "connection_error", "refused",
+    ]
+
+    /// The label that names the job. Not `job`: Prometheus sets that label itself when it scrapes.
+    static let jobLabel = "reconcile_job"
+
     /// The metrics text of `snapshot`.
+    ///
+    /// Every series is present on every run, with 0 where nothing happened: each provider of the
+    /// run with each finding kind, each request outcome and each delivery verdict, and the
+    /// last-success time (0 until a run succeeds), so an alert on any of them can fire from the
+    /// first run on.
     public static func render(_ snapshot: Snapshot) -> String {
         var out = MetricsText()
-        let job = [("job", snapshot.job)]
+        let job = [(jobLabel, snapshot.job)]
         out.gauge(
             "reconcile_last_run_timestamp_seconds",
             "When the last run finished, Unix seconds.",
@@ -29,8 +43,8 @@ public enum PrometheusMetrics {
         )
         out.gauge(
             "reconcile_last_success_timestamp_seconds",
-            "When the last complete run finished, Unix seconds.",
-            snapshot.lastSuccess.map { [(job, seconds($0))] } ?? []
+            "When the last complete run finished, Unix seconds; 0 until a run completes.",
+            [(job, snapshot.lastSuccess.map(seconds) ?? 0)]
         )
         out.gauge(
             "reconcile_last_run_duration_seconds",
@@ -53,28 +67,30 @@ public enum PrometheusMetrics {
             "1 when the provider was reconciled completely in the last run, else 0.",
             sections.map { (job + [("provider", $0.name)], $0.status == "complete" ? 1 : 0) }
         )
-        var findings: [String: (all: Int, new: Int)] = [:]
+        // Every (provider, kind) pair starts at 0; a finding naming no provider of the job (an
+        // unknown provider's delivery) adds its own pairs.
+        var findings: [PairKey: (all: Int, new: Int)] = [:]
         var repairs: [String: Int] = [:]
-        for section in sections { repairs[section.name] = 0 }
+        for section in sections {
+            repairs[section.name] = 0
+            for kind in FindingKind.allCases { findings[PairKey(section.name, kind.rawValue)] = (0, 0) }
+        }
         for finding in snapshot.report.findings {
-            let key = (finding.provider ?? "") + "\u{0}" + finding.kind.rawValue
+            let key = PairKey(finding.provider ?? "", finding.kind.rawValue)
             findings[key, default: (0, 0)].all += 1
             if finding.isNew { findings[key, default: (0, 0)].new += 1 }
             if finding.repaired { repairs[finding.provider ?? "", default: 0] += 1 }
         }
-        let findingLabels = findings.keys.sorted().map { key -> [(String, String)] in
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-            return job + [("provider", parts[0]), ("kind", parts[1])]
-        }
+        let findingKeys = findings.keys.sorted()
         out.gauge(
             "reconcile_findings",
             "Findings of the last run by provider and kind.",
-            zip(findingLabels, findings.keys.sorted()).map { ($0, Double(findings[$1]?.all ?? 0)) }
+            findingKeys.map { (job + [("provider", $0.first), ("kind", $0.second)], Double(findings[$0]?.all ?? 0)) }
         )
         out.gauge(
             "reconcile_findings_new",
             "Findings of the last run that no earlier run reported.",
-            zip(findingLabels, findings.keys.sorted()).map { ($0, Double(findings[$1]?.new ?? 0)) }
+            findingKeys.map { (job + [("provider", $0.first), ("kind", $0.second)], Double(findings[$0]?.new ?? 0)) }
         )
         out.gauge(
             "reconcile_repairs",
@@ -83,17 +99,39 @@ public enum PrometheusMetrics {
         )
         var requests: [(labels: [(String, String)], value: Double)] = []
         for section in sections {
-            for (outcome, count) in section.requestOutcomes.sorted(by: { $0.key < $1.key }) {
+            let outcomes = Set(requestOutcomes).union(section.requestOutcomes.keys).sorted()
+            for outcome in outcomes {
+                let count = section.requestOutcomes[outcome] ?? 0
                 requests.append((job + [("provider", section.name), ("outcome", outcome)], Double(count)))
             }
         }
         out.gauge("reconcile_api_requests", "Read-API requests of the last run by provider and outcome.", requests)
+        var deliveries: [PairKey: Int] = [:]
+        for section in sections {
+            for verdict in ["accepted", "rejected"] { deliveries[PairKey(section.name, verdict)] = 0 }
+        }
+        for count in snapshot.deliveries { deliveries[PairKey(count.provider, count.verdict)] = count.count }
         out.gauge(
             "reconcile_deliveries_stored",
             "Captured delivery lines in the store by provider and verdict.",
-            snapshot.deliveries.map { (job + [("provider", $0.provider), ("verdict", $0.verdict)], Double($0.count)) }
+            deliveries.keys.sorted().map {
+                (job + [("provider", $0.first), ("verdict", $0.second)], Double(deliveries[$0] ?? 0))
+            }
         )
         return out.text
+    }
+
+    /// Two label values, ordered by the first then the second.
+    struct PairKey: Hashable, Comparable {
+        var first: String
+        var second: String
+
+        init(_ first: String, _ second: String) {
+            self.first = first
+            self.second = second
+        }
+
+        static func < (lhs: PairKey, rhs: PairKey) -> Bool { (lhs.first, lhs.second) < (rhs.first, rhs.second) }
     }
 
     static func seconds(_ date: Date) -> Double { (date.timeIntervalSince1970 * 1000).rounded() / 1000 }

@@ -19,7 +19,7 @@ public enum ReportWriter {
     }
 
     /// Writes `text` to `path` through a temporary file in the same folder and a rename.
-    public static func atomicWrite(_ text: String, to path: String) throws {
+    public static func atomicWrite(_ text: String, to path: String, mode: mode_t? = nil) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(
             at: url.deletingLastPathComponent(),
@@ -29,6 +29,12 @@ public enum ReportWriter {
             ".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString.prefix(8)).tmp"
         )
         try Data(text.utf8).write(to: temporary)
+        // An explicit mode holds whatever the umask (the cron wrapper's 027 would hide the file from a collector).
+        if let mode, chmod(temporary.path, mode) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw ReportFailure(path: path, reason: "chmod failed: \(reason)")
+        }
         // On disk before it takes the name: a crash leaves the old file or the new one, never a torn one.
         if let handle = try? FileHandle(forWritingTo: temporary) {
             try? handle.synchronize()
