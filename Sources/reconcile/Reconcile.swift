@@ -7,6 +7,7 @@ import ReconcileCore
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reconcile received webhook events with each provider's read API, repair local state, report.",
+        version: "reconcile " + ReconcileVersion.description,
         subcommands: [Ingest.self, Run.self, Backfill.self, Report.self, Runs.self, Demo.self]
     )
 
@@ -71,6 +72,11 @@ enum LogBootstrap {
 /// Reads a job file with the process environment.
 func loadJob(_ path: String) throws -> JobConfig {
     try JobFile.load(path: path, environment: ProcessInfo.processInfo.environment)
+}
+
+/// Reads a job file for a command that only reads the store: its secrets are neither read nor needed.
+func loadJobForReading(_ path: String) throws -> JobConfig {
+    try JobFile.load(path: path, environment: ProcessInfo.processInfo.environment, resolvingSecrets: false)
 }
 
 func parseTime(_ text: String?, option: String) throws -> Date? {

@@ -16,7 +16,7 @@ extension Reconcile {
 
         func run() async throws {
             _ = try common.makeLogger()
-            let config = try loadJob(job)
+            let config = try loadJobForReading(job)
             let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
             guard let summary = try store.run(job: config.name, id: run), let text = summary.report,
                 let report = RunReport.decode(text)
@@ -43,15 +43,15 @@ extension Reconcile {
 
         func run() async throws {
             _ = try common.makeLogger()
-            let config = try loadJob(job)
+            let config = try loadJobForReading(job)
             let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
-            print("id\tstarted\tduration_s\tstatus\texit\tfindings\trepairs")
+            print("id\tkind\tstarted\tduration_s\tstatus\texit\tfindings\trepairs")
             for run in try store.runs(job: config.name, limit: max(1, limit)) {
                 let report = run.report.flatMap(RunReport.decode)
                 let duration = run.finishedAt.map { String(Int($0.timeIntervalSince(run.startedAt).rounded())) } ?? "-"
                 print(
                     [
-                        run.id, RFC3339.format(run.startedAt), duration, run.status + (run.dryRun ? " (dry run)" : ""),
+                        run.id, run.kind, RFC3339.format(run.startedAt), duration, run.status,
                         run.exitStatus.map(String.init) ?? "-", report.map { String($0.findings.count) } ?? "-",
                         report.map { String($0.repairs) } ?? "-",
                     ].joined(separator: "\t")

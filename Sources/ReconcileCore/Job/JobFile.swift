@@ -24,7 +24,13 @@ public enum JobFile {
     ///
     /// A directory, a file over ``maxFileBytes`` or bytes that are not UTF-8 are refused before
     /// any YAML is parsed.
-    public static func load(path: String, environment: [String: String]) throws -> JobConfig {
+    ///
+    /// With `resolvingSecrets: false` (the read-only commands, which never call a provider), the
+    /// secrets' variable names are checked but their values are neither read nor required, and
+    /// every secret of the result is empty.
+    public static func load(path: String, environment: [String: String], resolvingSecrets: Bool = true) throws
+        -> JobConfig
+    {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw JobFileError.unreadable(file: path, reason: "no file at this path")
@@ -53,7 +59,7 @@ public enum JobFile {
                 problem: "bytes that are not UTF-8"
             )
         }
-        return try parse(text: text, file: path, environment: environment)
+        return try parse(text: text, file: path, environment: environment, resolvingSecrets: resolvingSecrets)
     }
 
     /// The line of the first byte sequence in `data` that is not UTF-8.
@@ -71,7 +77,12 @@ public enum JobFile {
     }
 
     /// Parses job file text; `file` names it in errors.
-    public static func parse(text: String, file: String, environment: [String: String]) throws -> JobConfig {
+    public static func parse(
+        text: String,
+        file: String,
+        environment: [String: String],
+        resolvingSecrets: Bool = true
+    ) throws -> JobConfig {
         guard text.utf8.count <= maxFileBytes else {
             throw JobFileError.unreadable(
                 file: file,
@@ -92,7 +103,7 @@ public enum JobFile {
         } catch {
             throw JobFileError.notYAML(file: file, line: 1, problem: "unreadable YAML")
         }
-        let reader = NodeReader(file: file, environment: environment)
+        let reader = NodeReader(file: file, environment: environment, resolvesSecrets: resolvingSecrets)
         let top = try reader.mapping(root, key: "job file", allowed: topKeys)
         let name = try reader.name(top, "name")
         let lookback = try reader.duration(top, "lookback")

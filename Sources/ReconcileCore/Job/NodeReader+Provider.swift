@@ -53,8 +53,9 @@ extension NodeReader {
         case .credify:
             let keyNode = try required(fields, "public_key_env", parent: node)
             let key = try secret(keyNode, key: "public_key_env")
-            guard let raw = Data(base64Encoded: key.value.trimmingCharacters(in: .whitespacesAndNewlines)),
-                raw.count == 32
+            guard
+                !resolvesSecrets
+                    || Data(base64Encoded: key.value.trimmingCharacters(in: .whitespacesAndNewlines))?.count == 32
             else {
                 throw JobFileError.badSecret(
                     file: file,
@@ -130,7 +131,7 @@ extension NodeReader {
         }
         return try items.map { item in
             let secret = try self.secret(item, key: "signing_secrets_env")
-            guard StandardWebhooksV1.key(fromSecret: secret.value) != nil else {
+            guard !resolvesSecrets || StandardWebhooksV1.key(fromSecret: secret.value) != nil else {
                 throw JobFileError.badSecret(
                     file: file,
                     line: line(item),

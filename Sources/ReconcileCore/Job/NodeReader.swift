@@ -5,6 +5,9 @@ import Yams
 struct NodeReader {
     let file: String
     let environment: [String: String]
+    /// Whether secrets are read from the environment; when not (read-only commands), each
+    /// variable name is still checked and the secret is an empty placeholder.
+    var resolvesSecrets = true
 
     typealias Fields = [(key: String, keyNode: Node, value: Node)]
 
@@ -211,6 +214,7 @@ struct NodeReader {
                 expected: "the name of an environment variable (letters, digits and _), never the secret itself"
             )
         }
+        guard resolvesSecrets else { return Secret(variable: variable, value: "") }
         guard let value = environment[variable], !value.isEmpty else {
             throw JobFileError.missingEnvironment(file: file, line: line(node), key: key, variable: variable)
         }

@@ -99,7 +99,10 @@ public struct RunReport: Codable, Sendable {
         }
     }
 
-    public var schema = "webhook-reconcile-report/1"
+    /// The schema this build writes.
+    public static let currentSchema = "webhook-reconcile-report/1"
+
+    public var schema = RunReport.currentSchema
     public var run: RunInfo
     public var providers: [ProviderSection]
     public var counts: [String: Int]

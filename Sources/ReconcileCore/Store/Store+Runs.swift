@@ -12,6 +12,14 @@ public struct RunSummary: Sendable {
     public var status: String
     public var exitStatus: Int?
     public var report: String?
+
+    /// What kind of run this was: `nightly` (a `run` of every provider), `manual` (a `run` of
+    /// some providers), `dry run` or `backfill`.
+    public var kind: String {
+        if command == "backfill" { return dryRun ? "backfill (dry run)" : "backfill" }
+        if dryRun { return "dry run" }
+        return command == "run" ? "nightly" : "manual"
+    }
 }
 
 /// The changes a run makes to local state, each tied to the finding it resolves.
