@@ -24,7 +24,7 @@ public enum PrometheusMetrics {
         "connection_error", "refused",
     ]
 
-    /// The label that names the job. Not `job`: Prometheus sets that label itself when it scrapes.
+    /// The label that names the job (not `job`, which Prometheus sets itself when it scrapes).
     static let jobLabel = "reconcile_job"
 
     /// The metrics text of `snapshot`.
