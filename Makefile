@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Each installs what it needs first.
 SWIFT ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev python3-prometheus-client
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev python3-prometheus-client
 
 .PHONY: deps demo test build release lint bench bench-run
 

@@ -22,10 +22,17 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // zlib, for gzipped captures (Capture/GzipReader.swift).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "ReconcileCore",
             dependencies: [
                 "CCurl",
+                "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the statements ingest runs per line (Store/DirectStatement.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -8,16 +8,32 @@ import Testing
         FileManager.default.fileExists(atPath: harness.path("reconcile.sqlite").path)
     }
 
-    @Test func aDirectoryAMissingFileOrAGzipFileIsRefusedBeforeAnythingIsRecorded() async throws {
+    @Test func aDirectoryAMissingFileABrokenArchiveOrACSVIsRefusedBeforeAnythingIsRecorded() async throws {
         try await CLIHarness.with { harness in
             try FileManager.default.createDirectory(at: harness.path("dir"), withIntermediateDirectories: true)
             try Data([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]).write(
                 to: harness.path("c.ndjson.gz")
             )
+            var corrupt = try CaptureHardeningGzip.gzip(Data(contentsOf: harness.path("captures.ndjson")))
+            corrupt[corrupt.count / 2] ^= 0x55
+            try corrupt.write(to: harness.path("corrupt.ndjson.gz"))
+            try "provider,received_at,body\ncredicorp,2026-07-04T09:15:25Z,{}\n".write(
+                to: harness.path("export.csv"),
+                atomically: true,
+                encoding: .utf8
+            )
             let cases = [
                 ("dir", "capture file dir is a directory"),
                 ("missing.ndjson", "capture file missing.ndjson does not exist"),
-                ("c.ndjson.gz", "capture file c.ndjson.gz is gzip-compressed, not NDJSON text"),
+                (
+                    "c.ndjson.gz",
+                    "cannot read capture file c.ndjson.gz: its gzip data ends inside a member after 10 bytes"
+                ),
+                ("corrupt.ndjson.gz", "cannot read capture file corrupt.ndjson.gz: its gzip data is corrupt at"),
+                (
+                    "export.csv",
+                    "capture file export.csv is text of another kind (none of its first 2 lines starts a JSON object)"
+                ),
             ]
             for (name, message) in cases {
                 let result = try await harness.reconcile(["ingest", "job.yml", "captures.ndjson", name])
@@ -26,6 +42,41 @@ import Testing
                 #expect(result.stderr.contains(message), "\(result.stderr)")
                 #expect(!storeExists(harness), "\(name): nothing recorded, the store not even created")
             }
+        }
+    }
+
+    /// A gzipped capture (one member or several, as rotation and `cat` make them), as a file or on
+    /// standard input, goes in exactly as the plain file does: same counts, same rejected line numbers.
+    @Test func aGzippedCaptureIsReadAsThePlainOne() async throws {
+        try await CLIHarness.with(allProviders: true) { harness in
+            let plain = try Data(contentsOf: harness.path("captures.ndjson"))
+            let lines = plain.split(separator: 0x0A, omittingEmptySubsequences: false)
+            let half = lines.prefix(lines.count / 2).joined(separator: [0x0A]) + [0x0A]
+            let rest = lines.dropFirst(lines.count / 2).joined(separator: [0x0A])
+            var archive = try CaptureHardeningGzip.gzip(Data(half))
+            archive.append(try CaptureHardeningGzip.gzip(Data(rest)))
+            try archive.write(to: harness.path("captures.ndjson.gz"))
+
+            let fromPlain = try await harness.reconcile(["ingest", "job.yml", "--store", "a.sqlite", "captures.ndjson"])
+            let fromGzip = try await harness.reconcile(
+                ["ingest", "job.yml", "--store", "b.sqlite", "captures.ndjson.gz"]
+            )
+            #expect(fromPlain.status == 1, "the history has rejected lines: \(fromPlain.stderr)")
+            #expect(fromGzip.status == fromPlain.status, "\(fromGzip.stderr)")
+            #expect(fromPlain.stdout.contains("rejected captures.ndjson:"))
+            #expect(
+                fromGzip.stdout
+                    == fromPlain.stdout.replacingOccurrences(of: "captures.ndjson:", with: "captures.ndjson.gz:")
+            )
+
+            let command = "exec \"$0\" ingest job.yml --store c.sqlite - < captures.ndjson.gz"
+            let (fromStdin, _) = try await Self.run(["-c", command, CLIHarness.executable.path], harness: harness)
+            #expect(fromStdin.stdout == fromPlain.stdout.replacingOccurrences(of: "captures.ndjson:", with: "-:"))
+            let again = try await harness.reconcile(["ingest", "job.yml", "--store", "a.sqlite", "captures.ndjson.gz"])
+            #expect(
+                again.stdout.contains("ingest: 0 accepted, "),
+                "the archive's lines are the ones already recorded: \(again.stdout)"
+            )
         }
     }
 
@@ -81,7 +132,11 @@ import Testing
         try await CLIHarness.with { harness in
             let fifo = harness.path("endless.fifo").path
             #expect(mkfifo(fifo, 0o600) == 0)
-            let writer = try Self.shell("yes aaaaaaaaaaaaaaaa | tr -d '\\n' > endless.fifo", in: harness.folder)
+            // A line that starts as a capture and never ends (a text that starts otherwise is refused whole).
+            let writer = try Self.shell(
+                #"(printf '{"provider":"credicorp","body":"'; yes aaaaaaaaaaaaaaaa | tr -d '\n') > endless.fifo"#,
+                in: harness.folder
+            )
             let result = try await harness.reconcile(
                 ["ingest", "job.yml", "captures.ndjson", "endless.fifo"],
                 timeout: 60,
@@ -178,5 +233,23 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
+    }
+}
+
+/// `gzip -c -n` of some bytes, for archive tests (the system's own archiver).
+enum CaptureHardeningGzip {
+    static func gzip(_ data: Data) throws -> Data {
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("gzip-in-\(UUID().uuidString)")
+        try data.write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c", "-n", input.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let compressed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return compressed
     }
 }

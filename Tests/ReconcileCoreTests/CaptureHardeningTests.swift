@@ -78,7 +78,7 @@ import Testing
         var input = long
         input.append(contentsOf: Data("\nb\n".utf8))
         let started = Date()
-        let lines = Array(CaptureReader(handle: pipe(input), chunkSize: 4096))
+        let lines = Array(CaptureReader(handle: pipe(input), chunkSize: 4096, requiresJSONLines: false))
         #expect(Date().timeIntervalSince(started) < 10, "re-copying the buffer per 4 KiB block took minutes")
         #expect(lines.map(\.lineNumber) == [1, 2])
         #expect(lines.first?.bytes.count == 12 << 20)
@@ -90,7 +90,13 @@ import Testing
         let long = Data(repeating: UInt8(ascii: "x"), count: 3 << 20)
         input.append(long)
         input.append(contentsOf: Data("\r\nlast".utf8))
-        var iterator = CaptureReader(handle: pipe(input), chunkSize: 1 << 16, maxLineLength: 1 << 20).makeIterator()
+        var iterator = CaptureReader(
+            handle: pipe(input),
+            chunkSize: 1 << 16,
+            maxLineLength: 1 << 20,
+            requiresJSONLines: false
+        )
+        .makeIterator()
         var lines: [CaptureLine] = []
         while let line = try iterator.nextLine() {
             lines.append(line)
@@ -107,7 +113,7 @@ import Testing
 
     @Test(
         arguments: [
-            ([0x1F, 0x8B, 0x08, 0x00], "gzip-compressed"), ([0x7B, 0x00, 0x7D], "binary (it holds NUL bytes)"),
+            ([0x7B, 0x00, 0x7D], "binary (it holds NUL bytes)"),
             ([0x28, 0xB5, 0x2F, 0xFD, 0x01], "zstd-compressed"),
             ([0xFF, 0xFE, 0x90, 0x91, 0x80, 0x7B], "binary (not UTF-8 text)"),
         ] as [([UInt8], String)]
@@ -154,8 +160,13 @@ extension CaptureHardeningTests {
             var segments = input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
             if segments.last?.isEmpty == true { segments.removeLast() }
             for (index, segment) in segments.enumerated() { expected.append((index + 1, segment)) }
-            var iterator = CaptureReader(handle: pipe(Data(input)), chunkSize: chunk, maxLineLength: limit)
-                .makeIterator()
+            var iterator = CaptureReader(
+                handle: pipe(Data(input)),
+                chunkSize: chunk,
+                maxLineLength: limit,
+                requiresJSONLines: false
+            )
+            .makeIterator()
             var got: [CaptureLine] = []
             while let line = try iterator.nextLine() { got.append(line) }
             var next = got.makeIterator()
@@ -182,5 +193,112 @@ extension CaptureHardeningTests {
             }
             #expect(line == nil, "round \(round): an extra line \(String(describing: line))")
         }
+    }
+}
+
+/// Gzipped captures, inflated as they are read, and text that is not NDJSON at all.
+extension CaptureHardeningTests {
+    /// `data` gzipped by the system's `gzip` (a real archiver, not our own encoder).
+    static func gzip(_ data: Data) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c", "-n"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let writer = input.fileHandleForWriting
+        Thread.detachNewThread {
+            writer.write(data)
+            try? writer.close()
+        }
+        let compressed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return compressed
+    }
+
+    static func lines(_ reader: CaptureReader) throws -> [CaptureLine] {
+        var iterator = reader.makeIterator()
+        var lines: [CaptureLine] = []
+        while let line = try iterator.nextLine() { lines.append(line) }
+        return lines
+    }
+
+    /// Random NDJSON-like text, gzipped in one or several members (as `cat a.gz b.gz` makes), reads
+    /// as the same lines as the text itself, whatever the block size.
+    @Test func aGzippedStreamReadsAsItsTextInOneOrManyMembers() throws {
+        var random = SplitMix64(seed: 11)
+        for round in 0..<12 {
+            let count = Int.random(in: 1..<4000, using: &random)
+            var rows: [String] = []
+            for index in 0..<count {
+                let pad = String(repeating: "é", count: Int.random(in: 0..<200, using: &random))
+                rows.append(#"{"n":\#(index),"pad":"\#(pad)"}"#)
+            }
+            let text = rows.joined(separator: round.isMultiple(of: 2) ? "\n" : "\r\n\n")
+            let plain = Data(text.utf8)
+            let cut = Int.random(in: 0...plain.count, using: &random)
+            let members: [Data] =
+                round.isMultiple(of: 3) ? [plain] : [Data(plain.prefix(cut)), Data(plain.suffix(from: cut))]
+            let compressed = try members.reduce(into: Data()) { $0.append(try Self.gzip($1)) }
+            #expect(CaptureInputError.isGzip(Array(compressed)[...]))
+            let chunk = [2, 7, 4096, 1 << 16][round % 4]
+            let expected = try Self.lines(CaptureReader(handle: pipe(plain), chunkSize: chunk))
+            let got = try Self.lines(CaptureReader(handle: pipe(compressed), chunkSize: chunk))
+            #expect(got == expected, "round \(round): \(members.count) members, blocks of \(chunk)")
+            #expect(got.count == count)
+        }
+    }
+
+    /// A gzip stream cut short or with a byte changed is an error, never lines of garbage.
+    @Test func aTruncatedOrCorruptGzipStreamIsAnError() throws {
+        let plain = Data((0..<3000).map { #"{"n":\#($0)}"# }.joined(separator: "\n").utf8)
+        let compressed = try Self.gzip(plain)
+        let truncated = compressed.prefix(compressed.count - 20)
+        #expect {
+            _ = try Self.lines(CaptureReader(handle: pipe(Data(truncated)), source: "t.gz"))
+        } throws: { error in
+            guard case .unreadable(let source, let reason) = error as? CaptureInputError else { return false }
+            return source == "t.gz" && reason.hasPrefix("its gzip data ends inside a member after")
+        }
+        var corrupt = compressed
+        corrupt[corrupt.count - 6] ^= 0xFF  // a byte of the CRC-32 trailer
+        #expect {
+            _ = try Self.lines(CaptureReader(handle: pipe(corrupt), source: "c.gz"))
+        } throws: { error in
+            guard case .unreadable(_, let reason) = error as? CaptureInputError else { return false }
+            return reason.hasPrefix("its gzip data is corrupt at compressed byte") && reason.contains("check")
+        }
+        // Gzip that holds binary, or gzip inside gzip, is refused as such.
+        let binary = try Self.gzip(Data([0x7B, 0x00, 0x7D, 0x0A]))
+        var iterator = CaptureReader(handle: pipe(binary), source: "-").makeIterator()
+        #expect(throws: CaptureInputError.notText(source: "-", what: "gzip-compressed binary (it holds NUL bytes)")) {
+            try iterator.nextLine()
+        }
+        var twice = CaptureReader(handle: pipe(try Self.gzip(compressed)), source: "-").makeIterator()
+        #expect(throws: CaptureInputError.notText(source: "-", what: "gzip-compressed gzip-compressed")) {
+            try twice.nextLine()
+        }
+    }
+
+    /// Text none of whose first lines starts a JSON object is refused whole; one such line is enough to read it.
+    @Test func textThatIsNotNDJSONAtAllIsRefusedWhole() throws {
+        let csv = "provider,received_at,body\ncredicorp,2026-07-04T09:15:25Z,x\n\n  \ncrezco,2026-07-04,y\n"
+        var iterator = CaptureReader(handle: pipe(Data(csv.utf8)), source: "a.csv").makeIterator()
+        #expect(
+            throws: CaptureInputError.notText(
+                source: "a.csv",
+                what: "text of another kind (none of its first 3 lines starts a JSON object)"
+            )
+        ) { try iterator.nextLine() }
+        // A first line cut by a rotation, then captures: read, the cut line left to be recorded as malformed.
+        let cut = "ived_at\":\"x\"}\n\u{FEFF} {\"provider\":\"credicorp\"}\n"
+        let lines = try Self.lines(CaptureReader(handle: pipe(Data(cut.utf8)), source: "-"))
+        #expect(lines.map(\.lineNumber) == [1, 2])
+        // Past the first 100 lines nothing is judged: a file that starts well is read to its end.
+        #expect(CaptureInputError.notNDJSON(Array((String(repeating: "x\n", count: 100) + "{}\n").utf8)[...]) != nil)
+        #expect(CaptureInputError.notNDJSON(Array((String(repeating: "x\n", count: 99) + "{}\n").utf8)[...]) == nil)
+        #expect(CaptureInputError.notNDJSON(Array("\n \r\n".utf8)[...]) == nil, "blank text holds no line to judge")
     }
 }

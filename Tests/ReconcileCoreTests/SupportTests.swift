@@ -39,7 +39,7 @@ import Testing
         let pipe = Pipe()
         pipe.fileHandleForWriting.write(Data("a\n\n  \nb\r\nc".utf8))
         try pipe.fileHandleForWriting.close()
-        let lines = CaptureReader(handle: pipe.fileHandleForReading, chunkSize: 2).map {
+        let lines = CaptureReader(handle: pipe.fileHandleForReading, chunkSize: 2, requiresJSONLines: false).map {
             ($0.lineNumber, String(decoding: $0.bytes, as: UTF8.self))
         }
         #expect(lines.map(\.0) == [1, 4, 5])

@@ -26,8 +26,9 @@ public struct CaptureLine: Sendable, Equatable {
 /// line numbers match what an editor shows. Reading is linear in the input (each byte is copied a
 /// bounded number of times), and memory is bounded: a line longer than `maxLineLength` (16 MiB
 /// by default) is yielded as `oversized` with no bytes while the reader skips to the next newline.
-/// The first block read is sniffed: gzip (or other compressed) data, NUL bytes or mostly non-text
-/// bytes stop the stream with ``CaptureInputError/notText(source:what:)`` before any line is
+/// The first block read is sniffed: gzip data is inflated as it is read (``GzipReader``); other
+/// compressed data, NUL bytes, mostly non-text bytes, or text none of whose first lines starts a
+/// JSON object stop the stream with ``CaptureInputError/notText(source:what:)`` before any line is
 /// yielded. ``Interruption`` is looked at after every block, so a signal stops even an endless line.
 public struct CaptureReader: Sequence {
     /// The longest line read, in bytes (16 MiB).
@@ -38,16 +39,32 @@ public struct CaptureReader: Sequence {
     let maxLineLength: Int
     let source: String
 
-    public init(handle: FileHandle, source: String = "-", chunkSize: Int = 1 << 16, maxLineLength: Int = maxLineLength)
-    {
+    /// Whether text none of whose first lines starts a JSON object is refused (see
+    /// ``CaptureInputError/notNDJSON(_:)``); binary and compressed data other than gzip always are.
+    let requiresJSONLines: Bool
+
+    public init(
+        handle: FileHandle,
+        source: String = "-",
+        chunkSize: Int = 1 << 16,
+        maxLineLength: Int = maxLineLength,
+        requiresJSONLines: Bool = true
+    ) {
         self.handle = handle
         self.source = source
         self.chunkSize = Swift.max(1, chunkSize)
         self.maxLineLength = Swift.max(1, maxLineLength)
+        self.requiresJSONLines = requiresJSONLines
     }
 
     public func makeIterator() -> Iterator {
-        Iterator(handle: handle, source: source, chunkSize: chunkSize, maxLineLength: maxLineLength)
+        Iterator(
+            handle: handle,
+            source: source,
+            chunkSize: chunkSize,
+            maxLineLength: maxLineLength,
+            requiresJSONLines: requiresJSONLines
+        )
     }
 
     /// Yields every non-blank line; ``nextLine()`` says why it stopped, `next()` keeps it in `failure`.
@@ -67,13 +84,18 @@ public struct CaptureReader: Sequence {
         public private(set) var lineNumber = 0
         var finished = false
         var sniffed = false
+        /// Set when the first block is gzip: every later block is inflated from the stream.
+        var gzip: GzipReader?
         /// Whether reading stopped because ``Interruption`` asked it to.
         public private(set) var interrupted = false
         /// Why `next()` returned nil early, if it did.
         public private(set) var failure: CaptureInputError?
 
-        init(handle: FileHandle, source: String, chunkSize: Int, maxLineLength: Int) {
+        let requiresJSONLines: Bool
+
+        init(handle: FileHandle, source: String, chunkSize: Int, maxLineLength: Int, requiresJSONLines: Bool) {
             self.handle = handle
+            self.requiresJSONLines = requiresJSONLines
             self.fd = handle.fileDescriptor
             self.source = source
             self.maxLineLength = maxLineLength
@@ -155,16 +177,26 @@ public struct CaptureReader: Sequence {
 
         /// Reads one block, dropping what was consumed first (so the buffer never holds more than a line and a block).
         mutating func fill() throws(CaptureInputError) {
-            let count = try readChunk()
+            var count = try readChunk()
+            if !sniffed, count > 0 {
+                sniffed = true
+                var prefix = ""
+                if CaptureInputError.isGzip(chunk[0..<count]) {
+                    let reader = try GzipReader(fd: fd, source: source, firstBytes: chunk[0..<count])
+                    gzip = reader
+                    count = try reader.read(into: &chunk)
+                    prefix = "gzip-compressed "
+                }
+                let block = chunk[0..<count]
+                let what =
+                    CaptureInputError.nonText(block) ?? (requiresJSONLines ? CaptureInputError.notNDJSON(block) : nil)
+                if let what {
+                    throw .notText(source: source, what: prefix + what)
+                }
+            }
             if count == 0 {
                 finished = true
                 return
-            }
-            if !sniffed {
-                sniffed = true
-                if let what = CaptureInputError.nonText(chunk[0..<count]) {
-                    throw .notText(source: source, what: what)
-                }
             }
             if start > 0 {
                 buffer.removeFirst(start)
@@ -205,8 +237,9 @@ public struct CaptureReader: Sequence {
             return Hex.lowercase(hasher.finalize())
         }
 
-        /// `read(2)` into `chunk`, retrying on EINTR; 0 at the end.
+        /// `read(2)` into `chunk` (inflated, for gzip), retrying on EINTR; 0 at the end.
         mutating func readChunk() throws(CaptureInputError) -> Int {
+            if let gzip { return try gzip.read(into: &chunk) }
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count >= 0 { return count }

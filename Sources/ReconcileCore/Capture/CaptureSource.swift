@@ -22,6 +22,47 @@ public enum CaptureInputError: ReconcileFailure, Equatable {
         }
     }
 
+    /// Whether a block starts as gzip data does (`1f 8b`): such an input is inflated, then read.
+    static func isGzip(_ block: ArraySlice<UInt8>) -> Bool {
+        block.count >= 2 && block[block.startIndex] == 0x1F && block[block.startIndex + 1] == 0x8B
+    }
+
+    /// Why the first (inflated) block of an input cannot be a capture, or nil when it may be one.
+    ///
+    static func refusal(_ block: ArraySlice<UInt8>) -> String? {
+        nonText(block) ?? notNDJSON(block)
+    }
+
+    /// The most lines of the first block looked at for a JSON object.
+    static let sniffedLines = 100
+
+    /// Why a block of text is not NDJSON at all, or nil when one of its first lines starts as a JSON object.
+    ///
+    /// Text whose first ``sniffedLines`` non-blank lines (in the first block) all start with
+    /// something other than `{` (after blanks and a byte order mark) is a log, a CSV or a report
+    /// given by mistake: refused as a whole rather than recorded as thousands of malformed lines.
+    /// One line that starts as an object is enough to read the file, so a capture whose first line
+    /// was cut by a rotation still goes in, that line recorded as malformed.
+    static func notNDJSON(_ block: ArraySlice<UInt8>) -> String? {
+        var looked = 0
+        var lineStart = block.startIndex
+        while lineStart < block.endIndex, looked < sniffedLines {
+            let lineEnd = block[lineStart...].firstIndex(of: 0x0A)
+            var index = lineStart
+            let end = lineEnd ?? block.endIndex
+            if block[index..<end].starts(with: [0xEF, 0xBB, 0xBF]) { index += 3 }
+            while index < end, [0x20, 0x09, 0x0D].contains(block[index]) { index += 1 }
+            if index < end {
+                if block[index] == UInt8(ascii: "{") { return nil }
+                looked += 1
+            }
+            guard let lineEnd else { break }
+            lineStart = lineEnd + 1
+        }
+        guard looked > 0 else { return nil }
+        return "text of another kind (none of its first \(looked) lines starts a JSON object)"
+    }
+
     /// What the first block of an input is when it is not text (gzip, binary…), or nil for text.
     ///
     /// Compressed data is recognised by its magic number (gzip `1f 8b`, zstd, xz, bzip2, zip);
@@ -70,9 +111,12 @@ public enum CaptureInputError: ReconcileFailure, Equatable {
 public enum CaptureSource {
     /// Opens `path` for reading after checking what it is.
     ///
-    /// A regular file must be readable and its first block text (see ``CaptureInputError/nonText(_:)``);
-    /// a FIFO or character device is opened as a stream (like standard input) and sniffed by the reader
-    /// when its first block arrives; a directory, socket or missing path is refused.
+    /// A regular file must be readable and its first block text that may be NDJSON (see
+    /// ``CaptureInputError/refusal(_:)``). A gzipped file is inflated to its end first, so a
+    /// corrupt or truncated archive is refused before any of its lines is recorded, and its first
+    /// inflated block is judged the same way. A FIFO or character device is opened as a stream (like
+    /// standard input) and judged by the reader when its first block arrives; a directory, socket or
+    /// missing path is refused.
     public static func open(_ path: String) throws(CaptureInputError) -> FileHandle {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -96,11 +140,39 @@ public enum CaptureSource {
                 close(fd)
                 throw .unreadable(source: path, reason: reason)
             }
-            if let what = CaptureInputError.nonText(block[0..<count]) {
+            do throws(CaptureInputError) {
+                if CaptureInputError.isGzip(block[0..<count]) {
+                    try checkGzip(fd: fd, source: path)
+                } else if let what = CaptureInputError.refusal(block[0..<count]) {
+                    throw .notText(source: path, what: what)
+                }
+            } catch {
                 close(fd)
-                throw .notText(source: path, what: what)
+                throw error
             }
         }
         return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+
+    /// Inflates the gzip file open on `fd` to its end, judging its first inflated block, then rewinds.
+    static func checkGzip(fd: Int32, source: String) throws(CaptureInputError) {
+        let reader = try GzipReader(fd: fd, source: source)
+        var block = [UInt8](repeating: 0, count: 1 << 16)
+        var filled = 0
+        // The first block as the reader will see it: up to 64 KiB of inflated bytes.
+        while filled < block.count {
+            var part = [UInt8](repeating: 0, count: block.count - filled)
+            let count = try reader.read(into: &part)
+            if count == 0 { break }
+            block.replaceSubrange(filled..<(filled + count), with: part[0..<count])
+            filled += count
+        }
+        if let what = CaptureInputError.refusal(block[0..<filled]) {
+            throw .notText(source: source, what: "gzip-compressed " + what)
+        }
+        while try reader.read(into: &block) > 0 {}
+        guard lseek(fd, 0, SEEK_SET) == 0 else {
+            throw .unreadable(source: source, reason: String(cString: strerror(errno)))
+        }
     }
 }
