@@ -175,7 +175,8 @@ import Testing
     }
 
     @Test func ingestStopsWithExitThreeWhenCrezcoCannotSupplyANewKey() async throws {
-        try await CLIHarness.with(seed: 15, allProviders: true) { cli in
+        // A short retry budget: the key route keeps failing, and the test need not wait a minute.
+        try await CLIHarness.with(seed: 15, allProviders: true, jobExtra: "retry_budget: 2s") { cli in
             await cli.server.setFaults([
                 SandboxFault(.serverError(status: 503), provider: "crezco", pathPrefix: "/v1/webhooks", times: nil)
             ])

@@ -91,6 +91,45 @@ import Testing
         }
     }
 
+    /// A blip of several seconds (six 429s, each asking for a second) is outlasted by the minute's
+    /// retry budget; five attempts in all, as before, would have failed the night.
+    @Test func aProviderBlipOfSeveralSecondsIsOutlasted() async throws {
+        try await CLIHarness.with { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            await cli.server.setFaults([
+                SandboxFault(.rateLimited(retryAfterSeconds: 1), pathPrefix: "/public/v1/payments", times: 6)
+            ])
+            let result = try await cli.reconcile(["run", "job.yml", "--report-json", "r.json"])
+            #expect(result.status == 1, "\(result.stderr)")
+            let provider = (try cli.report("r.json")["providers"] as? [[String: Any]])?.first
+            #expect(provider?["status"] as? String == "complete")
+            let retries = result.stderr.split(separator: "\n").filter { $0.contains("provider.retry") }
+            #expect(retries.count == 6, "\(retries)")
+            #expect(retries.allSatisfy { $0.contains("Retry-After 1s") })
+        }
+    }
+
+    /// `retry_budget` bounds how long a request keeps trying: a provider down for longer fails the
+    /// run (exit 3) once the budget is spent, and the error says how to wait longer.
+    @Test func aProviderDownForLongerThanTheRetryBudgetFailsAfterIt() async throws {
+        try await CLIHarness.with { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            try cli.writeJob(name: "budget.yml", extra: "retry_budget: 3s")
+            await cli.server.setFaults([
+                SandboxFault(.serverError(status: 503), pathPrefix: "/public/v1/payments", times: nil)
+            ])
+            let result = try await cli.reconcile(["run", "budget.yml", "--report-json", "r.json"])
+            #expect(result.status == 3)
+            #expect(result.elapsed >= 2 && result.elapsed < 30, "\(result.elapsed) s")
+            let provider = (try cli.report("r.json")["providers"] as? [[String: Any]])?.first
+            let error = provider?["error"] as? String ?? ""
+            #expect(error.contains("503 server error") && error.contains("3s retry budget"), "\(error)")
+            #expect(error.contains("raise retry_budget in the job file"), "\(error)")
+            let attempts = await cli.server.requestCount(pathPrefix: "/public/v1/payments")
+            #expect(attempts >= 3 && attempts <= 6, "backoff 0.25–0.5, 0.5–1, 1–2 s… within 3 s: \(attempts)")
+        }
+    }
+
     @Test func transientFaultsAreRetriedAndTheRunCompletes() async throws {
         try await CLIHarness.with { cli in
             _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])

@@ -39,6 +39,8 @@ public struct ProviderConfig: Sendable {
     public var deadline: TimeInterval = ProviderConfig.defaultDeadline
     /// The most rows one list (events, or one resource type) may hold before the read is refused.
     public var maxRows: Int = ProviderConfig.defaultMaxRows
+    /// How long one request may keep retrying a transient failure (5xx, 429, timeout), in seconds.
+    public var retryBudget: TimeInterval = ProviderConfig.defaultRetryBudget
 
     /// `rate_limit` when the job file gives none.
     public static let defaultRateLimit: Double = 25
@@ -48,6 +50,10 @@ public struct ProviderConfig: Sendable {
     public static let defaultDeadline: TimeInterval = 2 * 3600
     /// What `deadline` may be: a second to a day.
     public static let deadlineRange: ClosedRange<TimeInterval> = 1...86_400
+    /// `retry_budget` when the job file gives none: a minute outlasts a provider's short blip.
+    public static let defaultRetryBudget: TimeInterval = 60
+    /// What `retry_budget` may be: a second to an hour.
+    public static let retryBudgetRange: ClosedRange<TimeInterval> = 1...3600
     /// `max_rows` when the job file gives none.
     public static let defaultMaxRows = 500_000
     /// What `max_rows` may be.

@@ -7,9 +7,11 @@ import Yams
 /// variable, a bad duration or an `http://` base URL on a non-loopback host is a `JobFileError`
 /// naming the file, the line, the key and what was expected.
 public enum JobFile {
-    static let topKeys = ["name", "store", "lookback", "reports", "metrics", "repair", "retention", "providers"]
+    static let topKeys = [
+        "name", "store", "lookback", "reports", "metrics", "repair", "retention", "retry_budget", "providers",
+    ]
     static let commonProviderKeys = [
-        "name", "kind", "base_url", "api_key_env", "retry_window", "rate_limit", "deadline", "max_rows",
+        "name", "kind", "base_url", "api_key_env", "retry_window", "rate_limit", "deadline", "max_rows", "retry_budget",
     ]
     static let providerKeys: [ProviderKind: [String]] = [
         .credicorp: commonProviderKeys + ["signing_secrets_env", "endpoint_id"],
@@ -117,9 +119,13 @@ public enum JobFile {
                 expected: "a list of at least one provider"
             )
         }
+        // A job-wide retry budget is every provider's default; a provider's own key overrides it.
+        let retryBudget =
+            try reader.optionalDuration(top, "retry_budget", at: ProviderConfig.retryBudgetRange)
+            ?? ProviderConfig.defaultRetryBudget
         var providers: [ProviderConfig] = []
         for item in sequence {
-            let provider = try reader.provider(item)
+            let provider = try reader.provider(item, retryBudget: retryBudget)
             if providers.contains(where: { $0.name == provider.name }) {
                 throw JobFileError.badValue(
                     file: file,

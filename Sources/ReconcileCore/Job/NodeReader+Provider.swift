@@ -2,8 +2,9 @@ import Foundation
 import Yams
 
 extension NodeReader {
-    /// Reads and validates one entry of `providers`.
-    func provider(_ node: Node) throws -> ProviderConfig {
+    /// Reads and validates one entry of `providers`; `retryBudget` applies unless it gives its own.
+    func provider(_ node: Node, retryBudget: TimeInterval = ProviderConfig.defaultRetryBudget) throws -> ProviderConfig
+    {
         let allKeys = Array(Set(JobFile.providerKeys.values.flatMap { $0 })).sorted()
         let fields = try mapping(node, key: "providers[]", allowed: allKeys)
         let kindNode = try required(fields, "kind", parent: node)
@@ -42,7 +43,9 @@ extension NodeReader {
             rateLimit: try rateLimit(fields),
             deadline: try optionalDuration(fields, "deadline", at: ProviderConfig.deadlineRange)
                 ?? ProviderConfig.defaultDeadline,
-            maxRows: try maxRows(fields)
+            maxRows: try maxRows(fields),
+            retryBudget: try optionalDuration(fields, "retry_budget", at: ProviderConfig.retryBudgetRange)
+                ?? retryBudget
         )
         switch kind {
         case .credicorp:

@@ -13,7 +13,8 @@ public struct HTTPResponse: Sendable {
 ///
 /// It owns one curl handle (connections are reused), spaces requests to the provider's rate
 /// limit, honours `429 Retry-After`, retries `5xx`, timeouts and connection errors with capped
-/// exponential backoff and jitter, and fails fast on `401`. Credentials go only into request
+/// exponential backoff and jitter for as long as the request's retry budget lasts
+/// (``RetryPolicy/budget``), and fails fast on `401`. Credentials go only into request
 /// headers; no error or log line contains them.
 ///
 /// Every request is bounded: a total timeout, a body limit (``Configuration/maxBodyBytes``), no
@@ -82,6 +83,7 @@ public actor HTTPClient {
         paced.requestsPerSecond = config.rateLimit
         let fromJob = Duration.milliseconds(Int64(config.deadline * 1000))
         paced.deadline = min(configuration.deadline ?? fromJob, fromJob)
+        paced.retry.budget = .milliseconds(Int64(config.retryBudget * 1000))
         self.init(
             provider: config.name,
             baseURL: config.baseURL,
@@ -134,6 +136,7 @@ public actor HTTPClient {
             return cached
         }
         var attempt = 0
+        let firstAttempt = ContinuousClock.now
         while true {
             attempt += 1
             if Task.isCancelled || Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }
@@ -152,7 +155,11 @@ public actor HTTPClient {
             )
             outcomes[Self.outcomeName(outcome), default: 0] += 1
             if case .timeout = outcome { _ = try remainingTime(path: path) }
-            let decision = configuration.retry.decide(outcome: outcome, attempt: attempt)
+            let decision = configuration.retry.decide(
+                outcome: outcome,
+                attempt: attempt,
+                elapsed: ContinuousClock.now - firstAttempt
+            )
             switch decision {
             case .done(let response):
                 try await configuration.cache?.save(response, for: cacheKey)

@@ -25,6 +25,7 @@ public enum ProviderError: ReconcileFailure, Equatable {
             "\(provider): the read API answered \(status): the API key was refused; check the job's api_key_env"
         case .exhausted(let provider, let path, let attempts, let lastError):
             "\(provider): GET \(path) failed after \(attempts) attempts: \(lastError)"
+                + (lastError.contains("retry budget") ? " (raise retry_budget in the job file to wait longer)" : "")
         case .rejected(let provider, let path, let status, let message):
             "\(provider): GET \(path) answered \(status): \(message)"
         case .garbage(let provider, let path, let detail):

@@ -1,12 +1,19 @@
 import Foundation
 
 /// Which answers are retried, how often and after how long.
+///
+/// A transient failure (5xx, 429, a timeout, a lost connection) is retried with capped exponential
+/// backoff and jitter for as long as the request's ``budget`` lasts (a minute by default, the job
+/// file's `retry_budget`), counted from its first attempt: a provider's short blip or a deploy does
+/// not fail the night. A retry that would start after the budget is spent is not made.
 public struct RetryPolicy: Sendable {
-    /// Attempts in all, the first included.
-    public var maxAttempts = 5
+    /// How long one request may keep retrying, from its first attempt.
+    public var budget: Duration = .seconds(60)
+    /// Attempts in all, the first included: a bound on top of the budget.
+    public var maxAttempts = 100
     /// The first backoff; doubled per attempt up to `maxDelay`, with jitter.
-    public var baseDelay: Duration = .milliseconds(250)
-    public var maxDelay: Duration = .seconds(8)
+    public var baseDelay: Duration = .milliseconds(500)
+    public var maxDelay: Duration = .seconds(15)
     /// The longest `Retry-After` waited for; a provider asking for longer fails at once.
     ///
     /// Sleeping through a `Retry-After: 86400` would hold the nightly job (and its lock) for a
@@ -24,8 +31,11 @@ public struct RetryPolicy: Sendable {
         case abort(reason: String)
     }
 
-    func decide(outcome: CurlTransport.Outcome, attempt: Int) -> Decision {
-        let cause: String
+    /// What to do after attempt number `attempt`, `elapsed` after the first one started; `now` reads an HTTP-date `Retry-After`.
+    func decide(outcome: CurlTransport.Outcome, attempt: Int, elapsed: Duration = .zero, now: Date = Date())
+        -> Decision
+    {
+        var cause: String
         var delay = backoff(attempt: attempt)
         switch outcome {
         case .response(let response):
@@ -34,7 +44,7 @@ public struct RetryPolicy: Sendable {
                 return .done(response)
             case 429:
                 cause = "429 rate limited"
-                switch Self.retryAfter(response.headers["retry-after"]) {
+                switch Self.retryAfter(response.headers["retry-after"], now: now) {
                 case .seconds(let seconds):
                     guard Duration.seconds(seconds) <= maxRetryAfter else {
                         return .abort(
@@ -43,6 +53,7 @@ public struct RetryPolicy: Sendable {
                         )
                     }
                     delay = .seconds(seconds)
+                    cause += ", Retry-After \(seconds)s"
                 case .tooLong:
                     return .abort(reason: "429 with a Retry-After too large to wait for")
                 case .absent:
@@ -60,8 +71,15 @@ public struct RetryPolicy: Sendable {
         case .refused(let reason):
             return .abort(reason: reason)
         }
-        return attempt >= maxAttempts ? .giveUp(cause: cause) : .retry(after: delay, cause: cause)
+        if attempt >= maxAttempts { return .giveUp(cause: cause) }
+        guard elapsed + delay <= budget else {
+            return .giveUp(cause: cause + "; the next try would start past the \(Self.seconds(budget))s retry budget")
+        }
+        return .retry(after: delay, cause: cause)
     }
+
+    /// Whole seconds of `duration`, for messages.
+    static func seconds(_ duration: Duration) -> Int64 { duration.components.seconds }
 
     enum RetryAfter: Equatable {
         case absent
@@ -69,11 +87,16 @@ public struct RetryPolicy: Sendable {
         case tooLong
     }
 
-    /// Reads `Retry-After` as delay-seconds; an HTTP date (or anything else) counts as absent: normal backoff.
-    static func retryAfter(_ header: String?) -> RetryAfter {
-        guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty,
-            text.allSatisfy({ $0.isASCII && $0.isNumber })
-        else { return .absent }
+    /// Reads `Retry-After` as delay-seconds or an HTTP-date (the wait until it, at least 0); anything else
+    /// counts as absent: normal backoff.
+    static func retryAfter(_ header: String?, now: Date = Date()) -> RetryAfter {
+        guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return .absent }
+        guard text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            guard let date = HTTPDate.parse(text) else { return .absent }
+            let wait = date.timeIntervalSince(now).rounded(.up)
+            guard wait < 1e9 else { return .tooLong }
+            return .seconds(max(0, Int(wait)))
+        }
         guard text.count <= 9, let seconds = Int(text) else { return .tooLong }
         return .seconds(seconds)
     }
