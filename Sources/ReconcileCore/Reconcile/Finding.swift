@@ -40,6 +40,8 @@ public struct Finding: Sendable, Codable, Equatable {
 
     /// The stored delivery a delivery finding is about (not in the report).
     var deliveryID: Int64?
+    /// The id read back from a stored report, which keeps it even where the key needs ``deliveryID``.
+    var storedID: String?
     /// Whether local state still lacks what a repair would write (a dry run's, or `repair: false`).
     var needsRepair = false
 
@@ -86,6 +88,7 @@ public struct Finding: Sendable, Codable, Equatable {
         details = try container.decode([String: JSONValue].self, forKey: .details)
         firstSeen = try container.decodeIfPresent(String.self, forKey: .firstSeen)
         ageSeconds = try container.decodeIfPresent(Int64.self, forKey: .ageSeconds)
+        storedID = try container.decodeIfPresent(String.self, forKey: .id)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -104,7 +107,7 @@ public struct Finding: Sendable, Codable, Equatable {
     }
 
     /// A stable id: the same finding (see ``key``) has the same id in every run of a store.
-    public var id: String { Self.id(ofKey: key) }
+    public var id: String { storedID ?? Self.id(ofKey: key) }
 
     static func id(ofKey key: String) -> String {
         "f_" + Hex.lowercase(SHA256.hash(data: Data(key.utf8)).prefix(8))

@@ -92,7 +92,7 @@ struct ProviderReconciler: Sendable {
                 )
             )
         }
-        result.findings = findings.sorted(by: Finding.reportOrder)
+        result.findings = try withResourceMoney(findings, resources: resources).sorted(by: Finding.reportOrder)
         result.plan = Classifier.plan(for: result.findings, remote: remoteEvents, resources: resources)
         result.apiRequests = await reader.requestCount()
         result.coverage = RunReport.Coverage(
@@ -103,6 +103,35 @@ struct ProviderReconciler: Sendable {
             kept: await reader.cachedAnswerCount()
         )
         return result
+    }
+
+    /// Every finding on a payment-like resource with its amount and currency, whatever its kind.
+    ///
+    /// An event can carry no money (a Credify BNPL event, a duplicate of a status change) while
+    /// the resource has an amount: it comes from the provider's object, else from our row.
+    private func withResourceMoney(_ findings: [Finding], resources: [Classifier.ResourceInput]) throws -> [Finding] {
+        func paymentKey(_ finding: Finding) -> ResourceKey? {
+            guard finding.money == nil, let type = finding.resourceType, PaymentsCSV.paymentTypes.contains(type),
+                let id = finding.resourceID
+            else { return nil }
+            return ResourceKey(type, id)
+        }
+        var money: [ResourceKey: Money] = [:]
+        for input in resources {
+            if let amount = input.remote?.money ?? input.local?.money { money[input.key] = amount }
+        }
+        let missing = Set(findings.compactMap(paymentKey)).filter { money[$0] == nil }
+        if !missing.isEmpty {
+            for (key, row) in try store.resources(provider: name, keys: missing.sorted()) {
+                if let amount = row.money { money[key] = amount }
+            }
+        }
+        return findings.map { finding in
+            guard let key = paymentKey(finding), let amount = money[key] else { return finding }
+            var filled = finding
+            filled.details.merge(Classifier.moneyDetails(amount)) { current, _ in current }
+            return filled
+        }
     }
 
     /// Validly signed events in the window that the provider does not know.

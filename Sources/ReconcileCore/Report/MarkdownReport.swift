@@ -1,6 +1,17 @@
-/// `report.md`: the same report for people: counts per kind, money affected per currency, and
-/// findings grouped by resource with our status beside the provider's.
+/// `report.md`: the report for a person reading it in the morning.
+///
+/// First what needs a person, most severe first, each with what to do; then the money affected
+/// (the totals of payments.csv); then the providers and the counts per kind; then every finding
+/// grouped by resource, or, for a long run (a backfill), per-kind summaries naming the first
+/// resources and pointing to report.json and payments.csv for the rest.
 public enum MarkdownReport {
+    /// Above this many resource groups, findings are summarised per kind instead of listed.
+    public static let maxListedGroups = 100
+    /// How many findings of each kind a summary names.
+    public static let summaryExamples = 20
+    /// How many findings of each kind the "needs you" section names.
+    public static let attentionExamples = 10
+
     /// The Markdown text for a report.
     public static func render(_ report: RunReport) -> String {
         var out: [String] = []
@@ -10,8 +21,12 @@ public enum MarkdownReport {
         out.append("- Run: `\(run.id)`\(run.dryRun ? " (dry run: nothing was changed)" : "")")
         out.append("- Status: **\(run.status)**")
         out.append("- Now: \(run.now); started \(run.startedAt), finished \(run.finishedAt ?? "-")")
-        out.append("- Repairs: \(report.repairs)")
+        out.append(
+            "- Findings: \(report.findings.count) (\(report.findings.filter(\.isNew).count) new); repairs: \(report.repairs)"
+        )
         out.append("")
+        out += attentionSection(report)
+        out += moneySection(report)
         out.append("## Providers")
         out.append("")
         out.append("| provider | kind | status | window | API requests | error |")
@@ -40,79 +55,209 @@ public enum MarkdownReport {
             }
         }
         out.append("")
-        out += moneySection(report)
         out += resourceSection(report)
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// Money affected per currency: each resource with an amount counted once.
-    private static func moneySection(_ report: RunReport) -> [String] {
-        var perResource: [String: Money] = [:]
+    // MARK: Needs you
+
+    /// What a person must look at, most severe first.
+    public enum Attention: Int, CaseIterable, Sendable, Comparable {
+        case endpointDisabled
+        case forgedOrUnknown
+        case unrepaired
+
+        public static func < (lhs: Attention, rhs: Attention) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        var title: String {
+            switch self {
+            case .endpointDisabled: "Webhook endpoint disabled"
+            case .forgedOrUnknown: "Forged or unknown events"
+            case .unrepaired: "Differences not repaired"
+            }
+        }
+
+        var advice: String {
+            switch self {
+            case .endpointDisabled:
+                "The provider stopped sending events after deliveries kept failing. Fix what failed (the "
+                    + "receiver's logs around the first failures), re-enable the endpoint at the provider, then "
+                    + "run `reconcile backfill JOB --provider NAME --since TIME` over the outage: events older than "
+                    + "the retry window will never be sent again."
+            case .forgedOrUnknown:
+                "`invalid_signature`: a delivery whose signature did not verify (a forged request, or a secret "
+                    + "rotated at the provider but not in the job's environment); it was never applied. Check the "
+                    + "signing secrets or keys; look at the line named. `unknown_to_provider`: validly signed, but "
+                    + "the provider does not know the event or resource; ask the provider before trusting it, and "
+                    + "correct local state by hand if it was applied."
+            case .unrepaired:
+                "Local state differs from the provider and this run did not change it (a dry run, or "
+                    + "`repair: false`). Run `reconcile run JOB` to repair, or repair by hand."
+            }
+        }
+    }
+
+    /// Why `finding` needs a person, or nil: the findings that make a run exit 1 (see job.md).
+    ///
+    /// A new disabled endpoint, a new invalid signature or unknown event, and any repairable
+    /// difference this run did not repair (other than a local row newer than the provider's).
+    public static func attention(_ finding: Finding) -> Attention? {
+        switch finding.kind {
+        case .endpointDisabled:
+            return finding.isNew ? .endpointDisabled : nil
+        case .invalidSignature, .unknownToProvider:
+            return finding.isNew ? .forgedOrUnknown : nil
+        case .droppedEvent, .stateMismatch, .missingLocally:
+            return !finding.repaired && finding.details["local_is_newer"] != .bool(true) ? .unrepaired : nil
+        default:
+            return nil
+        }
+    }
+
+    static func attentionSection(_ report: RunReport) -> [String] {
+        var out = ["## Needs you", ""]
+        let failed = report.providers.filter { $0.status != "complete" }
+        for provider in failed {
+            out.append(
+                "- **Provider \(provider.name) \(provider.status)**: \(cell(provider.error ?? "no error recorded")). "
+                    + "Its findings are incomplete; rerun once it answers."
+            )
+        }
+        if !failed.isEmpty { out.append("") }
+        var groups: [Attention: [Finding]] = [:]
         for finding in report.findings {
-            guard let money = finding.money, finding.resourceID != nil else { continue }
-            perResource["\(finding.provider ?? "")|\(finding.resourceType ?? "")|\(finding.resourceID ?? "")"] = money
+            if let attention = attention(finding) { groups[attention, default: []].append(finding) }
         }
-        guard !perResource.isEmpty else { return [] }
-        var totals: [String: (sum: Int64, count: Int, overflow: Bool)] = [:]
-        for money in perResource.values {
-            let current = totals[money.currency] ?? (0, 0, false)
-            let (sum, overflow) = current.sum.addingReportingOverflow(money.minorUnits)
-            totals[money.currency] = (sum, current.count + 1, current.overflow || overflow)
+        if groups.isEmpty && failed.isEmpty {
+            return out + ["Nothing: every difference was repaired, and nothing new needs a person.", ""]
         }
-        var out = ["## Money affected", "", "| currency | resources | amount |", "|---|---|---|"]
-        for currency in totals.keys.sorted() {
-            let total = totals[currency] ?? (0, 0, false)
-            let amount =
-                total.overflow
-                ? "too large to add up (over \(Int64.max) minor units)"
-                : Money(minorUnits: total.sum, currency: currency).decimalString
-            out.append("| \(currency) | \(total.count) | \(amount) |")
+        for attention in Attention.allCases {
+            guard let findings = groups[attention] else { continue }
+            out.append("### \(attention.title) (\(findings.count))")
+            out.append("")
+            out.append(attention.advice)
+            out.append("")
+            for finding in findings.prefix(attentionExamples) { out.append("- " + line(finding)) }
+            if findings.count > attentionExamples {
+                out.append("- … and \(findings.count - attentionExamples) more (report.json, `new` and `repaired`)")
+            }
+            out.append("")
         }
+        return out
+    }
+
+    // MARK: Money
+
+    /// Money affected per currency: the totals of payments.csv, each payment-like resource once.
+    static func moneySection(_ report: RunReport) -> [String] {
+        let rows = PaymentsCSV.rows(report)
+        let totals = PaymentsCSV.totals(rows)
+        guard !rows.isEmpty else { return [] }
+        var out = [
+            "## Money affected", "",
+            "Payment-like resources with findings (Credicorp payments, Crezco payables and pay runs, Credify "
+                + "BNPL orders), each counted once at the provider's amount: the totals of payments.csv.",
+            "",
+        ]
+        if !totals.isEmpty {
+            out += ["| currency | resources | amount | repaired by this run |", "|---|---|---|---|"]
+            for currency in totals.keys.sorted() {
+                let total = totals[currency] ?? (0, 0)
+                let amount =
+                    total.minorUnits.map { Money(minorUnits: $0, currency: currency).decimalString }
+                    ?? "too large to add up (over \(Int64.max) minor units)"
+                let inCurrency = rows.filter { $0.money?.currency == currency }
+                let repaired = inCurrency.filter(\.repaired).count
+                out.append("| \(currency) | \(total.resources) | \(amount) | \(repaired) |")
+            }
+        }
+        let unpriced = rows.filter { $0.money == nil }.count
+        if unpriced > 0 { out.append("\n\(unpriced) resource(s) with no amount known.") }
         return out + [""]
+    }
+
+    // MARK: Findings
+
+    static func groupKey(_ finding: Finding) -> String {
+        let subject =
+            finding.resourceID ?? finding.eventID ?? location(finding) ?? "(unreadable)"
+        return "\(finding.provider ?? "(no provider)") \(finding.resourceType ?? "delivery") \(subject)"
+    }
+
+    /// `FILE:LINE` of a rejected capture line, when the finding names it.
+    static func location(_ finding: Finding) -> String? {
+        guard let source = finding.details["source"]?.stringValue, source != "event", source != "local_state"
+        else { return nil }
+        return finding.details["line"]?.integerValue.map { "\(source):\($0)" } ?? source
     }
 
     private static func resourceSection(_ report: RunReport) -> [String] {
         guard !report.findings.isEmpty else { return [] }
-        var groups: [(key: String, findings: [Finding])] = []
-        for finding in report.findings {
-            let key =
-                "\(finding.provider ?? "(no provider)") \(finding.resourceType ?? "delivery") "
-                + "\(finding.resourceID ?? finding.eventID ?? "(unreadable)")"
-            if let index = groups.firstIndex(where: { $0.key == key }) {
-                groups[index].findings.append(finding)
-            } else {
-                groups.append((key, [finding]))
-            }
-        }
+        var groups: [String: [Finding]] = [:]
+        for finding in report.findings { groups[groupKey(finding), default: []].append(finding) }
+        guard groups.count <= maxListedGroups else { return summarySection(report, groups: groups.count) }
         var out = ["## Findings by resource", ""]
-        for group in groups.sorted(by: { $0.key < $1.key }) {
-            let state = group.findings.first { $0.kind == .stateMismatch || $0.kind == .missingLocally }
-            var heading = "### \(group.key)"
+        for key in groups.keys.sorted() {
+            let findings = groups[key] ?? []
+            let state = findings.first { $0.kind == .stateMismatch || $0.kind == .missingLocally }
+            var heading = "### \(key)"
             if let state {
                 let local = state.details["local"]?.stringValue ?? "(no local row)"
                 let remote = state.details["remote"]?.stringValue ?? "-"
                 heading += ": ours \(local), provider \(remote)"
             }
-            if let money = group.findings.compactMap(\.money).first {
+            if let money = findings.compactMap(\.money).first {
                 heading += " (\(money.decimalString) \(money.currency))"
             }
             out.append(heading)
             out.append("")
-            for finding in group.findings {
-                var line = "- **\(finding.kind.rawValue)**"
-                if let event = finding.eventID { line += " `\(event)`" }
-                let flags = [finding.isNew ? "new" : "seen before", finding.repaired ? "repaired" : nil].compactMap {
-                    $0
-                }
-                line += " (\(flags.joined(separator: ", ")))"
-                let notes = ["event_type", "cause", "reason", "detail", "deliveries", "created", "received_at"]
-                    .compactMap { key in finding.details[key].map { "\(key): \(text($0))" } }
-                if !notes.isEmpty { line += ": " + notes.joined(separator: "; ") }
-                out.append(line)
-            }
+            for finding in findings { out.append("- " + line(finding, withSubject: false)) }
             out.append("")
         }
         return out
+    }
+
+    /// For a long run: per kind, how many, and the first few.
+    private static func summarySection(_ report: RunReport, groups: Int) -> [String] {
+        var out = [
+            "## Findings by kind, summarised", "",
+            "\(report.findings.count) findings on \(groups) resources are too many to list here: each kind below names "
+                + "its first \(summaryExamples). Every finding is in report.json (`reconcile report JOB --run "
+                + "\(report.run.id) --format json`); payment-like resources, with amounts, are in payments.csv.",
+            "",
+        ]
+        for kind in FindingKind.allCases {
+            let matching = report.findings.filter { $0.kind == kind }
+            guard !matching.isEmpty else { continue }
+            out.append(
+                "### \(kind.rawValue): \(matching.count) (\(matching.filter(\.isNew).count) new, "
+                    + "\(matching.filter(\.repaired).count) repaired)"
+            )
+            out.append("")
+            for finding in matching.prefix(summaryExamples) { out.append("- " + line(finding)) }
+            if matching.count > summaryExamples { out.append("- … and \(matching.count - summaryExamples) more") }
+            out.append("")
+        }
+        return out
+    }
+
+    /// One finding on one line: kind, subject, flags and the details a person reads.
+    static func line(_ finding: Finding, withSubject: Bool = true) -> String {
+        var line = "**\(finding.kind.rawValue)**"
+        if withSubject {
+            let subject = [finding.provider, finding.resourceType, finding.resourceID].compactMap { $0 }
+            if !subject.isEmpty { line += " " + cell(subject.joined(separator: " ")) }
+        }
+        if let event = finding.eventID { line += " `\(cell(event))`" }
+        let flags = [finding.isNew ? "new" : "seen before", finding.repaired ? "repaired" : nil].compactMap { $0 }
+        line += " (\(flags.joined(separator: ", ")))"
+        var notes = ["event_type", "status", "remote", "local", "cause", "reason", "detail", "deliveries", "created"]
+            .compactMap { key in finding.details[key].map { "\(key): \(text($0))" } }
+        if let money = finding.money { notes.append("\(money.decimalString) \(money.currency)") }
+        if let location = location(finding) { notes.append("at \(cell(location))") }
+        if let received = finding.details["received_at"] { notes.append("received_at: \(text(received))") }
+        if !notes.isEmpty { line += ": " + notes.joined(separator: "; ") }
+        return line
     }
 
     private static func text(_ value: JSONValue) -> String {
