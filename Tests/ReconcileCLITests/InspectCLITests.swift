@@ -76,4 +76,105 @@ import Testing
             #expect(broken.stderr.contains("api_key_env") && !broken.stderr.contains("sk live 123"), "\(broken.stderr)")
         }
     }
+
+    static func json(_ text: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+
+    /// `findings` lists every finding across nights with its age and state, filtered as asked;
+    /// `show` prints one finding's runs, repair (before and after) and deliveries. Neither needs secrets.
+    @Test func findingsAndShowTellAFindingsHistoryAcrossNights() async throws {
+        try await CLIHarness.with(seed: 11, allProviders: true) { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            _ = try await cli.reconcile(["run", "job.yml", "--report-json", "first.json"])
+            _ = try await cli.reconcile(["run", "job.yml", "--report-json", "second.json"])
+            let first = try cli.report("first.json")["findings"] as? [[String: Any]] ?? []
+            let second = try cli.report("second.json")["findings"] as? [[String: Any]] ?? []
+            let blank = Self.withoutSecrets(cli)
+            let later = ["--now", "2026-07-12T08:00:00Z"]
+
+            let listed = try await cli.reconcile(
+                ["findings", "job.yml", "--format", "json"] + later,
+                extraEnvironment: blank
+            )
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let all = try Self.json(listed.stdout) as? [[String: Any]] ?? []
+            let ids = Set(all.compactMap { $0["id"] as? String })
+            let reported = Set((first + second).compactMap { $0["id"] as? String })
+            #expect(ids == reported && ids.count == all.count, "each finding once")
+            let stillOpen = Set(second.filter { $0["repaired"] as? Bool == false }.compactMap { $0["id"] as? String })
+            for item in all {
+                let id = item["id"] as? String ?? ""
+                let runs = [first, second].filter { report in report.contains { $0["id"] as? String == id } }.count
+                #expect(item["runs"] as? Int == runs, "\(id)")
+                #expect(item["open"] as? Bool == stillOpen.contains(id), "\(id)")
+                #expect(item["first_seen"] as? String == CLIHarness.nowText)
+                #expect(item["age_seconds"] as? Int == 2 * 86_400, "aged at --now")
+            }
+            let open = try await cli.reconcile(
+                ["findings", "job.yml", "--open", "--format", "json"],
+                extraEnvironment: blank
+            )
+            #expect(
+                Set((try Self.json(open.stdout) as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+                    == stillOpen
+            )
+            let crezcoDropped = try await cli.reconcile(
+                ["findings", "job.yml", "--kind", "dropped_event", "--provider", "crezco", "--format", "json"],
+                extraEnvironment: blank
+            )
+            let filtered = try Self.json(crezcoDropped.stdout) as? [[String: Any]] ?? []
+            #expect(!filtered.isEmpty)
+            #expect(
+                filtered.allSatisfy {
+                    $0["kind"] as? String == "dropped_event" && $0["provider"] as? String == "crezco"
+                }
+            )
+            let table = try await cli.reconcile(["findings", "job.yml"] + later, extraEnvironment: blank)
+            let rows = table.stdout.split(separator: "\n")
+            #expect(rows.first == "id\tkind\tprovider\tresource\tevent\tfirst_seen\tage\truns\tstate\trepaired")
+            #expect(rows.count == all.count + 1)
+            #expect(rows.dropFirst().allSatisfy { $0.split(separator: "\t").count == 10 && $0.contains("\t2d 0h\t") })
+            let bad = try await cli.reconcile(["findings", "job.yml", "--kind", "dropped"], extraEnvironment: blank)
+            #expect(bad.status == 2 && bad.stderr.contains("--kind is 'dropped'; expected one of dropped_event"))
+
+            // A repaired state finding: its repair with before and after, as the report said.
+            let state = try #require(
+                first.first { $0["kind"] as? String == "state_mismatch" && $0["repaired"] as? Bool == true }
+            )
+            let stateID = try #require(state["id"] as? String)
+            let shown = try await cli.reconcile(
+                ["show", "job.yml", stateID, "--format", "json"],
+                extraEnvironment: blank
+            )
+            #expect(shown.status == 0, "\(shown.stderr)")
+            let history = try Self.json(shown.stdout) as? [String: Any] ?? [:]
+            let repairs = history["repairs"] as? [[String: Any]] ?? []
+            #expect(repairs.count == 1 && repairs.first?["action"] as? String == "set_state", "\(repairs)")
+            let details = state["details"] as? [String: Any] ?? [:]
+            #expect((repairs.first?["before"] as? [String: Any])?["status"] as? String == details["local"] as? String)
+            #expect((repairs.first?["after"] as? [String: Any])?["status"] as? String == details["remote"] as? String)
+            #expect((history["runs"] as? [[String: Any]])?.count == 1)
+            #expect(history["open"] as? Bool == false)
+
+            // A duplicate delivery: the deliveries it names, as many as it counted.
+            let duplicate = try #require(first.first { $0["kind"] as? String == "duplicate_delivery" })
+            let text = try await cli.reconcile(
+                ["show", "job.yml", duplicate["id"] as? String ?? ""],
+                extraEnvironment: blank
+            )
+            #expect(text.status == 0)
+            let count = (duplicate["details"] as? [String: Any])?["deliveries"] as? Int ?? -1
+            let deliveryLines = text.stdout.split(separator: "\n").filter { $0.hasPrefix("  #") }
+            #expect(deliveryLines.count == count, "\(text.stdout)")
+            #expect(text.stdout.hasPrefix("finding \(duplicate["id"] as? String ?? ""): duplicate_delivery"))
+            #expect(text.stdout.contains("repairs: none"))
+
+            let unknown = try await cli.reconcile(["show", "job.yml", "f_0000000000000000"], extraEnvironment: blank)
+            #expect(unknown.status == 2)
+            #expect(unknown.stderr.contains("no finding f_0000000000000000 in the runs of job cli"))
+            let everything = listed.stdout + table.stdout + shown.stdout + text.stdout
+            for secret in cli.secrets { #expect(!everything.contains(secret)) }
+        }
+    }
 }

@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+
+/// One report of a finding by one run.
+public struct FindingOccurrence: Sendable {
+    public var runID: String
+    /// The run's kind, as `runs` shows it (`nightly`, `manual`, `dry run`, `backfill`).
+    public var runKind: String
+    public var runStatus: String
+    /// The run's clock (`--now`), which ages findings.
+    public var runNow: Date
+    public var isNew: Bool
+    public var repaired: Bool
+    public var details: [String: JSONValue]
+}
+
+/// A finding across the runs of a job: what `reconcile findings` lists and `reconcile show` prints.
+public struct FindingHistory: Sendable {
+    /// The stable id report.json gives the finding.
+    public var id: String
+    public var kind: FindingKind
+    public var provider: String?
+    public var resourceType: String?
+    public var resourceID: String?
+    public var eventID: String?
+    /// The stored delivery an `invalid_signature` finding is about.
+    public var deliveryID: Int64?
+    /// Every run that reported it, oldest first.
+    public var occurrences: [FindingOccurrence]
+    /// Whether it is still open: reported, and not repaired, by the newest complete run that is not
+    /// a dry run (the newest nightly run when there is one).
+    public var isOpen: Bool
+
+    /// When it was first reported (the `now` of the first run that did).
+    public var firstSeen: Date { occurrences.first?.runNow ?? .distantPast }
+    /// When it was last reported.
+    public var lastSeen: Date { occurrences.last?.runNow ?? .distantPast }
+    /// Whether any run repaired it.
+    public var repaired: Bool { occurrences.contains(where: \.repaired) }
+    /// The details of its latest report.
+    public var details: [String: JSONValue] { occurrences.last?.details ?? [:] }
+}
+
+/// One audit row of a repair: what a run changed, with before and after.
+public struct RepairRecord: Sendable {
+    public var runID: String
+    public var action: String
+    public var at: String
+    public var before: String?
+    public var after: String?
+}
+
+/// One captured delivery a finding names, without its headers or body (they may carry signatures).
+public struct DeliveryRecord: Sendable {
+    public var id: Int64
+    public var receivedAt: String?
+    public var recordedAt: String
+    public var verdict: String
+    public var reason: String?
+    public var detail: String?
+}
+
+extension Store {
+    /// Every finding ever reported by the runs of `job` (as retention keeps them), newest report last.
+    public func findingHistories(job: String) throws(StoreFailure) -> [FindingHistory] {
+        try read("read findings") { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT f.findingKey, f.kind, f.provider, f.resourceType, f.resourceID, f.eventID, f.deliveryID,
+                        f.isNew, f.repaired, f.details, r.id AS runID, r.command, r.dryRun, r.status, r.now
+                    FROM finding f JOIN run r ON r.id = f.runID
+                    WHERE r.job = ?
+                    ORDER BY r.startedAt, r.rowid, f.id
+                    """,
+                arguments: [job]
+            )
+            let latest = try Self.latestCompleteRun(job: job, db: db)
+            var order: [String] = []
+            var histories: [String: FindingHistory] = [:]
+            for row in rows {
+                let key: String = row["findingKey"]
+                guard let kind = FindingKind(rawValue: row["kind"]) else { continue }
+                let summary = RunSummary(
+                    id: row["runID"],
+                    job: job,
+                    command: row["command"],
+                    startedAt: .distantPast,
+                    finishedAt: nil,
+                    dryRun: row["dryRun"],
+                    status: row["status"],
+                    exitStatus: nil,
+                    report: nil
+                )
+                let details = JSONValue.parse(Data((row["details"] as String? ?? "{}").utf8))?.objectValue ?? [:]
+                let occurrence = FindingOccurrence(
+                    runID: summary.id,
+                    runKind: summary.kind,
+                    runStatus: summary.status,
+                    runNow: Store.date(row["now"]) ?? .distantPast,
+                    isNew: row["isNew"],
+                    repaired: row["repaired"],
+                    details: details
+                )
+                if histories[key] == nil {
+                    order.append(key)
+                    histories[key] = FindingHistory(
+                        id: Finding.id(ofKey: key),
+                        kind: kind,
+                        provider: row["provider"],
+                        resourceType: row["resourceType"],
+                        resourceID: row["resourceID"],
+                        eventID: row["eventID"],
+                        deliveryID: row["deliveryID"],
+                        occurrences: [],
+                        isOpen: false
+                    )
+                }
+                histories[key]?.occurrences.append(occurrence)
+                if occurrence.runID == latest { histories[key]?.isOpen = !occurrence.repaired }
+            }
+            return order.compactMap { histories[$0] }
+        }
+    }
+
+    /// The newest complete, non-dry run of `job`: a nightly run when there is one, else any.
+    private static func latestCompleteRun(job: String, db: Database) throws -> String? {
+        try String.fetchOne(
+            db,
+            sql: """
+                SELECT id FROM run WHERE job = ? AND status = 'complete' AND dryRun = 0
+                ORDER BY command = 'run' DESC, startedAt DESC, rowid DESC LIMIT 1
+                """,
+            arguments: [job]
+        )
+    }
+
+    /// The audit rows of the repairs `history`'s runs made for it.
+    public func repairs(of history: FindingHistory) throws(StoreFailure) -> [RepairRecord] {
+        let runs = history.occurrences.filter(\.repaired).map(\.runID)
+        guard !runs.isEmpty, let provider = history.provider, let type = history.resourceType,
+            let id = history.resourceID
+        else { return [] }
+        let actions = history.kind == .droppedEvent ? ["record_event"] : ["set_state", "insert_state"]
+        return try read("read repairs") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT runID, action, at, before, after FROM repair
+                    WHERE runID IN (\(runs.map { _ in "?" }.joined(separator: ",")))
+                        AND provider = ? AND resourceType = ? AND resourceID = ?
+                        AND action IN (\(actions.map { _ in "?" }.joined(separator: ",")))
+                        AND (? IS NULL OR eventID = ?)
+                    ORDER BY id
+                    """,
+                arguments: StatementArguments(
+                    runs + [provider, type, id] + actions + [
+                        history.kind == .droppedEvent ? history.eventID : nil,
+                        history.kind == .droppedEvent ? history.eventID : nil,
+                    ]
+                )
+            ).map { row in
+                RepairRecord(
+                    runID: row["runID"],
+                    action: row["action"],
+                    at: row["at"],
+                    before: row["before"],
+                    after: row["after"]
+                )
+            }
+        }
+    }
+
+    /// The stored deliveries `history` names: its rejected delivery, or every delivery of its event.
+    public func deliveries(of history: FindingHistory) throws(StoreFailure) -> [DeliveryRecord] {
+        try read("read deliveries") { db in
+            let rows: [Row]
+            if let deliveryID = history.deliveryID {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT id, receivedAt, recordedAt, verdict, reason, detail FROM delivery WHERE id = ?",
+                    arguments: [deliveryID]
+                )
+            } else if let eventID = history.eventID, let provider = history.provider {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT d.id, d.receivedAt, d.recordedAt, d.verdict, d.reason, d.detail
+                        FROM deliveryEvent de JOIN delivery d ON d.id = de.deliveryID
+                        WHERE de.provider = ? AND de.eventID = ?
+                        ORDER BY d.receivedAt, d.id
+                        """,
+                    arguments: [provider, eventID]
+                )
+            } else {
+                rows = []
+            }
+            return rows.map { row in
+                DeliveryRecord(
+                    id: row["id"],
+                    receivedAt: row["receivedAt"],
+                    recordedAt: row["recordedAt"],
+                    verdict: row["verdict"],
+                    reason: row["reason"],
+                    detail: row["detail"]
+                )
+            }
+        }
+    }
+}
