@@ -8,7 +8,9 @@ struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reconcile received webhook events with each provider's read API, repair local state, report.",
         version: "reconcile " + ReconcileVersion.description,
-        subcommands: [Ingest.self, Run.self, Backfill.self, Report.self, Runs.self, Findings.self, Show.self, Demo.self]
+        subcommands: [
+            Ingest.self, Run.self, Backfill.self, Report.self, Runs.self, Findings.self, Show.self, Demo.self,
+        ]
     )
 
     static func main() async {

@@ -81,8 +81,10 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(text.utf8))
     }
 
-    /// `findings` lists every finding across nights with its age and state, filtered as asked;
-    /// `show` prints one finding's runs, repair (before and after) and deliveries. Neither needs secrets.
+    /// `findings` and `show` tell a finding's history across nights, with no secret set.
+    ///
+    /// `findings` lists every finding with its age and state, filtered as asked; `show` prints one
+    /// finding's runs, repair (before and after) and deliveries.
     @Test func findingsAndShowTellAFindingsHistoryAcrossNights() async throws {
         try await CLIHarness.with(seed: 11, allProviders: true) { cli in
             _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
