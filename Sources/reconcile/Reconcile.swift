@@ -41,8 +41,12 @@ struct Reconcile: AsyncParsableCommand {
 
 /// Options every command takes.
 struct CommonOptions: ParsableArguments {
+    enum LogFormat: String, ExpressibleByArgument, Sendable { case text, json }
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical. Logs go to stderr.")
     var logLevel: String = "info"
+    @Option(help: "Log lines as text, or json: one JSON object per line, for log shippers.")
+    var logFormat: LogFormat = .text
 
     func makeLogger() throws -> Logger {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -50,7 +54,7 @@ struct CommonOptions: ParsableArguments {
                 "--log-level is '\(logLevel)'; expected trace, debug, info, notice, warning, error or critical"
             )
         }
-        LogBootstrap.once(level: level)
+        LogBootstrap.once(level: level, format: logFormat)
         var logger = Logger(label: "reconcile")
         logger.logLevel = level
         return logger
@@ -60,13 +64,21 @@ struct CommonOptions: ParsableArguments {
 enum LogBootstrap {
     nonisolated(unsafe) private static var done = false
 
-    static func once(level: Logger.Level) {
+    /// Logs go to standard error through ``StandardErrorLines``, so a progress line never splits one.
+    static func once(level: Logger.Level, format: CommonOptions.LogFormat) {
         guard !done else { return }
         done = true
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler(label: label, stream: StandardErrorLogStream(), metadataProvider: nil)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
     }
 }

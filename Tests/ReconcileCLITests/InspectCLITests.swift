@@ -180,3 +180,30 @@ import Testing
         }
     }
 }
+
+extension InspectCLITests {
+    /// `--log-format json`: every line on stderr is one JSON object a log shipper can read.
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        try await CLIHarness.with { cli in
+            let ingest = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson", "--log-format", "json"])
+            let run = try await cli.reconcile(["run", "job.yml", "--log-format", "json", "--log-level", "debug"])
+            #expect(run.status == 1, "\(run.stderr)")
+            var messages: [String] = []
+            for line in (ingest.stderr + run.stderr).split(separator: "\n") {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["time"] is String && object?["level"] is String && object?["logger"] is String)
+                messages.append(object?["message"] as? String ?? "")
+            }
+            #expect(messages.contains("ingest.end") && messages.contains("run.start") && messages.contains("run.end"))
+            let start = try #require(
+                run.stderr.split(separator: "\n").first { $0.contains("\"run.start\"") }.flatMap {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
+            )
+            #expect(start["run.id"] is String && start["since"] is String)
+            for secret in cli.secrets { #expect(!(ingest.stderr + run.stderr).contains(secret)) }
+            let bad = try await cli.reconcile(["runs", "job.yml", "--log-format", "xml"])
+            #expect(bad.status == 2 && bad.stderr.contains("log-format"))
+        }
+    }
+}

@@ -26,22 +26,22 @@ public actor ProgressLine: RunProgress {
 
     let terminal: Bool
     let interval: TimeInterval
-    let write: @Sendable (String) -> Void
+    let lines: StandardErrorLines
     private var states: [String: State] = [:]
     private var lastWrite = Date.distantPast
 
     /// - Parameters:
     ///   - terminal: Whether standard error is a terminal (live line) or not (a line every `interval`).
     ///   - interval: Seconds between plain lines when there is no terminal.
-    ///   - write: Where lines go (standard error by default).
+    ///   - lines: Where lines go: standard error, shared with the log lines, by default.
     public init(
         terminal: Bool = isatty(STDERR_FILENO) == 1,
         interval: TimeInterval = 5,
-        write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+        lines: StandardErrorLines = .shared
     ) {
         self.terminal = terminal
         self.interval = interval
-        self.write = write
+        self.lines = lines
     }
 
     public func providerStarted(_ provider: String, lists: Int, since: Date, until: Date) {
@@ -67,14 +67,13 @@ public actor ProgressLine: RunProgress {
     public func providerFinished(_ provider: String, findings: Int, status: String) {
         let state = states[provider] ?? State()
         let seconds = Int(Date().timeIntervalSince(state.started).rounded())
-        emit(
+        let line =
             "\(provider): \(status), \(state.pages) pages, \(state.rows) rows read, \(findings) findings, \(seconds) s"
-        )
-        if terminal { write("\n") }
+        if terminal { lines.endLive(line) } else { lines.writeLines(line + "\n") }
     }
 
     private func emit(_ line: String) {
-        write(terminal ? "\r\u{1B}[2K" + line : line + "\n")
+        if terminal { lines.showLive(line) } else { lines.writeLines(line + "\n") }
     }
 
     /// The fraction of the window the lists have covered so far, from 0 to 1.

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Standard error as log lines and a live progress line share it, so that neither overwrites the other.
+///
+/// On a terminal a backfill's progress line is redrawn in place (`\r`, erase line). A log line
+/// written while it shows would land in the middle of it; through this, the live line is erased
+/// first, the log line written whole, and the live line drawn again below it.
+public final class StandardErrorLines: @unchecked Sendable {
+    /// The process's standard error.
+    public static let shared = StandardErrorLines { FileHandle.standardError.write(Data($0.utf8)) }
+
+    /// Erases the terminal's current line and returns to its start.
+    static let eraseLine = "\r\u{1B}[2K"
+
+    private let lock = NSLock()
+    private let output: @Sendable (String) -> Void
+    /// The live line shown at the bottom, if any.
+    private var live: String?
+
+    /// Lines written to `output`, one call per write.
+    public init(output: @escaping @Sendable (String) -> Void) {
+        self.output = output
+    }
+
+    /// Writes whole lines (`text` ends with a newline), below which the live line is drawn again.
+    public func writeLines(_ text: String) {
+        lock.withLock {
+            if let live {
+                output(Self.eraseLine + text + live)
+            } else {
+                output(text)
+            }
+        }
+    }
+
+    /// Shows `text` as the live line, replacing the previous one.
+    public func showLive(_ text: String) {
+        lock.withLock {
+            live = text
+            output(Self.eraseLine + text)
+        }
+    }
+
+    /// Ends the live line: `text` replaces it and stays as an ordinary line.
+    public func endLive(_ text: String) {
+        lock.withLock {
+            live = nil
+            output(Self.eraseLine + text + "\n")
+        }
+    }
+}
+
+/// swift-log's `StreamLogHandler` writing through ``StandardErrorLines/shared``.
+public struct StandardErrorLogStream: TextOutputStream, Sendable {
+    public init() {}
+
+    public mutating func write(_ string: String) { StandardErrorLines.shared.writeLines(string) }
+}
