@@ -54,8 +54,35 @@ import Testing
             try Data((late + "\n").utf8).write(to: cli.path("late.ndjson"))
             let lateIngest = try await cli.reconcile(["ingest", "job.yml", "late.ndjson", "--now", later])
             #expect(lateIngest.status == 0, "\(lateIngest.stdout)\(lateIngest.stderr)")
+            // Report folders: another job's, and a folder someone keeps notes in, must outlive the pruning.
+            let reports = cli.path("reports")
+            let names = try FileManager.default.contentsOfDirectory(atPath: reports.path).filter { !$0.hasPrefix(".") }
+            let oldest = try #require(names.sorted().first)
+            let foreign = reports.appendingPathComponent("19990101T000000000Z-beef")
+            try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+            var foreignReport = try cli.report("reports/\(oldest)/report.json")
+            var foreignRun = foreignReport["run"] as? [String: Any] ?? [:]
+            foreignRun["job"] = "other"
+            foreignRun["id"] = "19990101T000000000Z-beef"
+            foreignReport["run"] = foreignRun
+            try JSONSerialization.data(withJSONObject: foreignReport).write(
+                to: foreign.appendingPathComponent("report.json")
+            )
+            try FileManager.default.createDirectory(
+                at: reports.appendingPathComponent("notes"),
+                withIntermediateDirectories: true
+            )
+
             let pruning = try await cli.reconcile(["run", "job.yml", "--now", later])
             #expect(pruning.status == 0)
+            let kept = try store.runIDs(job: "cli")
+            let left = Set(try FileManager.default.contentsOfDirectory(atPath: reports.path))
+            #expect(left.contains("19990101T000000000Z-beef") && left.contains("notes"), "not this job's: kept")
+            for name in names {
+                #expect(left.contains(name) == kept.contains(name), "\(name): a folder goes with its run")
+            }
+            #expect(names.contains { !kept.contains($0) }, "some runs were pruned, with their folders")
+            #expect(pruning.stderr.contains("report_folders="))
             #expect(try store.tableCounts()["delivery"] == 1, "only the late copy is younger than the retention")
             #expect(pruning.stderr.contains("retention.pruned"))
             // The first run holds the still-open endpoint finding, so it stays; its other findings went.

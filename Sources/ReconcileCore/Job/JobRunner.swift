@@ -202,11 +202,17 @@ public struct JobRunner: Sendable {
                 retention: job.retention
             )
             let pruned = try store.prune(job: job.name, cutoffs: cutoffs, openKeys: findings.map(\.key))
+            let reports = ReportWriter.prune(
+                reportsRoot: job.reports,
+                job: job.name,
+                keptRuns: try store.runIDs(job: job.name),
+                before: cutoffs.runs
+            )
             logger.info(
                 "retention.pruned",
                 metadata: [
                     "runs": "\(pruned.runs)", "findings": "\(pruned.findings)", "deliveries": "\(pruned.deliveries)",
-                    "backfills": "\(pruned.backfills)",
+                    "backfills": "\(pruned.backfills)", "report_folders": "\(reports)",
                 ]
             )
         }

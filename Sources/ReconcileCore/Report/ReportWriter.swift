@@ -18,6 +18,35 @@ public enum ReportWriter {
         return folder
     }
 
+    /// The files a run's report folder holds.
+    static let reportFiles = ["report.json", "report.md", "payments.csv"]
+
+    /// Removes the report folders of `job` under `reportsRoot` whose run the store no longer keeps
+    /// and whose `now` is before `cutoff`; returns how many went.
+    ///
+    /// A folder is only ever removed when its report.json names `job` (a reports folder may be
+    /// shared by several jobs) and it holds nothing but the files a run writes (and their
+    /// temporary files): anything else in it, or in the root, is left alone.
+    public static func prune(reportsRoot: String, job: String, keptRuns: Set<String>, before cutoff: Date) -> Int {
+        let root = URL(fileURLWithPath: reportsRoot)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return 0 }
+        var removed = 0
+        for name in names.sorted() where !keptRuns.contains(name) {
+            let folder = root.appendingPathComponent(name)
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent("report.json")),
+                let report = RunReport.decode(String(decoding: data, as: UTF8.self)), report.run.id == name,
+                report.run.job == job, let now = RFC3339.parse(report.run.now), now < cutoff,
+                let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path),
+                files.allSatisfy({ file in
+                    reportFiles.contains(file) || (file.hasPrefix(".") && file.hasSuffix(".tmp"))
+                })
+            else { continue }
+            for file in files { try? FileManager.default.removeItem(at: folder.appendingPathComponent(file)) }
+            if rmdir(folder.path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
     /// Writes `text` to `path` through a temporary file in the same folder and a rename.
     public static func atomicWrite(_ text: String, to path: String, mode: mode_t? = nil) throws {
         let url = URL(fileURLWithPath: path)

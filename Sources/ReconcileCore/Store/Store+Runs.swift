@@ -214,6 +214,13 @@ extension Store {
         }
     }
 
+    /// The ids of every run of `job` the store keeps.
+    public func runIDs(job: String) throws(StoreFailure) -> Set<String> {
+        try read("list run ids") { db in
+            Set(try String.fetchAll(db, sql: "SELECT id FROM run WHERE job = ?", arguments: [job]))
+        }
+    }
+
     /// One run by id, or the newest finished run of `job` when `id` is nil.
     public func run(job: String, id: String?) throws(StoreFailure) -> RunSummary? {
         try read("read a run") { db in
