@@ -91,10 +91,23 @@ unset line key value
 [ -x "$bin" ] || refuse "no executable $bin (build it with make release)"
 
 say "start $* (in $home)"
+logged=$(stat -L -c %s "$log" 2>/dev/null || echo 0)
 "$bin" "$@" >>"$log" 2>&1
 status=$?
 say "exit $status $*"
 if [ "$status" -ne 0 ]; then
     printf '%s reconcile-cron: %s exited %s; see %s\n' "$(stamp)" "$*" "$status" "$log" >&2
+    # A run or backfill that found something or could not finish: the mail carries the report's
+    # summary (counts, what needs a person, where the report is). The run is the one this call
+    # made, found by the "run ID:" line it printed, never an older one.
+    case ${1:-} in
+        run | backfill)
+            run=$(tail -c +"$((logged + 1))" "$log" | sed -n 's/^run \([0-9TZ]*-[0-9a-f]*\): .*/\1/p' | tail -n 1)
+            if [ -n "$run" ] && [ $# -ge 2 ]; then
+                "$bin" report "$2" --run "$run" --format summary >&2 2>>"$log" ||
+                    say "could not print the summary of run $run"
+            fi
+            ;;
+    esac
 fi
 exit "$status"

@@ -6,11 +6,11 @@ extension Reconcile {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a stored run's report.")
 
-        enum Format: String, ExpressibleByArgument { case md, json, csv }
+        enum Format: String, ExpressibleByArgument { case md, json, csv, summary }
 
         @Argument(help: "Job file, e.g. Jobs/nightly.yml.") var job: String
         @Option(help: "Run id (default: the last run).") var run: String?
-        @Option(help: "md, json or csv.") var format: Format = .md
+        @Option(help: "md, json, csv, or summary (a few lines for a mail).") var format: Format = .md
         @Option(help: "Store path; overrides the job's 'store'.") var store: String?
         @OptionGroup var common: CommonOptions
 
@@ -29,6 +29,9 @@ extension Reconcile {
             case .json: print(report.jsonText(), terminator: "")
             case .md: print(MarkdownReport.render(report), terminator: "")
             case .csv: print(PaymentsCSV.render(report), terminator: "")
+            case .summary:
+                let folder = URL(fileURLWithPath: config.reports).appendingPathComponent(report.run.id).path
+                print(MarkdownReport.summary(report, exitStatus: summary.exitStatus, folder: folder), terminator: "")
             }
         }
     }

@@ -116,9 +116,21 @@ struct CronWrapper {
             }
             #expect(ingest.stdout.isEmpty && run.stdout.isEmpty, "everything the job prints goes to the log")
             #expect(run.stderr.contains("exited 1"), "one line for cron to mail")
+            // …and the report's summary: what needs a person, and where the report is.
+            let runLines = log.split(separator: "\n").compactMap { $0.wholeMatch(of: /run (\S+): complete, .*/) }
+            let runID = String(try #require(runLines.first).output.1)
+            #expect(
+                run.stderr.contains("reconcile cli: run \(runID) complete, exit 1 (a person must look)"),
+                "\(run.stderr)"
+            )
+            #expect(run.stderr.contains("needs you:\n  Webhook endpoint disabled (1):"))
+            #expect(run.stderr.contains("money affected: "))
+            #expect(run.stderr.contains("report: \(cli.path("reports").path)/\(runID)/report.md"))
+            let quiet = try await cron.run(["run", cli.path("job.yml").path])
+            #expect(quiet.status == 0 && quiet.stderr.isEmpty, "nothing new: no mail (\(quiet.stderr))")
             #expect(FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path))
 
-            let printed = log + ingest.stdout + ingest.stderr + run.stdout + run.stderr
+            let printed = cron.logText + ingest.stdout + ingest.stderr + run.stdout + run.stderr
             for secret in cli.secrets { #expect(!printed.contains(secret), "a secret leaked") }
         }
     }

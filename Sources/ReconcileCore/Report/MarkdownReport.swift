@@ -146,6 +146,64 @@ public enum MarkdownReport {
         return out
     }
 
+    // MARK: Summary
+
+    /// A few lines for a mail (the cron wrapper's): status, counts, what needs a person, money, where the report is.
+    public static func summary(_ report: RunReport, exitStatus: Int?, folder: String?) -> String {
+        let run = report.run
+        let meaning: String =
+            switch exitStatus {
+            case 0?: "nothing needs a person"
+            case 1?: "a person must look"
+            case 3?: "could not finish"
+            case let code?: "exit \(code)"
+            case nil: "no exit status recorded"
+            }
+        var out = [
+            "reconcile \(run.job): run \(run.id)\(run.dryRun ? " (dry run)" : "") \(run.status), "
+                + "exit \(exitStatus.map(String.init) ?? "-") (\(meaning))",
+            "findings \(report.findings.count) (\(report.findings.filter(\.isNew).count) new), repairs \(report.repairs); "
+                + report.providers.map { "\($0.name) \($0.status)" }.joined(separator: ", "),
+        ]
+        for provider in report.providers where provider.status != "complete" {
+            out.append("  \(provider.name): \(provider.error ?? "no error recorded")")
+        }
+        var groups: [Attention: [Finding]] = [:]
+        for finding in report.findings {
+            if let attention = attention(finding) { groups[attention, default: []].append(finding) }
+        }
+        if !groups.isEmpty {
+            out.append("needs you:")
+            for attention in Attention.allCases {
+                guard let findings = groups[attention] else { continue }
+                out.append("  \(attention.title) (\(findings.count)):")
+                for finding in findings.prefix(3) {
+                    let subject = [finding.provider, finding.resourceType, finding.resourceID ?? finding.eventID]
+                        .compactMap { $0 }.joined(separator: " ")
+                    out.append(
+                        "    \(finding.kind.rawValue) \(cell(subject))" + (location(finding).map { " at \($0)" } ?? "")
+                    )
+                }
+                if findings.count > 3 { out.append("    … and \(findings.count - 3) more") }
+            }
+        }
+        let totals = PaymentsCSV.totals(PaymentsCSV.rows(report))
+        if !totals.isEmpty {
+            out.append(
+                "money affected: "
+                    + totals.keys.sorted().map { currency in
+                        let total = totals[currency] ?? (0, 0)
+                        let amount =
+                            total.minorUnits.map { Money(minorUnits: $0, currency: currency).decimalString }
+                            ?? "overflow"
+                        return "\(currency) \(amount) (\(total.resources))"
+                    }.joined(separator: ", ")
+            )
+        }
+        if let folder { out.append("report: \(folder)/report.md") }
+        return out.joined(separator: "\n") + "\n"
+    }
+
     // MARK: Money
 
     /// Money affected per currency: the totals of payments.csv, each payment-like resource once.
