@@ -18,8 +18,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-demo: build
-	$(SWIFT) run reconcile demo
+# Builds quietly (the build's output goes to .build/demo-build.log, shown only if the build fails),
+# then prints the demo's report.
+demo: deps
+	@mkdir -p .build; echo "building reconcile (log: .build/demo-build.log)…"
+	@$(SWIFT) build --product reconcile >.build/demo-build.log 2>&1 || { cat .build/demo-build.log; exit 1; }
+	@"$$($(SWIFT) build --show-bin-path)/reconcile" demo --log-level warning
 
 test: deps
 	$(SWIFT) build --build-tests

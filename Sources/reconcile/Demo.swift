@@ -42,7 +42,26 @@ extension Reconcile {
                 throw error
             }
             await server.shutdown()
-            if keep { print("\nkept: \(folder.path)") }
+            if keep {
+                print(
+                    """
+
+                    kept: \(folder.path)
+                    Look at it with the read-only commands (no secrets needed), for example:
+                      reconcile runs \(folder.path)/demo.yml
+                      reconcile findings \(folder.path)/demo.yml --open
+                      reconcile report \(folder.path)/demo.yml --format csv
+                    """
+                )
+            } else {
+                print(
+                    """
+
+                    The demo's files (store, captures, job file, reports) were in \(folder.path) and are deleted;
+                    `reconcile demo --keep` keeps them, to look at with `reconcile runs`, `findings`, `show` and `report`.
+                    """
+                )
+            }
         }
 
         private func demo(history: SandboxCombinedHistory, server: SandboxServer, folder: URL, logger: Logger)

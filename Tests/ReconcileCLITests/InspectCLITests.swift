@@ -207,3 +207,33 @@ extension InspectCLITests {
         }
     }
 }
+
+extension InspectCLITests {
+    /// The demo prints the report and says where its files were and how to keep them; a kept
+    /// folder opens with the read-only commands and no secret at all.
+    @Test func theDemoSaysHowToKeepItsFilesAndAKeptFolderOpens() async throws {
+        try await CLIHarness.with { cli in
+            let demo = try await cli.reconcile(
+                ["demo", "--log-level", "warning"],
+                extraEnvironment: Self.withoutSecrets(cli)
+            )
+            #expect(demo.status == 0, "\(demo.stderr)")
+            #expect(demo.stdout.contains("# Reconciliation report: demo") && demo.stdout.contains("## Needs you"))
+            let gone = try #require(
+                demo.stdout.firstMatch(of: /were in (\S+) and are deleted;\n`reconcile demo --keep` keeps them/)
+            )
+            #expect(!FileManager.default.fileExists(atPath: String(gone.output.1)))
+
+            let kept = try await cli.reconcile(["demo", "--keep", "--log-level", "warning"])
+            let path = String(try #require(kept.stdout.firstMatch(of: /\nkept: (\S+)\n/)).output.1)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let runs = try await cli.reconcile(
+                ["runs", path + "/demo.yml"],
+                extraEnvironment: Self.withoutSecrets(cli)
+            )
+            #expect(runs.status == 0, "\(runs.stderr)")
+            #expect(runs.stdout.split(separator: "\n").count == 2 && runs.stdout.contains("\tnightly\t"))
+            #expect(kept.stdout.contains("reconcile findings \(path)/demo.yml --open"))
+        }
+    }
+}
