@@ -91,23 +91,24 @@ unset line key value
 [ -x "$bin" ] || refuse "no executable $bin (build it with make release)"
 
 say "start $* (in $home)"
-logged=$(stat -L -c %s "$log" 2>/dev/null || echo 0)
-"$bin" "$@" >>"$log" 2>&1
-status=$?
+# The job's output goes to the log as it comes; a copy of its "run ID: …; reports in FOLDER" line
+# (only `run` and `backfill` print one) says which report this call wrote.
+tmp=$(mktemp "${TMPDIR:-/tmp}/reconcile-cron.XXXXXX") || refuse "cannot make a temporary file"
+trap 'rm -f "$tmp" "$tmp.status"' EXIT
+{
+    "$bin" "$@" 2>&1
+    echo "$?" >"$tmp.status"
+} | tee -a "$log" | sed -n 's/^run [0-9TZ]*-[0-9a-f]*: .*; reports in //p' >"$tmp"
+status=$(cat "$tmp.status" 2>/dev/null)
+case $status in '' | *[!0-9]*) status=3 ;; esac
 say "exit $status $*"
 if [ "$status" -ne 0 ]; then
     printf '%s reconcile-cron: %s exited %s; see %s\n' "$(stamp)" "$*" "$status" "$log" >&2
-    # A run or backfill that found something or could not finish: the mail carries the report's
-    # summary (counts, what needs a person, where the report is). The run is the one this call
-    # made, found by the "run ID:" line it printed, never an older one.
-    case ${1:-} in
-        run | backfill)
-            run=$(tail -c +"$((logged + 1))" "$log" | sed -n 's/^run \([0-9TZ]*-[0-9a-f]*\): .*/\1/p' | tail -n 1)
-            if [ -n "$run" ] && [ $# -ge 2 ]; then
-                "$bin" report "$2" --run "$run" --format summary >&2 2>>"$log" ||
-                    say "could not print the summary of run $run"
-            fi
-            ;;
-    esac
+    # A run or backfill that found something or could not finish mails its report's summary:
+    # counts, what needs a person, money, where the report is.
+    folder=$(tail -n 1 "$tmp")
+    if [ -n "$folder" ] && [ -f "$folder/summary.txt" ]; then
+        cat "$folder/summary.txt" >&2
+    fi
 fi
 exit "$status"

@@ -22,7 +22,7 @@ struct Reconcile: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as any ReconcileFailure {
-            FileHandle.standardError.write(Data("reconcile: \(failure)\n".utf8))
+            StandardErrorLines.shared.writeLines("reconcile: \(failure)\n")
             Foundation.exit(failure.exitStatus)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
@@ -33,7 +33,7 @@ struct Reconcile: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            StandardErrorLines.shared.writeLines(fullMessage(for: error) + "\n")
             Foundation.exit(2)
         }
     }

@@ -30,7 +30,9 @@ extension Reconcile {
             case .md: print(MarkdownReport.render(report), terminator: "")
             case .csv: print(PaymentsCSV.render(report), terminator: "")
             case .summary:
-                let folder = URL(fileURLWithPath: config.reports).appendingPathComponent(report.run.id).path
+                let folder = URL(fileURLWithPath: config.reports).standardizedFileURL.appendingPathComponent(
+                    report.run.id
+                ).path
                 print(MarkdownReport.summary(report, exitStatus: summary.exitStatus, folder: folder), terminator: "")
             }
         }

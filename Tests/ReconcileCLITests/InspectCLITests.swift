@@ -172,6 +172,26 @@ import Testing
             #expect(text.stdout.hasPrefix("finding \(duplicate["id"] as? String ?? ""): duplicate_delivery"))
             #expect(text.stdout.contains("repairs: none"))
 
+            // A backfill's findings stay open until a backfill of the same window leaves them out: the
+            // nightly runs, over another window, neither close them nor are closed by them.
+            _ = try await cli.reconcile(
+                [
+                    "backfill", "job.yml", "--provider", "crezco", "--since", "2026-06-20T00:00:00Z", "--report-json",
+                    "b.json",
+                ]
+            )
+            let backfilled = try cli.report("b.json")["findings"] as? [[String: Any]] ?? []
+            let afterBackfill =
+                try Self.json(
+                    try await cli.reconcile(["findings", "job.yml", "--format", "json"], extraEnvironment: blank).stdout
+                ) as? [[String: Any]] ?? []
+            let openNow = Set(afterBackfill.filter { $0["open"] as? Bool == true }.compactMap { $0["id"] as? String })
+            let backfillOpen = Set(
+                backfilled.filter { $0["repaired"] as? Bool == false }.compactMap { $0["id"] as? String }
+            )
+            #expect(!backfillOpen.isEmpty)
+            #expect(openNow == stillOpen.union(backfillOpen), "the nightly's open findings stay open too")
+
             let unknown = try await cli.reconcile(["show", "job.yml", "f_0000000000000000"], extraEnvironment: blank)
             #expect(unknown.status == 2)
             #expect(unknown.stderr.contains("no finding f_0000000000000000 in the runs of job cli"))

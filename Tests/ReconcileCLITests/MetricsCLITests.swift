@@ -171,6 +171,11 @@ import Testing
             let file = cli.path("metrics/reconcile.prom")
             let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
             #expect(mode == 0o644, "mode \(String(mode ?? 0, radix: 8)) under umask 027")
+            let folderMode =
+                try FileManager.default.attributesOfItem(atPath: cli.path("metrics").path)[
+                    .posixPermissions
+                ] as? Int
+            #expect(folderMode == 0o755, "the folder made for it can be entered by the collector's user")
             let reportMode =
                 try FileManager.default.attributesOfItem(atPath: cli.path("r.json").path)[
                     .posixPermissions

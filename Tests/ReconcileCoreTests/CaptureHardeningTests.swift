@@ -302,3 +302,23 @@ extension CaptureHardeningTests {
         #expect(CaptureInputError.notNDJSON(Array("\n \r\n".utf8)[...]) == nil, "blank text holds no line to judge")
     }
 }
+
+extension CaptureHardeningTests {
+    /// A pipe that hands over a capture's first line in small pieces is read, not refused for its
+    /// first piece: the judgement waits for a whole line (or 64 KiB, or the end).
+    @Test func aStreamWhoseFirstLineArrivesInPiecesIsRead() throws {
+        let pipe = Pipe()
+        let writer = pipe.fileHandleForWriting
+        let text = "cut-by-rotation\"}\n" + #"{"provider":"credicorp"}"# + "\n"
+        Thread.detachNewThread {
+            for byte in Array(text.utf8) {
+                writer.write(Data([byte]))
+                usleep(2000)
+            }
+            try? writer.close()
+        }
+        let lines = try Self.lines(CaptureReader(handle: pipe.fileHandleForReading, source: "-"))
+        #expect(lines.map(\.lineNumber) == [1, 2])
+        #expect(lines.last?.bytes == Data(#"{"provider":"credicorp"}"#.utf8))
+    }
+}

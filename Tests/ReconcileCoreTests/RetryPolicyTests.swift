@@ -78,17 +78,34 @@ struct RetryPolicyTests {
         )
         #expect(RetryPolicy.retryAfter("soon", now: now) == .absent)
         #expect(RetryPolicy.retryAfter(" 7 ", now: now) == .seconds(7))
+        // The provider's own Retry-After is waited for past the budget, by up to the cap (60 s)…
         guard
-            case .giveUp(let late) = policy.decide(
-                outcome: Self.answer(429, retryAfter: "30"),
+            case .retry(let asked, _) = policy.decide(
+                outcome: Self.answer(429, retryAfter: "60"),
                 attempt: 2,
                 elapsed: .seconds(45)
             )
         else {
-            Issue.record("a Retry-After that ends past the budget gives up")
+            Issue.record("a Retry-After at the cap, asked for inside the budget, is waited for")
+            return
+        }
+        #expect(asked == .seconds(60))
+        // …but no further: a backoff past the budget, or a Retry-After past budget and cap, gives up.
+        guard
+            case .giveUp(let late) = policy.decide(
+                outcome: Self.answer(429, retryAfter: "30"),
+                attempt: 5,
+                elapsed: .seconds(95)
+            )
+        else {
+            Issue.record("a Retry-After that ends past the budget and the cap gives up")
             return
         }
         #expect(late.hasSuffix("past the 60s retry budget"))
+        guard case .giveUp = policy.decide(outcome: Self.answer(429), attempt: 5, elapsed: .seconds(58)) else {
+            Issue.record("a 429 without Retry-After is a backoff like any other")
+            return
+        }
         guard
             case .abort(let reason) = policy.decide(
                 outcome: Self.answer(429, retryAfter: "Sat, 11 Jul 2026 08:00:00 GMT"),

@@ -177,22 +177,11 @@ public struct CaptureReader: Sequence {
 
         /// Reads one block, dropping what was consumed first (so the buffer never holds more than a line and a block).
         mutating func fill() throws(CaptureInputError) {
-            var count = try readChunk()
+            let count = try readChunk()
             if !sniffed, count > 0 {
                 sniffed = true
-                var prefix = ""
-                if CaptureInputError.isGzip(chunk[0..<count]) {
-                    let reader = try GzipReader(fd: fd, source: source, firstBytes: chunk[0..<count])
-                    gzip = reader
-                    count = try reader.read(into: &chunk)
-                    prefix = "gzip-compressed "
-                }
-                let block = chunk[0..<count]
-                let what =
-                    CaptureInputError.nonText(block) ?? (requiresJSONLines ? CaptureInputError.notNDJSON(block) : nil)
-                if let what {
-                    throw .notText(source: source, what: prefix + what)
-                }
+                try sniff(count)
+                return
             }
             if count == 0 {
                 finished = true
@@ -203,6 +192,40 @@ public struct CaptureReader: Sequence {
                 start = 0
             }
             buffer.append(contentsOf: chunk[0..<count])
+        }
+
+        /// Judges the first `count` bytes read (inflated, for gzip) before any line is yielded, then buffers them.
+        ///
+        /// A stream may hand over its start in pieces (a pipe's first `read(2)` can return part of a
+        /// line): while the text so far has no line that starts a JSON object, reading goes on up to
+        /// 64 KiB, ``CaptureInputError/sniffedLines`` lines or the end before it is refused.
+        mutating func sniff(_ first: Int) throws(CaptureInputError) {
+            var count = first
+            var prefix = ""
+            if CaptureInputError.isGzip(chunk[0..<count]) {
+                let reader = try GzipReader(fd: fd, source: source, firstBytes: chunk[0..<count])
+                gzip = reader
+                count = try reader.read(into: &chunk)
+                prefix = "gzip-compressed "
+            }
+            var block = Array(chunk[0..<count])
+            var ended = count == 0
+            let judgesLines = requiresJSONLines
+            func refusal(_ block: [UInt8]) -> String? {
+                CaptureInputError.nonText(block[...]) ?? (judgesLines ? CaptureInputError.notNDJSON(block[...]) : nil)
+            }
+            // Binary is plain from the first bytes; only "no line starts an object" may need more lines.
+            while !ended, judgesLines, block.count < 1 << 16, CaptureInputError.nonText(block[...]) == nil,
+                CaptureInputError.notNDJSON(block[...]) != nil,
+                block.lazy.filter({ $0 == 0x0A }).count < CaptureInputError.sniffedLines
+            {
+                let more = try readChunk()
+                if more == 0 { ended = true }
+                block.append(contentsOf: chunk[0..<more])
+            }
+            if let what = refusal(block) { throw .notText(source: source, what: prefix + what) }
+            finished = ended
+            buffer.append(contentsOf: block)
         }
 
         /// Skips to just after the next newline (or the end), holding no more than a block; returns

@@ -18,6 +18,8 @@ final class GzipReader {
     private var atMemberEnd = false
     /// Compressed bytes taken from the descriptor (or given first), for errors.
     private var compressedRead = 0
+    /// Whether zlib started: only then does `deinit` end it (the buffers are freed either way).
+    private var started = false
 
     /// Starts inflating; `firstBytes` were already read from `fd` and come before what it still holds.
     init(fd: Int32, source: String, firstBytes: ArraySlice<UInt8> = [], inputCapacity: Int = 1 << 16)
@@ -36,15 +38,13 @@ final class GzipReader {
         stream.pointee.next_in = input
         stream.pointee.avail_in = UInt32(firstBytes.count)
         guard reconcile_inflate_init_gzip(stream) == Z_OK else {
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-            input.deallocate()
             throw .unreadable(source: source, reason: "zlib could not start inflating")
         }
+        started = true
     }
 
     deinit {
-        inflateEnd(stream)
+        if started { inflateEnd(stream) }
         stream.deinitialize(count: 1)
         stream.deallocate()
         input.deallocate()

@@ -155,15 +155,6 @@ extension JobRunner {
     /// cron alerts once per problem; the report still lists it, with its age. A run that repairs
     /// nothing (a dry run, `repair: false`) leaves every difference to a person: 1 while any remains.
     static func exitStatus(_ findings: [Finding], repairing: Bool) -> Int32 {
-        let needsPerson = findings.contains { finding in
-            if !repairing, finding.needsRepair { return true }
-            guard finding.isNew else { return false }
-            switch finding.kind {
-            case .endpointDisabled, .invalidSignature, .unknownToProvider: return true
-            case .droppedEvent, .stateMismatch, .missingLocally: return finding.needsRepair
-            default: return false
-            }
-        }
-        return needsPerson ? 1 : 0
+        findings.contains { $0.attention(repairing: repairing) != nil } ? 1 : 0
     }
 }

@@ -176,6 +176,7 @@ public struct JobRunner: Sendable {
                 finishedAt: RFC3339.format(Date()),
                 now: RFC3339.format(clock.now),
                 dryRun: options.dryRun,
+                repair: repairing,
                 status: status,
                 store: storePath
             ),
@@ -185,7 +186,12 @@ public struct JobRunner: Sendable {
             findings: findings,
             resolved: resolved
         )
-        let folder = try ReportWriter.write(report, reportsRoot: job.reports, extraJSON: options.reportJSON)
+        let folder = try ReportWriter.write(
+            report,
+            reportsRoot: job.reports,
+            extraJSON: options.reportJSON,
+            exitStatus: exitStatus
+        )
         try store.finishRun(
             id: runID,
             status: status,

@@ -130,6 +130,38 @@ public struct Finding: Sendable, Codable, Equatable {
         return "\(kind.rawValue)|\(provider ?? "")|\(subject)"
     }
 
+    /// Whether local state still lacks what a repair would write, read from the finding itself.
+    ///
+    /// The same as ``needsRepair`` while the run holds it, and still known from a stored report:
+    /// a repairable kind, not repaired, and not a local row newer than the provider's answer.
+    public var awaitsRepair: Bool {
+        kind.isRepairable && !repaired && details["local_is_newer"] != .bool(true)
+    }
+
+    /// Why the finding needs a person, or nil: the one rule behind exit status 1 and report.md's "Needs you".
+    ///
+    /// A new disabled endpoint; a new invalid signature or unknown event; a difference awaiting
+    /// repair, when new or when the run repairs nothing (`repairing` false: a dry run, `repair:
+    /// false`). What an earlier run already reported does not ask again, so cron alerts once.
+    public func attention(repairing: Bool) -> Attention? {
+        switch kind {
+        case .endpointDisabled: return isNew ? .endpointDisabled : nil
+        case .invalidSignature, .unknownToProvider: return isNew ? .forgedOrUnknown : nil
+        case .droppedEvent, .stateMismatch, .missingLocally:
+            return awaitsRepair && (isNew || !repairing) ? .unrepaired : nil
+        default: return nil
+        }
+    }
+
+    /// What a person must look at, most severe first.
+    public enum Attention: Int, CaseIterable, Sendable, Comparable {
+        case endpointDisabled
+        case forgedOrUnknown
+        case unrepaired
+
+        public static func < (lhs: Attention, rhs: Attention) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
     /// The money a finding is about, when its details carry an amount and currency.
     public var money: Money? {
         guard let amount = details["amount"]?.integerValue, let currency = details["currency"]?.stringValue else {

@@ -61,57 +61,9 @@ public enum MarkdownReport {
 
     // MARK: Needs you
 
-    /// What a person must look at, most severe first.
-    public enum Attention: Int, CaseIterable, Sendable, Comparable {
-        case endpointDisabled
-        case forgedOrUnknown
-        case unrepaired
-
-        public static func < (lhs: Attention, rhs: Attention) -> Bool { lhs.rawValue < rhs.rawValue }
-
-        var title: String {
-            switch self {
-            case .endpointDisabled: "Webhook endpoint disabled"
-            case .forgedOrUnknown: "Forged or unknown events"
-            case .unrepaired: "Differences not repaired"
-            }
-        }
-
-        var advice: String {
-            switch self {
-            case .endpointDisabled:
-                "The provider stopped sending events after deliveries kept failing. Fix what failed (the "
-                    + "receiver's logs around the first failures), re-enable the endpoint at the provider, then "
-                    + "run `reconcile backfill JOB --provider NAME --since TIME` over the outage: events older than "
-                    + "the retry window will never be sent again."
-            case .forgedOrUnknown:
-                "`invalid_signature`: a delivery whose signature did not verify (a forged request, or a secret "
-                    + "rotated at the provider but not in the job's environment); it was never applied. Check the "
-                    + "signing secrets or keys; look at the line named. `unknown_to_provider`: validly signed, but "
-                    + "the provider does not know the event or resource; ask the provider before trusting it, and "
-                    + "correct local state by hand if it was applied."
-            case .unrepaired:
-                "Local state differs from the provider and this run did not change it (a dry run, or "
-                    + "`repair: false`). Run `reconcile run JOB` to repair, or repair by hand."
-            }
-        }
-    }
-
-    /// Why `finding` needs a person, or nil: the findings that make a run exit 1 (see job.md).
-    ///
-    /// A new disabled endpoint, a new invalid signature or unknown event, and any repairable
-    /// difference this run did not repair (other than a local row newer than the provider's).
-    public static func attention(_ finding: Finding) -> Attention? {
-        switch finding.kind {
-        case .endpointDisabled:
-            return finding.isNew ? .endpointDisabled : nil
-        case .invalidSignature, .unknownToProvider:
-            return finding.isNew ? .forgedOrUnknown : nil
-        case .droppedEvent, .stateMismatch, .missingLocally:
-            return !finding.repaired && finding.details["local_is_newer"] != .bool(true) ? .unrepaired : nil
-        default:
-            return nil
-        }
+    /// Why `finding` of `report` needs a person, or nil: the rule behind exit status 1 (``Finding/attention(repairing:)``).
+    static func attention(_ finding: Finding, in report: RunReport) -> Finding.Attention? {
+        finding.attention(repairing: report.run.repair ?? !report.run.dryRun)
     }
 
     static func attentionSection(_ report: RunReport) -> [String] {
@@ -124,14 +76,14 @@ public enum MarkdownReport {
             )
         }
         if !failed.isEmpty { out.append("") }
-        var groups: [Attention: [Finding]] = [:]
+        var groups: [Finding.Attention: [Finding]] = [:]
         for finding in report.findings {
-            if let attention = attention(finding) { groups[attention, default: []].append(finding) }
+            if let attention = attention(finding, in: report) { groups[attention, default: []].append(finding) }
         }
         if groups.isEmpty && failed.isEmpty {
             return out + ["Nothing: every difference was repaired, and nothing new needs a person.", ""]
         }
-        for attention in Attention.allCases {
+        for attention in Finding.Attention.allCases {
             guard let findings = groups[attention] else { continue }
             out.append("### \(attention.title) (\(findings.count))")
             out.append("")
@@ -168,13 +120,13 @@ public enum MarkdownReport {
         for provider in report.providers where provider.status != "complete" {
             out.append("  \(provider.name): \(provider.error ?? "no error recorded")")
         }
-        var groups: [Attention: [Finding]] = [:]
+        var groups: [Finding.Attention: [Finding]] = [:]
         for finding in report.findings {
-            if let attention = attention(finding) { groups[attention, default: []].append(finding) }
+            if let attention = attention(finding, in: report) { groups[attention, default: []].append(finding) }
         }
         if !groups.isEmpty {
             out.append("needs you:")
-            for attention in Attention.allCases {
+            for attention in Finding.Attention.allCases {
                 guard let findings = groups[attention] else { continue }
                 out.append("  \(attention.title) (\(findings.count)):")
                 for finding in findings.prefix(3) {
@@ -328,5 +280,35 @@ public enum MarkdownReport {
 
     private static func cell(_ text: String) -> String {
         text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+extension Finding.Attention {
+    var title: String {
+        switch self {
+        case .endpointDisabled: "Webhook endpoint disabled"
+        case .forgedOrUnknown: "Forged or unknown events"
+        case .unrepaired: "Differences not repaired"
+        }
+    }
+
+    var advice: String {
+        switch self {
+        case .endpointDisabled:
+            "The provider stopped sending events after deliveries kept failing. Fix what failed (the "
+                + "receiver's logs around the first failures), re-enable the endpoint at the provider, then "
+                + "run `reconcile backfill JOB --provider NAME --since TIME` over the outage: events older than "
+                + "the retry window will never be sent again."
+        case .forgedOrUnknown:
+            "`invalid_signature`: a delivery whose signature did not verify (a forged request, or a secret "
+                + "rotated at the provider but not in the job's environment); it was never applied. Check the "
+                + "signing secrets or keys; look at the line named. `unknown_to_provider`: validly signed, but "
+                + "the provider does not know the event or resource; ask the provider before trusting it, and "
+                + "correct local state by hand if it was applied."
+        case .unrepaired:
+            "Local state differs from the provider and this run did not change it (a dry run, `repair: "
+                + "false`, or a row that moved while the run read the provider). Run `reconcile run JOB` to "
+                + "repair, or repair by hand."
+        }
     }
 }

@@ -2,15 +2,24 @@ import Foundation
 
 /// Writes a run's reports, each file atomically (a temporary file renamed into place).
 public enum ReportWriter {
-    /// Writes report.json, report.md and payments.csv under `reportsRoot/<run id>/`; returns that folder.
-    public static func write(_ report: RunReport, reportsRoot: String, extraJSON: String?) throws -> String {
-        let folder = URL(fileURLWithPath: reportsRoot).appendingPathComponent(report.run.id).path
+    /// Writes report.json, report.md, payments.csv and summary.txt under `reportsRoot/<run id>/`;
+    /// returns that folder, absolute.
+    ///
+    /// summary.txt is what the cron wrapper mails (see ``MarkdownReport/summary(_:exitStatus:folder:)``).
+    public static func write(_ report: RunReport, reportsRoot: String, extraJSON: String?, exitStatus: Int32) throws
+        -> String
+    {
+        let folder = URL(fileURLWithPath: reportsRoot).standardizedFileURL.appendingPathComponent(report.run.id).path
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let json = report.jsonText()
             try atomicWrite(json, to: folder + "/report.json")
             try atomicWrite(MarkdownReport.render(report), to: folder + "/report.md")
             try atomicWrite(PaymentsCSV.render(report), to: folder + "/payments.csv")
+            try atomicWrite(
+                MarkdownReport.summary(report, exitStatus: Int(exitStatus), folder: folder),
+                to: folder + "/summary.txt"
+            )
             if let extraJSON { try atomicWrite(json, to: extraJSON) }
         } catch {
             throw ReportFailure(path: folder, reason: String(describing: error))
@@ -18,8 +27,26 @@ public enum ReportWriter {
         return folder
     }
 
+    /// Creates `folder` and any missing folder above it, each with `mode` whatever the umask.
+    static func createFolders(_ folder: URL, mode: mode_t) throws {
+        var missing: [URL] = []
+        var current = folder.standardizedFileURL
+        while !FileManager.default.fileExists(atPath: current.path), current.path != "/" {
+            missing.append(current)
+            current = current.deletingLastPathComponent()
+        }
+        for created in missing.reversed() {
+            guard mkdir(created.path, mode) == 0 || errno == EEXIST, chmod(created.path, mode) == 0 else {
+                throw ReportFailure(
+                    path: created.path,
+                    reason: "cannot create the folder: \(String(cString: strerror(errno)))"
+                )
+            }
+        }
+    }
+
     /// The files a run's report folder holds.
-    static let reportFiles = ["report.json", "report.md", "payments.csv"]
+    static let reportFiles = ["report.json", "report.md", "payments.csv", "summary.txt"]
 
     /// Removes the report folders of `job` under `reportsRoot` whose run the store no longer keeps
     /// and whose `now` is before `cutoff`; returns how many went.
@@ -33,6 +60,9 @@ public enum ReportWriter {
         var removed = 0
         for name in names.sorted() where !keptRuns.contains(name) {
             let folder = root.appendingPathComponent(name)
+            // A real folder only: a symbolic link (reports moved to an archive and linked back) is left alone.
+            var info = stat()
+            guard lstat(folder.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
             guard let data = try? Data(contentsOf: folder.appendingPathComponent("report.json")),
                 let report = RunReport.decode(String(decoding: data, as: UTF8.self)), report.run.id == name,
                 report.run.job == job, let now = RFC3339.parse(report.run.now), now < cutoff,
@@ -48,12 +78,20 @@ public enum ReportWriter {
     }
 
     /// Writes `text` to `path` through a temporary file in the same folder and a rename.
+    ///
+    /// With `mode`, the file gets that mode whatever the umask, and the folders this call creates
+    /// for it are readable and searchable by all (0755): a file meant for another user (the
+    /// metrics file, for node_exporter) is no use in a folder that user cannot enter.
     public static func atomicWrite(_ text: String, to path: String, mode: mode_t? = nil) throws {
         let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
+        if mode != nil {
+            try createFolders(url.deletingLastPathComponent(), mode: 0o755)
+        } else {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+        }
         let temporary = url.deletingLastPathComponent().appendingPathComponent(
             ".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString.prefix(8)).tmp"
         )

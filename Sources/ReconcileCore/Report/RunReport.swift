@@ -9,6 +9,9 @@ public struct RunReport: Codable, Sendable {
         public var finishedAt: String?
         public var now: String
         public var dryRun: Bool
+        /// Whether the run repaired what it found (not a dry run, and the job's `repair` on); nil in
+        /// reports written before it was recorded, where it was `!dryRun` unless the job said otherwise.
+        public var repair: Bool?
         public var status: String
         /// The absolute path of the store the run used (relative job paths are resolved once).
         public var store: String?
@@ -18,6 +21,7 @@ public struct RunReport: Codable, Sendable {
             case startedAt = "started_at"
             case finishedAt = "finished_at"
             case dryRun = "dry_run"
+            case repair
         }
     }
 

@@ -27,8 +27,12 @@ public struct FindingHistory: Sendable {
     public var deliveryID: Int64?
     /// Every run that reported it, oldest first.
     public var occurrences: [FindingOccurrence]
-    /// Whether it is still open: reported, and not repaired, by the newest complete run that is not
-    /// a dry run (the newest nightly run when there is one).
+    /// Whether it is still open: its last report did not repair it, and no later complete run of the
+    /// same kind (nightly runs among themselves; a backfill with backfills of the same window; a
+    /// `run --provider` with the same command) has left it out.
+    ///
+    /// This is the rule report.json's `resolved` follows: a nightly run does not close what only a
+    /// backfill of an older window found, and a backfill does not close a nightly finding.
     public var isOpen: Bool
 
     /// When it was first reported (the `now` of the first run that did).
@@ -75,7 +79,7 @@ extension Store {
                     """,
                 arguments: [job]
             )
-            let latest = try Self.latestCompleteRun(job: job, db: db)
+            let superseded = try Self.supersededRuns(job: job, db: db)
             var order: [String] = []
             var histories: [String: FindingHistory] = [:]
             for row in rows {
@@ -117,22 +121,35 @@ extension Store {
                     )
                 }
                 histories[key]?.occurrences.append(occurrence)
-                if occurrence.runID == latest { histories[key]?.isOpen = !occurrence.repaired }
+                // Rows come oldest run first: the last one decides.
+                histories[key]?.isOpen = !occurrence.repaired && !superseded.contains(occurrence.runID)
             }
             return order.compactMap { histories[$0] }
         }
     }
 
-    /// The newest complete, non-dry run of `job`: a nightly run when there is one, else any.
-    private static func latestCompleteRun(job: String, db: Database) throws -> String? {
-        try String.fetchOne(
+    /// The runs of `job` after which a complete run of the same kind came: what they reported and a
+    /// later such run did not is no longer there.
+    ///
+    /// The same kind: the same command (`run`, `run --provider …`, `backfill`), and for a backfill the
+    /// same window too.
+    private static func supersededRuns(job: String, db: Database) throws -> Set<String> {
+        let runs = try Row.fetchAll(
             db,
-            sql: """
-                SELECT id FROM run WHERE job = ? AND status = 'complete' AND dryRun = 0
-                ORDER BY command = 'run' DESC, startedAt DESC, rowid DESC LIMIT 1
-                """,
+            sql: "SELECT id, command, since, until, status FROM run WHERE job = ? ORDER BY startedAt DESC, rowid DESC",
             arguments: [job]
         )
+        var completeLater = Set<String>()
+        var superseded = Set<String>()
+        for row in runs {
+            let command: String = row["command"]
+            let kind =
+                command == "backfill"
+                ? "backfill \(row["since"] as String? ?? "") \(row["until"] as String? ?? "")" : command
+            if completeLater.contains(kind) { superseded.insert(row["id"]) }
+            if row["status"] as String? == "complete" { completeLater.insert(kind) }
+        }
+        return superseded
     }
 
     /// The audit rows of the repairs `history`'s runs made for it.

@@ -7,7 +7,28 @@ import Foundation
 /// first, the log line written whole, and the live line drawn again below it.
 public final class StandardErrorLines: @unchecked Sendable {
     /// The process's standard error.
-    public static let shared = StandardErrorLines { FileHandle.standardError.write(Data($0.utf8)) }
+    public static let shared = StandardErrorLines(output: writeToStandardError)
+
+    /// Writes `text` to file descriptor 2 with `write(2)`, retrying on EINTR and dropping it on any
+    /// other error: a full disk or a file-size limit on the log must fail what writes the store, not
+    /// kill the process over a log line (Foundation's `FileHandle.write(_:)` traps on an error).
+    public static func writeToStandardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return write(STDERR_FILENO, base + offset, buffer.count - offset)
+            }
+            if written > 0 {
+                offset += written
+            } else if written < 0, errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
 
     /// Erases the terminal's current line and returns to its start.
     static let eraseLine = "\r\u{1B}[2K"

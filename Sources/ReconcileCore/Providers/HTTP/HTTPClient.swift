@@ -136,13 +136,16 @@ public actor HTTPClient {
             return cached
         }
         var attempt = 0
-        let firstAttempt = ContinuousClock.now
+        // The budget counts from the first request sent, not from a wait for the rate limiter.
+        var firstAttempt: ContinuousClock.Instant?
         while true {
             attempt += 1
             if Task.isCancelled || Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }
             let wait = limiter.reserve(now: ContinuousClock.now)
             if wait > .zero { try await sleep(wait, path: path) }
             let remaining = try remainingTime(path: path)
+            let started = firstAttempt ?? ContinuousClock.now
+            firstAttempt = started
             requests += 1
             let outcome = await transport.perform(
                 url: url,
@@ -158,7 +161,7 @@ public actor HTTPClient {
             let decision = configuration.retry.decide(
                 outcome: outcome,
                 attempt: attempt,
-                elapsed: ContinuousClock.now - firstAttempt
+                elapsed: ContinuousClock.now - started
             )
             switch decision {
             case .done(let response):

@@ -5,7 +5,9 @@ import Foundation
 /// A transient failure (5xx, 429, a timeout, a lost connection) is retried with capped exponential
 /// backoff and jitter for as long as the request's ``budget`` lasts (a minute by default, the job
 /// file's `retry_budget`), counted from its first attempt: a provider's short blip or a deploy does
-/// not fail the night. A retry that would start after the budget is spent is not made.
+/// not fail the night. A backoff retry that would start after the budget is spent is not made. A
+/// `Retry-After` the provider sends (at most ``maxRetryAfter``) is waited for even past the budget,
+/// by up to ``maxRetryAfter``: the provider said when to come back.
 public struct RetryPolicy: Sendable {
     /// How long one request may keep retrying, from its first attempt.
     public var budget: Duration = .seconds(60)
@@ -37,6 +39,7 @@ public struct RetryPolicy: Sendable {
     {
         var cause: String
         var delay = backoff(attempt: attempt)
+        var askedToWait = false
         switch outcome {
         case .response(let response):
             switch response.status {
@@ -53,6 +56,7 @@ public struct RetryPolicy: Sendable {
                         )
                     }
                     delay = .seconds(seconds)
+                    askedToWait = true
                     cause += ", Retry-After \(seconds)s"
                 case .tooLong:
                     return .abort(reason: "429 with a Retry-After too large to wait for")
@@ -72,7 +76,8 @@ public struct RetryPolicy: Sendable {
             return .abort(reason: reason)
         }
         if attempt >= maxAttempts { return .giveUp(cause: cause) }
-        guard elapsed + delay <= budget else {
+        let limit = askedToWait ? budget + maxRetryAfter : budget
+        guard elapsed + delay <= limit else {
             return .giveUp(cause: cause + "; the next try would start past the \(Self.seconds(budget))s retry budget")
         }
         return .retry(after: delay, cause: cause)
