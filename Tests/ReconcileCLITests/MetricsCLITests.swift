@@ -198,7 +198,16 @@ import Testing
             let ours = try Self.parse(String(contentsOf: file, encoding: .utf8))
             let theirs = families.values.flatMap(\.samples)
             #expect(ours.count == theirs.count)
-            for sample in ours { #expect(theirs.contains(sample), "\(sample)") }
+            // Values compared to 12 significant digits: a Double may lose its last bit on the way through JSON.
+            for sample in ours {
+                #expect(
+                    theirs.contains { other in
+                        other.name == sample.name && other.labels == sample.labels
+                            && abs(other.value - sample.value) <= 1e-12 * max(1, abs(sample.value))
+                    },
+                    "\(sample)"
+                )
+            }
 
             let success = families["reconcile_last_success_timestamp_seconds"]?.samples
             #expect(success?.count == 1 && success?.first?.value == 0, "never succeeded: 0, present")
