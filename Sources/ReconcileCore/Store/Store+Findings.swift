@@ -128,7 +128,7 @@ extension Store {
         }
     }
 
-    /// The runs of `job` after which a complete run of the same kind came: what they reported and a
+    /// The runs of `job` after which a complete, non-dry run of the same kind came: what they reported and a
     /// later such run did not is no longer there.
     ///
     /// The same kind: the same command (`run`, `run --provider …`, `backfill`), and for a backfill the
@@ -136,7 +136,10 @@ extension Store {
     private static func supersededRuns(job: String, db: Database) throws -> Set<String> {
         let runs = try Row.fetchAll(
             db,
-            sql: "SELECT id, command, since, until, status FROM run WHERE job = ? ORDER BY startedAt DESC, rowid DESC",
+            sql: """
+                SELECT id, command, since, until, status, dryRun FROM run WHERE job = ?
+                ORDER BY startedAt DESC, rowid DESC
+                """,
             arguments: [job]
         )
         var completeLater = Set<String>()
@@ -147,7 +150,8 @@ extension Store {
                 command == "backfill"
                 ? "backfill \(row["since"] as String? ?? "") \(row["until"] as String? ?? "")" : command
             if completeLater.contains(kind) { superseded.insert(row["id"]) }
-            if row["status"] as String? == "complete" { completeLater.insert(kind) }
+            // As for `resolved` (Store.previousRunFindings): only a complete run that is not a dry run counts.
+            if row["status"] as String? == "complete", !(row["dryRun"] as Bool? ?? false) { completeLater.insert(kind) }
         }
         return superseded
     }
