@@ -3,13 +3,15 @@
 # by reconcile-world; times ingest, the nightly run, a second run (nothing to repair) and a dry run
 # of the release build, each with GNU time (wall, user+sys CPU, peak RSS), and prints the read-API
 # requests each run made. Usage: benchmarks/run.sh [CHAINS] [SEED]
+# RECONCILE_BIN=path times another build of reconcile (an older one, for a before/after) instead.
 set -euo pipefail
 chains="${1:-4000}"
 seed="${2:-53}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 cd "$here"
-swift build -c release --product reconcile >/dev/null
+if [ -z "${RECONCILE_BIN:-}" ]; then swift build -c release --product reconcile >/dev/null; fi
+bin="${RECONCILE_BIN:-.build/release/reconcile}"
 swift build -c release --product reconcile-world >/dev/null
 mkfifo "$work/hold"
 .build/release/reconcile-world "$work" "$chains" "$seed" <"$work/hold" >"$work/world.out" &
@@ -23,7 +25,7 @@ echo "capture: $(wc -l <"$work/captures.ndjson") lines, $(du -h "$work/captures.
 step() {
     local name="$1"; shift
     /usr/bin/time -f "$name: wall %e s, user %U s, sys %S s, peak RSS %M KiB" \
-        .build/release/reconcile "$@" --log-level warning >"$work/$name.out" 2>"$work/$name.err" || true
+        "$bin" "$@" --log-level warning >"$work/$name.out" 2>"$work/$name.err" || true
     tail -n 1 "$work/$name.err"
     if [ -f "$work/$name.json" ]; then
         python3 - "$work/$name.json" <<'PY'

@@ -16,6 +16,34 @@ public struct CredicorpWorld: Sendable {
     public private(set) var objects: [String: CredicorpObject] = [:]
     /// Every event ever created, by id, including ones past retention.
     public private(set) var eventsByID: [String: CredicorpEvent] = [:]
+    /// The sorted lists, made on first use after a change: a list page of a large world (the run
+    /// benchmark's, hundreds of thousands of events) would otherwise sort the whole world again.
+    private var sorted = SortedLists()
+
+    /// The sorted events and objects of one version of the world; a change to the world replaces it.
+    private final class SortedLists: @unchecked Sendable {
+        private let lock = NSLock()
+        private var events: [CredicorpEvent]?
+        private var objects: [CredicorpObject.Kind: [CredicorpObject]] = [:]
+
+        func events(_ make: () -> [CredicorpEvent]) -> [CredicorpEvent] {
+            lock.withLock {
+                if let events { return events }
+                let made = make()
+                events = made
+                return made
+            }
+        }
+
+        func objects(of kind: CredicorpObject.Kind, _ make: () -> [CredicorpObject]) -> [CredicorpObject] {
+            lock.withLock {
+                if let kept = objects[kind] { return kept }
+                let made = make()
+                objects[kind] = made
+                return made
+            }
+        }
+    }
 
     /// Creates an empty world.
     public init(apiKey: String, endpoint: CredicorpEndpoint) {
@@ -30,6 +58,7 @@ public struct CredicorpWorld: Sendable {
     public mutating func record(eventID: String, type: String, object: CredicorpObject) -> CredicorpEvent {
         let event = CredicorpEvent(id: eventID, type: type, object: object)
         eventsByID[eventID] = event
+        sorted = SortedLists()
         setObject(object)
         return event
     }
@@ -38,12 +67,14 @@ public struct CredicorpWorld: Sendable {
     public mutating func setObject(_ object: CredicorpObject) {
         if let current = objects[object.id], current.updated > object.updated { return }
         objects[object.id] = object
+        sorted = SortedLists()
     }
 
     /// Forgets the object `id` and every event carrying it.
     public mutating func removeObject(id: String) {
         objects[id] = nil
         eventsByID = eventsByID.filter { $0.value.object.id != id }
+        sorted = SortedLists()
     }
 
     /// The event `id` if the read API still shows it at `now` (created within 30 days, not in the future).
@@ -54,17 +85,19 @@ public struct CredicorpWorld: Sendable {
 
     /// Events the read API shows at `now`, ascending by (`created`, `id`).
     public func retainedEvents(now: Date) -> [CredicorpEvent] {
-        eventsByID.values.filter { Self.isRetained($0, now: now) }.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        allEvents.filter { Self.isRetained($0, now: now) }
     }
 
     /// All events of every age, ascending by (`created`, `id`).
     public var allEvents: [CredicorpEvent] {
-        eventsByID.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        sorted.events { eventsByID.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) } }
     }
 
     /// Current objects of `kind`, ascending by (`updated`, `id`).
     public func objects(of kind: CredicorpObject.Kind) -> [CredicorpObject] {
-        objects.values.filter { $0.kind == kind }.sorted { ($0.updated, $0.id) < ($1.updated, $1.id) }
+        sorted.objects(of: kind) {
+            objects.values.filter { $0.kind == kind }.sorted { ($0.updated, $0.id) < ($1.updated, $1.id) }
+        }
     }
 
     private static func isRetained(_ event: CredicorpEvent, now: Date) -> Bool {
