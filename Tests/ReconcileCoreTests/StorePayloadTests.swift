@@ -209,10 +209,9 @@ import Testing
                 Self.batch([("e-3", "p-1", 300)], line: 2),
             ]
             _ = try store.ingest(records, recordedAt: Self.received) { _, _, _ in nil }
-            let events = try store.eventsOfResourcesActive(
+            let events = try store.events(
                 provider: "crezco",
-                since: Self.received.addingTimeInterval(-86_400),
-                until: Self.received.addingTimeInterval(86_400)
+                ofResources: [ResourceKey("payable", "p-1"), ResourceKey("payable", "p-2")]
             )
             let amounts = Dictionary(
                 uniqueKeysWithValues: events.map { ($0.eventID, $0.payload["payload"]?["amount"]) }

@@ -17,6 +17,7 @@ extension JobRunner {
         var repair: Bool
         var logger: Logger
         var progress: (any RunProgress)?
+        var chunkSize = ProviderReconciler.defaultChunkSize
     }
 
     /// Reconciles the providers, at most `limit` at a time; results in the order of `adapters`.
@@ -89,7 +90,8 @@ extension JobRunner {
                 now: context.now,
                 since: context.since,
                 until: context.until,
-                logger: context.logger
+                logger: context.logger,
+                chunkSize: context.chunkSize
             ).reconcile()
             section.coverage = result.coverage
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
@@ -100,7 +102,7 @@ extension JobRunner {
                     runID: context.runID,
                     at: context.now
                 )
-                for index in repaired {
+                for index in result.findings.indices where repaired.contains(result.findings[index].key) {
                     result.findings[index].repaired = true
                     result.findings[index].needsRepair = false
                 }

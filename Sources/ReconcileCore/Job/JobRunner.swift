@@ -17,6 +17,8 @@ public struct RunOptions: Sendable {
     public var restart = false
     /// Told of pages read and providers finished (the backfill's progress line).
     public var progress: (any RunProgress)?
+    /// How many resources are classified at once (tests vary it; the findings must not change).
+    var chunkSize = ProviderReconciler.defaultChunkSize
 
     public init() {}
 }
@@ -133,7 +135,8 @@ public struct JobRunner: Sendable {
             window: window,
             repair: repairing,
             logger: logger,
-            progress: options.progress
+            progress: options.progress,
+            chunkSize: options.chunkSize
         )
         let outcomes = try await Self.reconcileConcurrently(adapters, limit: Self.concurrentProviders, context: context)
         let sections = outcomes.map(\.section)

@@ -80,18 +80,67 @@ extension ProviderAdapter {
 
 extension ProviderReader {
     public func publicKey(id: String) async throws -> PublishedKey? { nil }
+
+    /// Every event with provider time in `[since, until)`, one version per id, ascending by (time, id).
+    public func events(since: Date, until: Date) async throws -> [ProviderEvent] {
+        let rows = RowsInMemory()
+        try await readEvents(since: since, until: until, into: rows)
+        return rows.events.values.sorted { ($0.occurredAt, $0.eventID) < ($1.occurredAt, $1.eventID) }
+    }
+
+    /// The listable resources updated in `[since, until)`, one version per resource, ascending by (time, type, id).
+    public func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
+        let rows = RowsInMemory()
+        try await readResources(since: since, until: until, into: rows)
+        return rows.resources.values.sorted {
+            ($0.updatedAt, $0.resourceType, $0.resourceID) < ($1.updatedAt, $1.resourceType, $1.resourceID)
+        }
+    }
+}
+
+/// A ``RemoteRows`` that holds everything in memory: for a small list (a test, a lookup).
+final class RowsInMemory: RemoteRows, @unchecked Sendable {
+    private let lock = NSLock()
+    private var keptEvents: [String: ProviderEvent] = [:]
+    private var keptResources: [ResourceKey: ResourceSnapshot] = [:]
+
+    var events: [String: ProviderEvent] { lock.withLock { keptEvents } }
+    var resources: [ResourceKey: ResourceSnapshot] { lock.withLock { keptResources } }
+
+    func keep(events: [ProviderEvent]) throws -> KeptRows {
+        lock.withLock {
+            var kept = KeptRows()
+            for event in events {
+                guard kept.admit(event.occurredAt, over: keptEvents[event.eventID]?.occurredAt) else { continue }
+                keptEvents[event.eventID] = event
+            }
+            return kept
+        }
+    }
+
+    func keep(resources: [ResourceSnapshot]) throws -> KeptRows {
+        lock.withLock {
+            var kept = KeptRows()
+            for snapshot in resources {
+                let key = ResourceKey(snapshot.resourceType, snapshot.resourceID)
+                guard kept.admit(snapshot.updatedAt, over: keptResources[key]?.updatedAt) else { continue }
+                keptResources[key] = snapshot
+            }
+            return kept
+        }
+    }
 }
 
 /// The read side of a provider: its current truth.
 public protocol ProviderReader: Sendable {
     /// The webhook endpoint, when the job names one (nil otherwise).
     func endpoint() async throws -> EndpointStatus?
-    /// Every event with provider time in `[since, until)`, ascending.
-    func events(since: Date, until: Date) async throws -> [ProviderEvent]
+    /// Reads every event with provider time in `[since, until)` into `rows`, page by page.
+    func readEvents(since: Date, until: Date, into rows: any RemoteRows) async throws
     /// One event by id; nil on 404.
     func event(id: String) async throws -> ProviderEvent?
-    /// The listable resources updated in `[since, until)`.
-    func resources(since: Date, until: Date) async throws -> [ResourceSnapshot]
+    /// Reads the listable resources updated in `[since, until)` into `rows`, page by page.
+    func readResources(since: Date, until: Date, into rows: any RemoteRows) async throws
     /// One resource; nil on 404.
     func resource(type: String, id: String) async throws -> ResourceSnapshot?
     /// A signing key the provider publishes; nil on 404 (an unknown key id).

@@ -124,25 +124,33 @@ extension Classifier {
         return changed.sorted()
     }
 
-    /// The repairs the findings call for: record dropped events, set state to the provider's.
-    static func plan(for findings: [Finding], remote: [ProviderEvent], resources: [ResourceInput]) -> RepairPlan {
+    /// The repairs the findings call for, each with its finding's key: record dropped events, set state to the provider's.
+    static func plan(for findings: [Finding], remote: [ProviderEvent], resources: [ResourceInput]) -> (
+        events: [(findingKey: String, event: ProviderEvent)], resources: [(findingKey: String, target: LocalResource)]
+    ) {
         let events = Dictionary(remote.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
         let snapshots = Dictionary(
             resources.compactMap { input in input.remote.map { (input.key, $0) } },
             uniquingKeysWith: { first, _ in first }
         )
-        var plan = RepairPlan()
-        for (index, finding) in findings.enumerated() where finding.needsRepair {
+        var planned:
+            (
+                events: [(findingKey: String, event: ProviderEvent)],
+                resources: [(findingKey: String, target: LocalResource)]
+            ) = ([], [])
+        for finding in findings where finding.needsRepair {
             switch finding.kind {
             case .droppedEvent:
-                if let id = finding.eventID, let event = events[id] { plan.events.append((index, event)) }
+                if let id = finding.eventID, let event = events[id] { planned.events.append((finding.key, event)) }
             case .stateMismatch, .missingLocally:
                 let key = ResourceKey(finding.resourceType ?? "", finding.resourceID ?? "")
-                if let snapshot = snapshots[key] { plan.resources.append((index, LocalResource(snapshot: snapshot))) }
+                if let snapshot = snapshots[key] {
+                    planned.resources.append((finding.key, LocalResource(snapshot: snapshot)))
+                }
             default:
                 break
             }
         }
-        return plan
+        return planned
     }
 }

@@ -67,13 +67,14 @@ struct Classifier: Sendable {
             finding.needsRepair = dropped
             findings.append(finding)
         }
-        findings += outOfOrder(local: local)
         return findings
     }
 
     /// Events first received after a newer event of the same resource had been received.
-    func outOfOrder(local: [String: LocalEvent]) -> [Finding] {
-        let byResource = Dictionary(grouping: local.values) { ResourceKey($0.resourceType, $0.resourceID) }
+    ///
+    /// `events` holds every stored event of the resources it names.
+    func outOfOrder(events local: [LocalEvent]) -> [Finding] {
+        let byResource = Dictionary(grouping: local) { ResourceKey($0.resourceType, $0.resourceID) }
         var findings: [Finding] = []
         for (_, events) in byResource {
             for event in events where event.occurredAt >= since && event.occurredAt < until {

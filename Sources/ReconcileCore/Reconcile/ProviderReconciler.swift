@@ -13,6 +13,12 @@ public struct ProviderReconciliation: Sendable {
 /// Compares one provider's read API with the store over a window and classifies every difference.
 ///
 /// It reads everything first and changes nothing; the caller applies `plan` in one transaction.
+///
+/// Memory stays bounded whatever the window holds: the provider's lists go to a ``RunScratch`` as
+/// they are read, and the window's resources are classified ``chunkSize`` at a time, each chunk
+/// with its own events (the provider's and ours), snapshots and rows. Every rule of the
+/// classifier looks at one resource at a time, except duplicate deliveries, rejected deliveries
+/// and the endpoint, which are read for the whole window.
 struct ProviderReconciler: Sendable {
     let adapter: any ProviderAdapter
     let reader: any ProviderReader
@@ -21,6 +27,10 @@ struct ProviderReconciler: Sendable {
     let since: Date
     let until: Date
     let logger: Logger
+    /// How many resources are classified at once.
+    var chunkSize = Self.defaultChunkSize
+
+    static let defaultChunkSize = 1_000
 
     var name: String { adapter.config.name }
 
@@ -35,19 +45,20 @@ struct ProviderReconciler: Sendable {
             ]
         )
         let endpoint = try await reader.endpoint()
-        let remoteEvents = adapter.hasEventLog ? try await reader.events(since: eventSince, until: until) : []
-        let listed = try await reader.resources(since: since, until: until)
+        let scratch = try RunScratch()
+        if adapter.hasEventLog { try await reader.readEvents(since: eventSince, until: until, into: scratch) }
+        try await reader.readResources(since: since, until: until, into: scratch)
+        let counts = try scratch.counts()
         logger.info(
             "provider.read",
-            metadata: ["provider": "\(name)", "events": "\(remoteEvents.count)", "resources": "\(listed.count)"]
+            metadata: ["provider": "\(name)", "events": "\(counts.events)", "resources": "\(counts.resources)"]
         )
 
-        var local = Dictionary(
-            try store.eventsOfResourcesActive(provider: name, since: since, until: until).map { ($0.eventID, $0) },
-            uniquingKeysWith: { first, _ in first }
-        )
-        let unseen = remoteEvents.map(\.eventID).filter { local[$0] == nil }
-        for event in try store.events(provider: name, ids: unseen) { local[event.eventID] = event }
+        // The window's resources: those the provider names, those with a webhook event in the
+        // window, and those whose row is as of a time in the window.
+        try scratch.addRemoteKeys()
+        try scratch.add(keys: store.resourcesWithWebhookEvents(provider: name, since: since, until: until))
+        try scratch.add(keys: store.resourceKeys(provider: name, asOfSince: since, until: until))
 
         let classifier = Classifier(
             adapter: adapter,
@@ -57,28 +68,29 @@ struct ProviderReconciler: Sendable {
             until: until,
             eventSince: eventSince
         )
-        let resources = try await resourceInputs(
-            listed: listed,
-            remote: remoteEvents,
-            local: local,
-            classifier: classifier
-        )
-        var findings = classifier.eventFindings(remote: remoteEvents, local: local)
-        findings += try await unknownEvents(
-            remote: remoteEvents,
-            local: local,
-            eventSince: eventSince,
-            resources: resources
-        )
-        findings += try classifier.deliveryFindings(
+        var findings: [Finding] = []
+        var after: ResourceKey?
+        while true {
+            let keys = try scratch.keys(after: after, limit: chunkSize)
+            guard let last = keys.last else { break }
+            after = last
+            if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
+            findings += try await reconcile(
+                chunk: keys,
+                scratch: scratch,
+                classifier: classifier,
+                eventSince: eventSince
+            )
+        }
+
+        var global = try classifier.deliveryFindings(
             duplicates: store.duplicatedEvents(provider: name, since: since, until: until),
             rejected: store.rejectedDeliveries(provider: name, since: since, until: until),
-            local: local,
+            local: [:],
             store: store
         )
-        findings += classifier.resourceFindings(resources, remote: remoteEvents, local: local, earlier: findings)
         if let endpoint, !endpoint.isEnabled {
-            findings.append(
+            global.append(
                 Finding(
                     kind: .endpointDisabled,
                     provider: name,
@@ -92,8 +104,9 @@ struct ProviderReconciler: Sendable {
                 )
             )
         }
-        result.findings = try withResourceMoney(findings, resources: resources).sorted(by: Finding.reportOrder)
-        result.plan = Classifier.plan(for: result.findings, remote: remoteEvents, resources: resources)
+        findings += try withResourceMoney(global, known: { keys in try scratch.money(of: keys) })
+        result.findings = findings.sorted(by: Finding.reportOrder)
+        result.plan = RepairPlan(scratch: scratch, count: try scratch.plannedCount())
         result.apiRequests = await reader.requestCount()
         result.coverage = RunReport.Coverage(
             adapter: adapter,
@@ -105,24 +118,75 @@ struct ProviderReconciler: Sendable {
         return result
     }
 
+    /// Classifies the resources `keys` (a run of the window's, in order) and plans their repairs.
+    private func reconcile(
+        chunk keys: [ResourceKey],
+        scratch: RunScratch,
+        classifier: Classifier,
+        eventSince: Date
+    ) async throws -> [Finding] {
+        guard let first = keys.first, let last = keys.last else { return [] }
+        let members = Set(keys)
+        let remote = try scratch.events(from: first, through: last)
+        var local = Dictionary(
+            try store.events(provider: name, ofResources: keys).map { ($0.eventID, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        // An event the provider lists under this resource, stored under another (a provider fault).
+        let unseen = remote.map(\.eventID).filter { local[$0] == nil }
+        for event in try store.events(provider: name, ids: unseen) { local[event.eventID] = event }
+        let ours = local.values.filter { members.contains(ResourceKey($0.resourceType, $0.resourceID)) }
+
+        let resources = try await resourceInputs(
+            keys.filter { classifier.tracks(resourceType: $0.type) },
+            listed: scratch.resources(from: first, through: last),
+            scratch: scratch
+        )
+        var findings = classifier.eventFindings(remote: remote, local: local)
+        findings += classifier.outOfOrder(events: ours)
+        findings += try await unknownEvents(
+            ours,
+            remote: Set(remote.map(\.eventID)),
+            scratch: scratch,
+            eventSince: eventSince,
+            resources: resources
+        )
+        findings += classifier.resourceFindings(resources, remote: remote, local: local, earlier: findings)
+        findings = try withResourceMoney(
+            findings,
+            known: { _ in
+                var money: [ResourceKey: Money] = [:]
+                for input in resources {
+                    if let amount = input.remote?.money ?? input.local?.money { money[input.key] = amount }
+                }
+                return money
+            }
+        )
+        let plan = Classifier.plan(for: findings, remote: remote, resources: resources)
+        try scratch.plan(events: plan.events, resources: plan.resources)
+        return findings
+    }
+
     /// Every finding on a payment-like resource with its amount and currency, whatever its kind.
     ///
     /// An event can carry no money (a Credify BNPL event, a duplicate of a status change) while
     /// the resource has an amount: it comes from the provider's object, else from our row.
-    private func withResourceMoney(_ findings: [Finding], resources: [Classifier.ResourceInput]) throws -> [Finding] {
+    private func withResourceMoney(
+        _ findings: [Finding],
+        known: ([ResourceKey]) throws -> [ResourceKey: Money]
+    ) throws -> [Finding] {
         func paymentKey(_ finding: Finding) -> ResourceKey? {
             guard finding.money == nil, let type = finding.resourceType, PaymentsCSV.paymentTypes.contains(type),
                 let id = finding.resourceID
             else { return nil }
             return ResourceKey(type, id)
         }
-        var money: [ResourceKey: Money] = [:]
-        for input in resources {
-            if let amount = input.remote?.money ?? input.local?.money { money[input.key] = amount }
-        }
-        let missing = Set(findings.compactMap(paymentKey)).filter { money[$0] == nil }
+        let wanted = Set(findings.compactMap(paymentKey)).sorted()
+        guard !wanted.isEmpty else { return findings }
+        var money = try known(wanted)
+        let missing = wanted.filter { money[$0] == nil }
         if !missing.isEmpty {
-            for (key, row) in try store.resources(provider: name, keys: missing.sorted()) {
+            for (key, row) in try store.resources(provider: name, keys: missing) {
                 if let amount = row.money { money[key] = amount }
             }
         }
@@ -139,18 +203,21 @@ struct ProviderReconciler: Sendable {
     /// With an event-by-id route (Credicorp): events the list lacks and the route answers 404 for.
     /// Without one (Crezco, Credify): events whose resource the provider answers 404 for.
     private func unknownEvents(
-        remote: [ProviderEvent],
-        local: [String: LocalEvent],
+        _ ours: [LocalEvent],
+        remote: Set<String>,
+        scratch: RunScratch,
         eventSince: Date,
         resources: [Classifier.ResourceInput]
     ) async throws -> [Finding] {
-        let remoteIDs = Set(remote.map(\.eventID))
         let gone = Set(resources.filter { $0.remote == nil }.map(\.key))
-        var findings: [Finding] = []
-        let candidates = local.values.filter { event in
+        var candidates = ours.filter { event in
             event.source == "webhook" && event.occurredAt >= (adapter.hasEventLog ? eventSince : since)
-                && event.occurredAt < until && !remoteIDs.contains(event.eventID)
-        }.sorted { $0.eventID < $1.eventID }
+                && event.occurredAt < until && !remote.contains(event.eventID)
+        }
+        // Listed under another resource: the provider knows it.
+        let listedElsewhere = try scratch.knownEvents(candidates.map(\.eventID))
+        candidates = candidates.filter { !listedElsewhere.contains($0.eventID) }.sorted { $0.eventID < $1.eventID }
+        var findings: [Finding] = []
         for event in candidates {
             if adapter.hasEventByIDRoute {
                 guard try await reader.event(id: event.eventID) == nil else { continue }
@@ -178,35 +245,21 @@ struct ProviderReconciler: Sendable {
         return findings
     }
 
-    /// Every resource the window touches, with the provider's state (nil: 404) and ours.
+    /// The tracked resources of a chunk, with the provider's state (nil: 404) and ours.
+    ///
+    /// A resource the lists did not name is read by id, and kept in `scratch` for later lookups.
     private func resourceInputs(
-        listed: [ResourceSnapshot],
-        remote: [ProviderEvent],
-        local: [String: LocalEvent],
-        classifier: Classifier
+        _ tracked: [ResourceKey],
+        listed: [ResourceKey: ResourceSnapshot],
+        scratch: RunScratch
     ) async throws -> [Classifier.ResourceInput] {
-        var remoteState: [ResourceKey: ResourceSnapshot] = [:]
-        for snapshot in listed { remoteState[ResourceKey(snapshot.resourceType, snapshot.resourceID)] = snapshot }
-        var keys = Set(remoteState.keys)
-        keys.formUnion(remote.map { ResourceKey($0.resourceType, $0.resourceID) })
-        keys.formUnion(
-            local.values.filter { $0.occurredAt >= since && $0.occurredAt < until && $0.source == "webhook" }
-                .map { ResourceKey($0.resourceType, $0.resourceID) }
-        )
-        keys.formUnion(
-            try store.resources(provider: name, asOfSince: since, until: until).map {
-                ResourceKey($0.resourceType, $0.resourceID)
-            }
-        )
-        let tracked = keys.sorted().filter { classifier.tracks(resourceType: $0.type) }
         let localRows = try store.resources(provider: name, keys: tracked)
         var inputs: [Classifier.ResourceInput] = []
         for key in tracked {
-            let remoteSnapshot: ResourceSnapshot?
-            if let known = remoteState[key] {
-                remoteSnapshot = known
-            } else {
+            var remoteSnapshot = listed[key]
+            if remoteSnapshot == nil {
                 remoteSnapshot = try await reader.resource(type: key.type, id: key.id)
+                if let fetched = remoteSnapshot { try scratch.keep(fetched: fetched) }
             }
             inputs.append(.init(key: key, remote: remoteSnapshot, local: localRows[key]))
         }

@@ -59,6 +59,11 @@ final class DirectStatement {
         bound(sqlite3_bind_int64(handle, next, value))
     }
 
+    /// Binds the next parameter: a floating-point number.
+    func bind(_ value: Double) {
+        bound(sqlite3_bind_double(handle, next, value))
+    }
+
     /// Binds the next parameter: a blob, or NULL for nil (an empty blob binds NULL too, as GRDB binds it).
     func bind(_ bytes: Data?) {
         guard let bytes else { return bound(sqlite3_bind_null(handle, next)) }
@@ -116,6 +121,21 @@ final class DirectStatement {
                 return nil
             }
             return String(cString: text)
+        case SQLITE_DONE:
+            return nil
+        default:
+            throw Self.error(connection, sql)
+        }
+    }
+
+    /// Runs a query with the values bound since the last run; returns the first column of its first
+    /// row as a number, or nil when there is no row or the value is NULL.
+    func firstDouble() throws -> Double? {
+        defer { reset() }
+        try checkBindings()
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW:
+            return sqlite3_column_type(handle, 0) == SQLITE_NULL ? nil : sqlite3_column_double(handle, 0)
         case SQLITE_DONE:
             return nil
         default:

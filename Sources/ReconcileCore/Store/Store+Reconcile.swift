@@ -45,36 +45,46 @@ public struct DuplicatedEvent: Sendable {
 extension Store {
     /// The columns of ``LocalEvent`` (with its valid deliveries) for the events `e` of `source`
     /// that satisfy `condition`, ordered so a batch's body is read once (``DeliveryBodies``).
+    ///
+    /// The deliveries are found by `deliveryEvent_event`, named: for a source of a few hundred
+    /// resources SQLite chose to build an automatic index over every `deliveryEvent` row instead, on
+    /// each run of the statement (ten times slower, and growing with the store).
     static func localEventsSQL(from source: String, where condition: String) -> String {
         """
         SELECT e.eventID, e.eventType, e.resourceType, e.resourceID, e.occurredAt, e.source, e.payload,
             e.payloadDelivery, e.payloadPointer,
             COUNT(d.id) AS validDeliveries, MIN(d.receivedAt) AS firstReceipt
         FROM \(source)
-        LEFT JOIN deliveryEvent de ON de.provider = e.provider AND de.eventID = e.eventID
+        LEFT JOIN deliveryEvent de INDEXED BY deliveryEvent_event ON de.provider = e.provider AND de.eventID = e.eventID
         LEFT JOIN delivery d ON d.id = de.deliveryID AND d.verdict = 'accepted'
         WHERE \(condition)
         GROUP BY e.eventID ORDER BY e.payloadDelivery
         """
     }
 
-    /// Every event of the resources with an event in the window.
+    /// Every event of `count` resources, named by `(type, id)` pairs, then the provider.
     ///
-    /// The window's resources first, then their events by `event_resource` (CROSS JOIN keeps that
-    /// order), so the work grows with the window, not with the store. Written as
-    /// `(type, id) IN (…)`, SQLite read every event of the provider. Arguments: provider, since,
-    /// until, provider.
-    static let activeEventsSQL = localEventsSQL(
-        from: """
-            (
-                SELECT DISTINCT resourceType, resourceID FROM event
-                WHERE provider = ? AND occurredAt >= ? AND occurredAt < ?
-            ) AS active
-            CROSS JOIN event e ON e.provider = ? AND e.resourceType = active.resourceType
-                AND e.resourceID = active.resourceID
-            """,
-        where: "1"
-    )
+    /// The resources first, then their events by `event_resource` (CROSS JOIN keeps that order),
+    /// so the work grows with the resources asked for, not with the store.
+    static func eventsOfResourcesSQL(count: Int) -> String {
+        let values = Array(repeating: "(?, ?)", count: count).joined(separator: ", ")
+        return "WITH k(resourceType, resourceID) AS (VALUES \(values)) "
+            + localEventsSQL(
+                from: """
+                    k CROSS JOIN event e ON e.provider = ? AND e.resourceType = k.resourceType
+                        AND e.resourceID = k.resourceID
+                    """,
+                where: "1"
+            )
+    }
+
+    /// The resources with a webhook event in the window, by `event_occurred`.
+    ///
+    /// Arguments: provider, since, until.
+    static let webhookResourcesSQL = """
+        SELECT DISTINCT resourceType, resourceID FROM event
+        WHERE provider = ? AND occurredAt >= ? AND occurredAt < ? AND source = 'webhook'
+        """
 
     /// Events with more than one valid delivery before `until`, one of them in the window.
     ///
@@ -95,11 +105,11 @@ extension Store {
         ORDER BY de.eventID
         """
 
-    /// Local rows whose `asOf` is in the window, by the `resourceState_asOf` index (schema v6).
+    /// The keys of the local rows whose `asOf` is in the window, by the `resourceState_asOf` index (schema v6).
     ///
     /// Arguments: provider, since, until.
-    static let rowsAsOfSQL = """
-        SELECT * FROM resourceState WHERE provider = ?
+    static let rowKeysAsOfSQL = """
+        SELECT resourceType, resourceID FROM resourceState WHERE provider = ?
         AND julianday(asOf) >= julianday(?) AND julianday(asOf) < julianday(?)
         """
 
@@ -128,23 +138,6 @@ extension Store {
         return events
     }
 
-    /// Every event of every resource that has an event with provider time in `[since, until)`.
-    public func eventsOfResourcesActive(provider: String, since: Date, until: Date) throws(StoreFailure) -> [LocalEvent]
-    {
-        try read("read local events") { db in
-            var bodies = DeliveryBodies()
-            return try Self.localEvents(
-                Row.fetchCursor(
-                    db,
-                    sql: Self.activeEventsSQL,
-                    arguments: [provider, Store.text(since), Store.text(until), provider]
-                ),
-                bodies: &bodies,
-                db: db
-            )
-        }
-    }
-
     /// The stored events among `ids`.
     public func events(provider: String, ids: [String]) throws(StoreFailure) -> [LocalEvent] {
         try read("read local events by id") { db in
@@ -167,15 +160,50 @@ extension Store {
         }
     }
 
-    /// Local rows whose `asOf` is in `[since, until)`.
-    public func resources(provider: String, asOfSince since: Date, until: Date) throws(StoreFailure) -> [LocalResource]
-    {
+    /// Every event of the resources `keys`, by `event_resource`, a statement per 400 resources.
+    func events(provider: String, ofResources keys: [ResourceKey]) throws(StoreFailure) -> [LocalEvent] {
+        try read("read local events") { db in
+            var bodies = DeliveryBodies()
+            var found: [LocalEvent] = []
+            for start in stride(from: 0, to: keys.count, by: 400) {
+                let chunk = keys[start..<min(start + 400, keys.count)]
+                var arguments: [String] = []
+                arguments.reserveCapacity(chunk.count * 2 + 1)
+                for key in chunk { arguments += [key.type, key.id] }
+                arguments.append(provider)
+                found += try Self.localEvents(
+                    Row.fetchCursor(
+                        db,
+                        sql: Self.eventsOfResourcesSQL(count: chunk.count),
+                        arguments: StatementArguments(arguments)
+                    ),
+                    bodies: &bodies,
+                    db: db
+                )
+            }
+            return found
+        }
+    }
+
+    /// The resources with a webhook event with provider time in `[since, until)`, by `event_occurred`.
+    func resourcesWithWebhookEvents(provider: String, since: Date, until: Date) throws(StoreFailure) -> [ResourceKey] {
+        try read("read the window's local events") { db in
+            try Row.fetchAll(
+                db,
+                sql: Self.webhookResourcesSQL,
+                arguments: [provider, Store.text(since), Store.text(until)]
+            ).map { ResourceKey($0[0], $0[1]) }
+        }
+    }
+
+    /// The resources whose local row has its `asOf` in `[since, until)`.
+    func resourceKeys(provider: String, asOfSince since: Date, until: Date) throws(StoreFailure) -> [ResourceKey] {
         try read("read local state") { db in
             try Row.fetchAll(
                 db,
-                sql: Self.rowsAsOfSQL,
+                sql: Self.rowKeysAsOfSQL,
                 arguments: [provider, Store.text(since), Store.text(until)]
-            ).map(Self.localResource)
+            ).map { ResourceKey($0[0], $0[1]) }
         }
     }
 

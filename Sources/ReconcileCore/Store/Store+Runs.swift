@@ -22,14 +22,22 @@ public struct RunSummary: Sendable {
     }
 }
 
-/// The changes a run makes to local state, each tied to the finding it resolves.
+/// The changes a run makes to local state, each tied to the key of the finding it resolves.
+///
+/// Dropped events to record as received by reconciliation, and resources to set to the
+/// provider's state. They wait in the provider's ``RunScratch`` (a large window plans too many to
+/// hold in memory) and are read back in batches while they are applied.
 public struct RepairPlan: Sendable {
-    /// Dropped events to record as received by reconciliation.
-    public var events: [(finding: Int, event: ProviderEvent)] = []
-    /// Resources to set to the provider's state.
-    public var resources: [(finding: Int, target: LocalResource)] = []
+    let scratch: RunScratch?
+    /// How many repairs are planned.
+    public let count: Int
 
-    public var isEmpty: Bool { events.isEmpty && resources.isEmpty }
+    init(scratch: RunScratch? = nil, count: Int = 0) {
+        self.scratch = scratch
+        self.count = count
+    }
+
+    public var isEmpty: Bool { count == 0 }
 }
 
 extension Store {
@@ -106,64 +114,72 @@ extension Store {
         }
     }
 
-    /// Applies a provider's repairs in one transaction with their audit rows; returns the findings it resolved.
+    /// Applies a provider's repairs in one transaction with their audit rows; returns the keys of the findings it resolved.
     ///
     /// Idempotent: an event already recorded, or a row already equal to its target, is left alone.
+    /// The plan is read back 500 repairs at a time, inside the transaction.
     public func applyRepairs(_ plan: RepairPlan, provider: String, runID: String, at time: Date) throws(StoreFailure)
-        -> Set<Int>
+        -> Set<String>
     {
-        try write("repair \(provider) local state") { db in
+        guard let scratch = plan.scratch, !plan.isEmpty else { return [] }
+        return try write("repair \(provider) local state") { db in
             let now = Store.text(time)
-            var repaired = Set<Int>()
-            for (finding, event) in plan.events {
-                guard
-                    try recordEvent(
-                        event,
-                        provider: provider,
-                        source: "reconciliation",
-                        receivedAt: nil,
-                        now: now,
+            var repaired = Set<String>()
+            try scratch.plannedRepairs(kind: "event", batch: 500) { batch in
+                for (finding, body) in batch {
+                    let event = try ScratchCodec.event(body)
+                    guard
+                        try recordEvent(
+                            event,
+                            provider: provider,
+                            source: "reconciliation",
+                            receivedAt: nil,
+                            now: now,
+                            runID: runID,
+                            db: db
+                        )
+                    else { continue }
+                    try audit(
                         runID: runID,
+                        provider: provider,
+                        type: event.resourceType,
+                        id: event.resourceID,
+                        eventID: event.eventID,
+                        action: "record_event",
+                        before: nil,
+                        after: event.payload,
+                        at: now,
                         db: db
                     )
-                else { continue }
-                try audit(
-                    runID: runID,
-                    provider: provider,
-                    type: event.resourceType,
-                    id: event.resourceID,
-                    eventID: event.eventID,
-                    action: "record_event",
-                    before: nil,
-                    after: event.payload,
-                    at: now,
-                    db: db
-                )
-                repaired.insert(finding)
+                    repaired.insert(finding)
+                }
             }
-            for (finding, target) in plan.resources {
-                let current = try localResource(
-                    provider: provider,
-                    type: target.resourceType,
-                    id: target.resourceID,
-                    db: db
-                )
-                // Never move a row back: it may have advanced (ingest) since the provider was read.
-                if let current, Store.sameState(current, target) || current.asOf > target.asOf { continue }
-                try saveResource(target, provider: provider, updatedBy: "repair", now: now, db: db)
-                try audit(
-                    runID: runID,
-                    provider: provider,
-                    type: target.resourceType,
-                    id: target.resourceID,
-                    eventID: nil,
-                    action: current == nil ? "insert_state" : "set_state",
-                    before: current.map(Store.stateJSON),
-                    after: Store.stateJSON(target),
-                    at: now,
-                    db: db
-                )
-                repaired.insert(finding)
+            try scratch.plannedRepairs(kind: "resource", batch: 500) { batch in
+                for (finding, body) in batch {
+                    let target = try ScratchCodec.localResource(body)
+                    let current = try localResource(
+                        provider: provider,
+                        type: target.resourceType,
+                        id: target.resourceID,
+                        db: db
+                    )
+                    // Never move a row back: it may have advanced (ingest) since the provider was read.
+                    if let current, Store.sameState(current, target) || current.asOf > target.asOf { continue }
+                    try saveResource(target, provider: provider, updatedBy: "repair", now: now, db: db)
+                    try audit(
+                        runID: runID,
+                        provider: provider,
+                        type: target.resourceType,
+                        id: target.resourceID,
+                        eventID: nil,
+                        action: current == nil ? "insert_state" : "set_state",
+                        before: current.map(Store.stateJSON),
+                        after: Store.stateJSON(target),
+                        at: now,
+                        db: db
+                    )
+                    repaired.insert(finding)
+                }
             }
             return repaired
         }

@@ -26,24 +26,26 @@ struct CredicorpReader: JSONAPIReader {
         return EndpointStatus(id: endpointID, status: status, enabledEvents: enabled)
     }
 
-    func events(since: Date, until: Date) async throws -> [ProviderEvent] {
-        let items = try await list(
+    func readEvents(since: Date, until: Date, into sink: any RemoteRows) async throws {
+        try await list(
             "/public/v1/events",
             window: [("created_gte", RFC3339.formatMillis(since)), ("created_lt", RFC3339.formatMillis(until))],
             limits: ReadLimits(maxRows: json.maxRows, since: since, until: until)
-        )
-        return try items.compactMap { item in
-            // A type outside the catalogue is a newer kind of event: not ours to reconcile.
-            if let type = item.value["type"]?.stringValue, item.value["id"]?.stringValue != nil,
-                CredicorpEventMapping.resourceType(ofEventType: type) == nil
-            {
-                return nil
+        ) { path, data in
+            let events = try data.compactMap { item -> ProviderEvent? in
+                // A type outside the catalogue is a newer kind of event: not ours to reconcile.
+                if let type = item["type"]?.stringValue, item["id"]?.stringValue != nil,
+                    CredicorpEventMapping.resourceType(ofEventType: type) == nil
+                {
+                    return nil
+                }
+                guard let event = CredicorpEventMapping.event(item) else {
+                    throw garbage(path, "an item of data is not an event envelope")
+                }
+                // Outside the window asked for: not this run's to judge (never a dropped or pending event).
+                return event.occurredAt >= since && event.occurredAt < until ? event : nil
             }
-            guard let event = CredicorpEventMapping.event(item.value) else {
-                throw garbage(item.path, "an item of data is not an event envelope")
-            }
-            // Outside the window asked for: not this run's to judge (never a dropped or pending event).
-            return event.occurredAt >= since && event.occurredAt < until ? event : nil
+            _ = try sink.keep(events: events)
         }
     }
 
@@ -56,22 +58,22 @@ struct CredicorpReader: JSONAPIReader {
         return event
     }
 
-    func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
-        var snapshots: [ResourceSnapshot] = []
+    func readResources(since: Date, until: Date, into sink: any RemoteRows) async throws {
         for (type, path) in CredicorpEventMapping.listPaths {
-            let items = try await list(
+            try await list(
                 "/public/v1/\(path)",
                 window: [("updated_gte", RFC3339.formatMillis(since)), ("updated_lt", RFC3339.formatMillis(until))],
                 limits: ReadLimits(maxRows: json.maxRows, since: since, until: until)
-            )
-            for item in items {
-                guard let snapshot = CredicorpEventMapping.snapshot(object: item.value, expectedType: type) else {
-                    throw garbage(item.path, "an item of data is not a \(type) object with id, status and updated")
+            ) { path, data in
+                let snapshots = try data.compactMap { item -> ResourceSnapshot? in
+                    guard let snapshot = CredicorpEventMapping.snapshot(object: item, expectedType: type) else {
+                        throw garbage(path, "an item of data is not a \(type) object with id, status and updated")
+                    }
+                    return snapshot.updatedAt >= since && snapshot.updatedAt < until ? snapshot : nil
                 }
-                if snapshot.updatedAt >= since, snapshot.updatedAt < until { snapshots.append(snapshot) }
+                _ = try sink.keep(resources: snapshots)
             }
         }
-        return snapshots
     }
 
     func resource(type: String, id: String) async throws -> ResourceSnapshot? {
@@ -84,14 +86,17 @@ struct CredicorpReader: JSONAPIReader {
         return snapshot
     }
 
-    /// Follows `starting_after` cursors until `has_more` is false, within `limits`.
+    /// Follows `starting_after` cursors until `has_more` is false, handing each page's `data` to `take`.
     ///
     /// A cursor that does not advance (an empty page, or a last id seen before) is garbage; more
     /// rows than `limits` allow end the read as an endless list.
-    private func list(_ path: String, window: [(String, String)], limits: ReadLimits) async throws -> [(
-        path: String, value: JSONValue
-    )] {
-        var items: [(String, JSONValue)] = []
+    private func list(
+        _ path: String,
+        window: [(String, String)],
+        limits: ReadLimits,
+        take: (String, [JSONValue]) throws -> Void
+    ) async throws {
+        var read = 0
         var cursor: String?
         var seen = Set<String>()
         let progress = json.progress(list: path)
@@ -102,17 +107,18 @@ struct CredicorpReader: JSONAPIReader {
             guard page["object"]?.stringValue == "list", let data = page["data"]?.arrayValue,
                 let hasMore = page["has_more"]?.boolValue
             else { throw garbage(path, "not a list object with data and has_more") }
-            items.append(contentsOf: data.map { (path, $0) })
-            guard items.count <= limits.maxRows else {
+            read += data.count
+            guard read <= limits.maxRows else {
                 throw ProviderError.endlessList(
                     provider: config.name,
                     path: path,
                     detail: "more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
                 )
             }
+            try take(path, data)
             let reached = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
             await progress?(data.count, reached.flatMap(RFC3339.parse))
-            guard hasMore else { return items }
+            guard hasMore else { return }
             guard let last = data.last?["id"]?.stringValue, seen.insert(last).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")
             }

@@ -9,7 +9,7 @@ struct CredifyReader: JSONAPIReader {
     func endpoint() async throws -> EndpointStatus? { nil }
 
     /// Credify has no event log.
-    func events(since: Date, until: Date) async throws -> [ProviderEvent] { [] }
+    func readEvents(since: Date, until: Date, into sink: any RemoteRows) async throws {}
 
     func event(id: String) async throws -> ProviderEvent? { nil }
 
@@ -17,10 +17,9 @@ struct CredifyReader: JSONAPIReader {
     ///
     /// `updated_after` is exclusive and has millisecond precision, so each page asks from one
     /// millisecond before the cursor; the list has no upper bound, so reading stops past `until`.
-    func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
-        var snapshots: [ResourceSnapshot] = []
+    func readResources(since: Date, until: Date, into sink: any RemoteRows) async throws {
         for list in CredifyEventMapping.lists {
-            let pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
+            let pager = WindowPager<ResourceSnapshot>(time: \.updatedAt)
             let fetch: WindowPager<ResourceSnapshot>.Fetch = { from, index in
                 let offset = index * Self.pageSize
                 let page = try await json.page(
@@ -40,9 +39,10 @@ struct CredifyReader: JSONAPIReader {
                 }
                 return WindowPage(rows: rows, hasMore: !rows.isEmpty && Int64(offset + rows.count) < total)
             }
-            snapshots += try await json.readWindow(pager, since: since, until: until, path: list.path, fetch: fetch)
+            try await json.readWindow(pager, since: since, until: until, path: list.path, fetch: fetch) { snapshots in
+                try sink.keep(resources: snapshots)
+            }
         }
-        return snapshots
     }
 
     func resource(type: String, id: String) async throws -> ResourceSnapshot? {

@@ -9,10 +9,10 @@ struct CrezcoReader: JSONAPIReader {
     /// Crezco has no endpoint route.
     func endpoint() async throws -> EndpointStatus? { nil }
 
-    func events(since: Date, until: Date) async throws -> [ProviderEvent] {
-        let pager = WindowPager<ProviderEvent>(id: \.eventID, time: \.occurredAt)
+    func readEvents(since: Date, until: Date, into sink: any RemoteRows) async throws {
+        let pager = WindowPager<ProviderEvent>(time: \.occurredAt)
         let path = "/v1/events"
-        return try await json.readWindow(pager, since: since, until: until, path: path) { from, index in
+        let fetch: WindowPager<ProviderEvent>.Fetch = { from, index in
             let page = try await json.page(path, query: query(from: "from", to: "to", from, until, index))
             let items = try items(page, key: "events", path: path)
             let events = try items.compactMap { item -> ProviderEvent? in
@@ -24,15 +24,17 @@ struct CrezcoReader: JSONAPIReader {
             }
             return WindowPage(rows: events, hasMore: try hasMore(page, index: index, path: path))
         }
+        try await json.readWindow(pager, since: since, until: until, path: path, fetch: fetch) { events in
+            try sink.keep(events: events)
+        }
     }
 
     func event(id: String) async throws -> ProviderEvent? { nil }
 
-    func resources(since: Date, until: Date) async throws -> [ResourceSnapshot] {
-        var snapshots: [ResourceSnapshot] = []
-        let pager = WindowPager<ResourceSnapshot>(id: \.resourceID, time: \.updatedAt)
+    func readResources(since: Date, until: Date, into sink: any RemoteRows) async throws {
+        let pager = WindowPager<ResourceSnapshot>(time: \.updatedAt)
         for list in CrezcoEventMapping.lists {
-            snapshots += try await json.readWindow(pager, since: since, until: until, path: list.path) { from, index in
+            let fetch: WindowPager<ResourceSnapshot>.Fetch = { from, index in
                 let query = query(from: "updatedFrom", to: "updatedTo", from, until, index)
                 let page = try await json.page(list.path, query: query)
                 let rows = try items(page, key: list.key, path: list.path).map { item in
@@ -42,8 +44,10 @@ struct CrezcoReader: JSONAPIReader {
                 }
                 return WindowPage(rows: rows, hasMore: try hasMore(page, index: index, path: list.path))
             }
+            try await json.readWindow(pager, since: since, until: until, path: list.path, fetch: fetch) { snapshots in
+                try sink.keep(resources: snapshots)
+            }
         }
-        return snapshots
     }
 
     func resource(type: String, id: String) async throws -> ResourceSnapshot? {

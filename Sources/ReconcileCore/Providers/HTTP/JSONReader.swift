@@ -37,19 +37,20 @@ struct JSONReader: Sendable {
         }
     }
 
-    /// Reads the list at `path` with `pager`, reporting each page; a list that pages wrongly is garbage.
+    /// Reads the list at `path` with `pager` into `keep`, reporting each page; a list that pages wrongly is garbage.
     func readWindow<Row: Sendable>(
         _ pager: WindowPager<Row>,
         since: Date,
         until: Date,
         path: String,
-        fetch: WindowPager<Row>.Fetch
-    ) async throws -> [Row] {
+        fetch: WindowPager<Row>.Fetch,
+        keep: ([Row]) throws -> KeptRows
+    ) async throws {
         var pager = pager
         pager.onPage = progress(list: path)
         pager.maxRows = maxRows
         do {
-            return try await pager.readAll(since: since, until: until, describe: path, fetch: fetch)
+            try await pager.readAll(since: since, until: until, describe: path, fetch: fetch, keep: keep)
         } catch PagingError.endless(let detail) {
             throw ProviderError.endlessList(provider: provider, path: path, detail: detail)
         } catch let error as PagingError {

@@ -39,7 +39,7 @@ struct ReadLimits: Sendable {
 /// row of an earlier page that is updated moves to the end and every later row shifts forward by
 /// one. So each page restarts the query from the newest time seen so far (page 1 / offset 0 again),
 /// and only pages forward while a whole page holds that same time. A row updated during the read
-/// moves past the cursor and is read again; rows are kept by id, newest version last.
+/// moves past the cursor and is read again; the caller keeps rows by id, the newest version.
 ///
 /// Rows outside `[since, until)` are ignored (the provider's filter is not trusted); a row older
 /// than the cursor but inside the window breaks the order the paging relies on and is an error.
@@ -48,19 +48,28 @@ struct WindowPager<Row: Sendable>: Sendable {
     /// Fetches the page `index` (0-based) of the rows with time at or after `from`.
     typealias Fetch = @Sendable (_ from: Date, _ index: Int) async throws -> WindowPage<Row>
 
-    let id: @Sendable (Row) -> String
     let time: @Sendable (Row) -> Date
     /// The job's `max_rows` for one list; the window may lower it (see ``ReadLimits``).
     var maxRows = ProviderConfig.defaultMaxRows
     /// Told after each page: its row count and the time the list has been read up to.
     var onPage: (@Sendable (Int, Date?) async -> Void)?
 
-    /// Every row with time in `[since, until)`, ascending by (time, id), one version per id.
-    func readAll(since: Date, until: Date, describe: String, fetch: Fetch) async throws -> [Row] {
+    /// Reads every row with time in `[since, until)`, handing each page's rows to `keep`.
+    ///
+    /// `keep` keeps one version per id, the newest (see ``RemoteRows``), and says how many rows
+    /// were new or newer: the distinct rows count towards ``ReadLimits/maxRows``, and a page that
+    /// adds nothing while more are promised counts as stalled.
+    func readAll(
+        since: Date,
+        until: Date,
+        describe: String,
+        fetch: Fetch,
+        keep: ([Row]) throws -> KeptRows
+    ) async throws {
         let limits = ReadLimits(maxRows: maxRows, since: since, until: until)
         var cursor = since
         var index = 0
-        var rows: [String: Row] = [:]
+        var distinct = 0
         var read = 0
         var stalled = 0
         while true {
@@ -70,29 +79,24 @@ struct WindowPager<Row: Sendable>: Sendable {
             guard read <= limits.maxRowsRead else {
                 throw PagingError.endless("\(describe): more than \(limits.maxRowsRead) rows read for one window")
             }
-            var added = false
+            var inWindow: [Row] = []
             for row in page.rows {
                 let rowTime = time(row)
                 guard rowTime >= since, rowTime < until else { continue }
                 guard rowTime >= cursor else {
                     throw PagingError.outOfOrder("\(describe): a row older than the requested start")
                 }
-                if rows[id(row)].map({ time($0) < rowTime }) ?? true {
-                    added = true
-                    rows[id(row)] = row
-                } else if let kept = rows[id(row)], time(kept) == rowTime {
-                    rows[id(row)] = row
-                }
+                inWindow.append(row)
             }
-            guard rows.count <= limits.maxRows else {
+            let kept = try keep(inWindow)
+            distinct += kept.new
+            guard distinct <= limits.maxRows else {
                 throw PagingError.endless(
                     "\(describe): more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
                 )
             }
-            guard page.hasMore, let last = page.rows.last, time(last) < until else {
-                return rows.values.sorted { (time($0), id($0)) < (time($1), id($1)) }
-            }
-            stalled = added ? 0 : stalled + 1
+            guard page.hasMore, let last = page.rows.last, time(last) < until else { return }
+            stalled = kept.addedAny ? 0 : stalled + 1
             guard stalled <= ReadLimits.maxStalledPages else {
                 throw PagingError.endless("\(describe): pages that add no new row while more are promised")
             }

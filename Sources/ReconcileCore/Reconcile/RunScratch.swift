@@ -1,0 +1,481 @@
+import Foundation
+import GRDB
+
+/// How many rows of a list a ``RemoteRows`` kept: rows never seen before, and rows that replaced an older version.
+public struct KeptRows: Sendable, Equatable {
+    public var new = 0
+    public var newer = 0
+
+    /// Whether any row added something: a new id, or a newer version of one.
+    var addedAny: Bool { new + newer > 0 }
+
+    /// Counts a row with provider time `time` against the version kept, of time `stored`.
+    ///
+    /// - Returns: Whether the row replaces the kept version: false when that one is newer.
+    mutating func admit<Time: Comparable>(_ time: Time, over stored: Time?) -> Bool {
+        guard let stored else {
+            new += 1
+            return true
+        }
+        if stored < time { newer += 1 }
+        return stored <= time
+    }
+}
+
+/// Where a reader puts the rows of its lists as it reads them, page by page.
+///
+/// One version is kept per event id and per resource (type and id): the newest by provider time,
+/// and at an equal time the one read last, so a row updated while the list was read counts once.
+public protocol RemoteRows: Sendable {
+    func keep(events: [ProviderEvent]) throws -> KeptRows
+    func keep(resources: [ResourceSnapshot]) throws -> KeptRows
+}
+
+/// One provider's read-API answers for one run, in a private temporary SQLite database.
+///
+/// A nightly window at scale (200,000 resources, a million events) does not fit in memory as
+/// parsed objects: the lists are written here as they are read, and the reconciler reads them back
+/// one chunk of resources at a time. The repairs it plans wait here too, until they are applied.
+///
+/// SQLite makes a private database for an empty path and removes its file as soon as it is open,
+/// so nothing is left behind, even by a killed run; the file lives in SQLite's temporary folder
+/// (`SQLITE_TMPDIR`, `TMPDIR`, else `/var/tmp`).
+final class RunScratch: RemoteRows {
+    private let queue: DatabaseQueue
+
+    init() throws(StoreFailure) {
+        do {
+            var configuration = Configuration()
+            configuration.label = "scratch"
+            queue = try DatabaseQueue(path: "", configuration: configuration)
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        PRAGMA cache_size = -8192;
+                        CREATE TABLE remoteEvent (
+                            eventID TEXT PRIMARY KEY, resourceType TEXT NOT NULL, resourceID TEXT NOT NULL,
+                            occurredAt REAL NOT NULL, body TEXT NOT NULL);
+                        CREATE INDEX remoteEvent_resource ON remoteEvent(resourceType, resourceID);
+                        CREATE TABLE remoteResource (
+                            resourceType TEXT NOT NULL, resourceID TEXT NOT NULL, updatedAt REAL NOT NULL,
+                            listed INTEGER NOT NULL, body TEXT NOT NULL);
+                        CREATE UNIQUE INDEX remoteResource_key ON remoteResource(resourceType, resourceID);
+                        CREATE TABLE resourceKey (
+                            resourceType TEXT NOT NULL, resourceID TEXT NOT NULL,
+                            PRIMARY KEY (resourceType, resourceID)) WITHOUT ROWID;
+                        CREATE TABLE plannedRepair (
+                            seq INTEGER PRIMARY KEY, findingKey TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
+                        """
+                )
+            }
+        } catch {
+            throw StoreFailure("open a temporary file for the provider's answers", error)
+        }
+    }
+
+    private func write<T>(_ operation: String, _ updates: (Database) throws -> T) throws(StoreFailure) -> T {
+        do {
+            return try queue.write(updates)
+        } catch {
+            throw StoreFailure(operation, error)
+        }
+    }
+
+    private func read<T>(_ operation: String, _ value: (Database) throws -> T) throws(StoreFailure) -> T {
+        do {
+            return try queue.read(value)
+        } catch {
+            throw StoreFailure(operation, error)
+        }
+    }
+
+    // MARK: Keeping the lists
+
+    func keep(events: [ProviderEvent]) throws -> KeptRows {
+        try write("keep the provider's events") { db in
+            var kept = KeptRows()
+            let find = try DirectStatement(db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")
+            let save = try DirectStatement(
+                db,
+                "INSERT OR REPLACE INTO remoteEvent (eventID, resourceType, resourceID, occurredAt, body) VALUES (?, ?, ?, ?, ?)"
+            )
+            for event in events {
+                let time = event.occurredAt.timeIntervalSinceReferenceDate
+                find.bind(event.eventID)
+                guard kept.admit(time, over: try find.firstDouble()) else { continue }
+                save.bind(event.eventID)
+                save.bind(event.resourceType)
+                save.bind(event.resourceID)
+                save.bind(time)
+                save.bind(ScratchCodec.encode(event).canonicalText)
+                try save.run()
+            }
+            return kept
+        }
+    }
+
+    func keep(resources: [ResourceSnapshot]) throws -> KeptRows {
+        try write("keep the provider's resources") { db in
+            var kept = KeptRows()
+            let find = try DirectStatement(
+                db,
+                "SELECT updatedAt FROM remoteResource WHERE resourceType = ? AND resourceID = ?"
+            )
+            let save = try Self.saveResource(db)
+            for snapshot in resources {
+                find.bind(snapshot.resourceType)
+                find.bind(snapshot.resourceID)
+                guard kept.admit(snapshot.updatedAt.timeIntervalSinceReferenceDate, over: try find.firstDouble())
+                else { continue }
+                try Self.save(snapshot, listed: true, with: save)
+            }
+            return kept
+        }
+    }
+
+    private static func saveResource(_ db: Database) throws -> DirectStatement {
+        try DirectStatement(
+            db,
+            "INSERT OR REPLACE INTO remoteResource (resourceType, resourceID, updatedAt, listed, body) VALUES (?, ?, ?, ?, ?)"
+        )
+    }
+
+    private static func save(_ snapshot: ResourceSnapshot, listed: Bool, with statement: DirectStatement) throws {
+        statement.bind(snapshot.resourceType)
+        statement.bind(snapshot.resourceID)
+        statement.bind(snapshot.updatedAt.timeIntervalSinceReferenceDate)
+        statement.bind(Int64(listed ? 1 : 0))
+        statement.bind(ScratchCodec.encode(snapshot).canonicalText)
+        try statement.run()
+    }
+
+    /// Keeps a resource read by id (not listed), so that later lookups of its money find it.
+    func keep(fetched snapshot: ResourceSnapshot) throws(StoreFailure) {
+        try write("keep a resource read by id") { db in
+            let listed = try Bool.fetchOne(
+                db,
+                sql: "SELECT listed FROM remoteResource WHERE resourceType = ? AND resourceID = ?",
+                arguments: [snapshot.resourceType, snapshot.resourceID]
+            )
+            if listed != true { try Self.save(snapshot, listed: false, with: Self.saveResource(db)) }
+        }
+    }
+
+    /// How many events and listed resources are kept.
+    func counts() throws(StoreFailure) -> (events: Int, resources: Int) {
+        try read("count the provider's answers") { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM remoteEvent") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM remoteResource WHERE listed") ?? 0
+            )
+        }
+    }
+
+    // MARK: The resources a window touches
+
+    /// Adds the resources of every kept event and listed resource to the window's resources.
+    func addRemoteKeys() throws(StoreFailure) {
+        try write("list the resources the provider named") { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO resourceKey SELECT resourceType, resourceID FROM remoteEvent;
+                    INSERT OR IGNORE INTO resourceKey SELECT resourceType, resourceID FROM remoteResource WHERE listed;
+                    """
+            )
+        }
+    }
+
+    /// Adds `keys` to the window's resources.
+    func add(keys: [ResourceKey]) throws(StoreFailure) {
+        try write("list the resources the store names") { db in
+            for key in keys {
+                try db.executeCached(
+                    sql: "INSERT OR IGNORE INTO resourceKey VALUES (?, ?)",
+                    arguments: [key.type, key.id]
+                )
+            }
+        }
+    }
+
+    /// Up to `limit` of the window's resources after `key`, in SQLite's order of (type, id).
+    func keys(after key: ResourceKey?, limit: Int) throws(StoreFailure) -> [ResourceKey] {
+        try read("list the window's resources") { db in
+            let rows =
+                if let key {
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT resourceType, resourceID FROM resourceKey WHERE (resourceType, resourceID) > (?, ?)
+                            ORDER BY resourceType, resourceID LIMIT ?
+                            """,
+                        arguments: [key.type, key.id, limit]
+                    )
+                } else {
+                    try Row.fetchAll(
+                        db,
+                        sql:
+                            "SELECT resourceType, resourceID FROM resourceKey ORDER BY resourceType, resourceID LIMIT ?",
+                        arguments: [limit]
+                    )
+                }
+            return rows.map { ResourceKey($0[0], $0[1]) }
+        }
+    }
+
+    // MARK: Reading back
+
+    /// The kept events of the resources from `first` through `last`, ascending by (time, id).
+    func events(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ProviderEvent] {
+        try read("read back the provider's events") { db in
+            try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT body FROM remoteEvent
+                        WHERE (resourceType, resourceID) >= (?, ?) AND (resourceType, resourceID) <= (?, ?)
+                        ORDER BY occurredAt, eventID
+                        """
+                ),
+                arguments: [first.type, first.id, last.type, last.id]
+            ).map { text in try ScratchCodec.event(text) }
+        }
+    }
+
+    /// The listed resources from `first` through `last`.
+    func resources(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ResourceKey:
+        ResourceSnapshot]
+    {
+        try read("read back the provider's resources") { db in
+            var found: [ResourceKey: ResourceSnapshot] = [:]
+            let rows = try String.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT body FROM remoteResource
+                        WHERE (resourceType, resourceID) >= (?, ?) AND (resourceType, resourceID) <= (?, ?) AND listed
+                        """
+                ),
+                arguments: [first.type, first.id, last.type, last.id]
+            )
+            while let text = try rows.next() {
+                let snapshot = try ScratchCodec.snapshot(text)
+                found[ResourceKey(snapshot.resourceType, snapshot.resourceID)] = snapshot
+            }
+            return found
+        }
+    }
+
+    /// Which of `ids` are kept events.
+    func knownEvents(_ ids: [String]) throws(StoreFailure) -> Set<String> {
+        try read("look up the provider's events") { db in
+            var known = Set<String>()
+            for id in ids
+            where try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM remoteEvent WHERE eventID = ?"),
+                arguments: [id]
+            ) != nil {
+                known.insert(id)
+            }
+            return known
+        }
+    }
+
+    /// The money of each of `keys` the provider answered for (listed or read by id).
+    func money(of keys: [ResourceKey]) throws(StoreFailure) -> [ResourceKey: Money] {
+        try read("read the provider's amounts") { db in
+            var found: [ResourceKey: Money] = [:]
+            for key in keys {
+                guard
+                    let text = try String.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT body FROM remoteResource WHERE resourceType = ? AND resourceID = ?"
+                        ),
+                        arguments: [key.type, key.id]
+                    ),
+                    let money = try ScratchCodec.snapshot(text).money
+                else { continue }
+                found[key] = money
+            }
+            return found
+        }
+    }
+
+    // MARK: Planned repairs
+
+    /// Keeps the repairs of one chunk until they are applied.
+    func plan(
+        events: [(findingKey: String, event: ProviderEvent)],
+        resources: [(findingKey: String, target: LocalResource)]
+    )
+        throws(StoreFailure)
+    {
+        try write("keep the planned repairs") { db in
+            for (key, event) in events {
+                try db.executeCached(
+                    sql: "INSERT INTO plannedRepair (findingKey, kind, body) VALUES (?, 'event', ?)",
+                    arguments: [key, ScratchCodec.encode(event).canonicalText]
+                )
+            }
+            for (key, target) in resources {
+                try db.executeCached(
+                    sql: "INSERT INTO plannedRepair (findingKey, kind, body) VALUES (?, 'resource', ?)",
+                    arguments: [key, ScratchCodec.encode(target).canonicalText]
+                )
+            }
+        }
+    }
+
+    /// How many repairs are planned.
+    func plannedCount() throws(StoreFailure) -> Int {
+        try read("count the planned repairs") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM plannedRepair") ?? 0
+        }
+    }
+
+    /// The planned repairs of `kind` (`event` or `resource`) in the order they were planned, `batch` at a time.
+    ///
+    /// Errors of `body` are thrown as they are; a failure to read the file is a ``StoreFailure``.
+    func plannedRepairs(kind: String, batch: Int, _ body: ([(findingKey: String, body: String)]) throws -> Void)
+        throws
+    {
+        var after: Int64 = 0
+        while true {
+            let rows = try read("read the planned repairs") { db in
+                try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT seq, findingKey, body FROM plannedRepair WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [kind, after, batch]
+                )
+            }
+            guard let last = rows.last else { return }
+            after = last["seq"]
+            try body(rows.map { (findingKey: $0["findingKey"], body: $0["body"]) })
+        }
+    }
+}
+
+/// The scratch file's text form of events, snapshots and local rows: JSON with exact times.
+///
+/// Times are kept as the text of `Date`'s own value, seconds since 2001 (Swift writes the shortest
+/// text that reads back as the same `Double`), so an event read back compares equal to the one read
+/// from the provider. Seconds since 1970 would not: converting there and back can change the last
+/// bit. A JSON number would go through the JSON parser's decimal conversion instead.
+enum ScratchCodec {
+    struct Malformed: Error, CustomStringConvertible {
+        var description: String { "a row of the temporary file does not decode" }
+    }
+
+    /// Where in an event's payload its snapshot's object may sit whole (Credicorp: `/data/object`).
+    static let objectPlaces = ["/data/object", ""]
+
+    static func encode(_ event: ProviderEvent) -> JSONValue {
+        var snapshot = encode(event.snapshot)
+        // An object that is part of the payload is written once, as its place in it: half the text
+        // to write and to parse again.
+        if let place = objectPlaces.first(where: { event.payload.at(pointer: $0) == event.snapshot.object }) {
+            snapshot = snapshot.removingObject(place: place)
+        }
+        var fields: [String: JSONValue] = [
+            "id": .string(event.eventID), "type": .string(event.eventType),
+            "resource_type": .string(event.resourceType), "resource_id": .string(event.resourceID),
+            "at": .string(event.occurredAt.timeIntervalSinceReferenceDate.description),
+            "snapshot": snapshot, "payload": event.payload,
+        ]
+        if let pointer = event.bodyPointer { fields["pointer"] = .string(pointer) }
+        return .object(fields)
+    }
+
+    static func encode(_ snapshot: ResourceSnapshot) -> JSONValue {
+        .object([
+            "resource_type": .string(snapshot.resourceType), "resource_id": .string(snapshot.resourceID),
+            "status": snapshot.status.map(JSONValue.string) ?? .null,
+            "at": .string(snapshot.updatedAt.timeIntervalSinceReferenceDate.description), "object": snapshot.object,
+            "amount": snapshot.money.map { .integer($0.minorUnits) } ?? .null,
+            "currency": snapshot.money.map { .string($0.currency) } ?? .null,
+        ])
+    }
+
+    static func encode(_ row: LocalResource) -> JSONValue {
+        encode(
+            ResourceSnapshot(
+                resourceType: row.resourceType,
+                resourceID: row.resourceID,
+                status: row.status,
+                updatedAt: row.asOf,
+                object: row.object,
+                money: row.money
+            )
+        )
+    }
+
+    static func event(_ text: String) throws -> ProviderEvent {
+        guard let value = JSONValue.parse(Data(text.utf8)), let id = value["id"]?.stringValue,
+            let type = value["type"]?.stringValue, let resourceType = value["resource_type"]?.stringValue,
+            let resourceID = value["resource_id"]?.stringValue, let at = time(value["at"]),
+            var snapshotValue = value["snapshot"], let payload = value["payload"]
+        else { throw Malformed() }
+        if let place = snapshotValue["object_at"]?.stringValue {
+            guard let object = payload.at(pointer: place) else { throw Malformed() }
+            snapshotValue = snapshotValue.settingObject(object)
+        }
+        var event = ProviderEvent(
+            eventID: id,
+            eventType: type,
+            resourceType: resourceType,
+            resourceID: resourceID,
+            occurredAt: at,
+            snapshot: try snapshot(snapshotValue),
+            payload: payload
+        )
+        event.bodyPointer = value["pointer"]?.stringValue
+        return event
+    }
+
+    static func snapshot(_ text: String) throws -> ResourceSnapshot {
+        guard let value = JSONValue.parse(Data(text.utf8)) else { throw Malformed() }
+        return try snapshot(value)
+    }
+
+    static func snapshot(_ value: JSONValue) throws -> ResourceSnapshot {
+        guard let type = value["resource_type"]?.stringValue, let id = value["resource_id"]?.stringValue,
+            let at = time(value["at"]), let object = value["object"]
+        else { throw Malformed() }
+        var money: Money?
+        if let amount = value["amount"]?.integerValue, let currency = value["currency"]?.stringValue {
+            money = Money(minorUnits: amount, currency: currency)
+        }
+        return ResourceSnapshot(
+            resourceType: type,
+            resourceID: id,
+            status: value["status"]?.stringValue,
+            updatedAt: at,
+            object: object,
+            money: money
+        )
+    }
+
+    static func localResource(_ text: String) throws -> LocalResource {
+        LocalResource(snapshot: try snapshot(text))
+    }
+
+    private static func time(_ value: JSONValue?) -> Date? {
+        value?.stringValue.flatMap(Double.init).map(Date.init(timeIntervalSinceReferenceDate:))
+    }
+}
+
+extension JSONValue {
+    /// A scratch snapshot whose `object` is replaced by the place it has in its event's payload.
+    fileprivate func removingObject(place: String) -> JSONValue {
+        guard case .object(var fields) = self else { return self }
+        fields["object"] = nil
+        fields["object_at"] = .string(place)
+        return .object(fields)
+    }
+
+    /// A scratch snapshot with its `object` put back.
+    fileprivate func settingObject(_ object: JSONValue) -> JSONValue {
+        guard case .object(var fields) = self else { return self }
+        fields["object_at"] = nil
+        fields["object"] = object
+        return .object(fields)
+    }
+}

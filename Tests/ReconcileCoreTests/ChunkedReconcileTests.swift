@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import Logging
+import ReconcileSandbox
+import Testing
+
+@testable import ReconcileCore
+
+/// A run classifies the window's resources a chunk at a time, with the provider's answers in a
+/// temporary SQLite file: neither may change what it finds or repairs.
+@Suite struct ChunkedReconcileTests {
+    static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
+
+    /// What a run found and left in the store, as text that two runs can be compared by.
+    struct Outcome: Equatable {
+        var findings: [String]
+        var rows: [String]
+        var events: [String]
+        var repairs: Int
+    }
+
+    /// Ingests the three-provider history of `seed`, runs the job once with `chunkSize`, and describes the result.
+    static func run(
+        _ history: SandboxCombinedHistory,
+        server: SandboxServer,
+        chunkSize: Int
+    ) async throws -> Outcome {
+        try await withTemporaryDirectory { folder in
+            let storePath = folder.appendingPathComponent("r.sqlite").path
+            let (text, environment) = history.jobFile(
+                name: "chunks",
+                store: storePath,
+                reports: folder.appendingPathComponent("reports").path,
+                baseURL: server.baseURL(for:)
+            )
+            let job = try JobFile.parse(text: text, file: "job.yml", environment: environment)
+            let store = try Store(path: storePath)
+            let capture = folder.appendingPathComponent("capture.ndjson")
+            try Data(history.captureNDJSON.utf8).write(to: capture)
+            let ingestor = Ingestor(
+                job: job,
+                adapters: Dictionary(
+                    uniqueKeysWithValues: job.providers.map { ($0.name, ProviderRegistry.adapter(for: $0)) }
+                ),
+                store: store,
+                clock: JobClock(now: now),
+                logger: Logger(label: "test")
+            )
+            var summary = IngestSummary()
+            try await ingestor.ingest(
+                handle: try FileHandle(forReadingFrom: capture),
+                source: "capture",
+                into: &summary
+            )
+
+            var options = RunOptions()
+            options.chunkSize = chunkSize
+            let outcome = try await JobRunner(job: job, clock: JobClock(now: now), logger: Logger(label: "test"))
+                .run(options)
+            #expect(outcome.report.providers.allSatisfy { $0.status == "complete" })
+            let findings = outcome.report.findings.map { finding in
+                "\(finding.key) repaired=\(finding.repaired) \(ReconcileCore.JSONValue.object(finding.details).canonicalText)"
+            }
+            return try await store.pool.read { db in
+                Outcome(
+                    findings: findings,
+                    rows: try String.fetchAll(
+                        db,
+                        sql: """
+                            SELECT provider || ' ' || resourceType || ' ' || resourceID || ' ' || IFNULL(status, '-')
+                                || ' ' || asOf || ' ' || object FROM resourceState ORDER BY 1
+                            """
+                    ),
+                    events: try String.fetchAll(
+                        db,
+                        sql: "SELECT provider || ' ' || eventID || ' ' || source FROM event ORDER BY 1"
+                    ),
+                    repairs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repair") ?? 0
+                )
+            }
+        }
+    }
+
+    @Test(arguments: [7, 41] as [UInt64])
+    func chunksOfOneFindAndRepairWhatOneChunkDoes(seed: UInt64) async throws {
+        let history = SandboxHistory.all(seed: seed, now: Self.now)
+        var quiet = Logger(label: "sandbox")
+        quiet.logLevel = .critical
+        let server = try await SandboxServer.start(world: history.world, logger: quiet)
+        do {
+            let whole = try await Self.run(history, server: server, chunkSize: 100_000)
+            #expect(whole.findings.count > 20, "the history has findings of every kind")
+            #expect(whole.repairs > 0)
+            for size in [1, 3] {
+                let chunked = try await Self.run(history, server: server, chunkSize: size)
+                #expect(chunked.findings == whole.findings, "chunks of \(size): findings")
+                #expect(chunked.rows == whole.rows, "chunks of \(size): local rows after the repair")
+                #expect(chunked.events == whole.events, "chunks of \(size): recorded events")
+                #expect(chunked.repairs == whole.repairs, "chunks of \(size): audit rows")
+            }
+            await server.shutdown()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+
+    static func event(_ id: String, resource: String, at seconds: Double, status: String?, amount: Int64?)
+        -> ProviderEvent
+    {
+        var object: [String: ReconcileCore.JSONValue] = ["id": .string(resource), "note": "é \u{1F4B8} \"quoted\""]
+        if let status { object["status"] = .string(status) }
+        if let amount { object["amount"] = .integer(amount) }
+        var event = ProviderEvent(
+            eventID: id,
+            eventType: "payment.updated",
+            snapshot: ResourceSnapshot(
+                resourceType: "payment",
+                resourceID: resource,
+                status: status,
+                updatedAt: now.addingTimeInterval(seconds),
+                object: .object(object),
+                money: amount.map { Money(minorUnits: $0, currency: "EUR") }
+            ),
+            // Credicorp's shape: the object inside the envelope, which the file keeps once.
+            payload: .object(["data": .object(["object": .object(object)]), "id": .string(id)])
+        )
+        if seconds < 0 { event.bodyPointer = "/events/1" }
+        return event
+    }
+
+    @Test func theTemporaryFileKeepsTheNewestVersionAndGivesBackWhatItWasGiven() throws {
+        let scratch = try RunScratch()
+        let first = [
+            Self.event("evt_1", resource: "pay_a", at: 0.001, status: "pending", amount: 1_050),
+            Self.event("evt_2", resource: "pay_b", at: -3_600.25, status: nil, amount: nil),
+        ]
+        #expect(try scratch.keep(events: first) == KeptRows(new: 2, newer: 0))
+        let older = Self.event("evt_1", resource: "pay_a", at: -10, status: "created", amount: 1_050)
+        let newer = Self.event("evt_2", resource: "pay_b", at: 1_234.567, status: "failed", amount: 7)
+        #expect(try scratch.keep(events: [older, newer]) == KeptRows(new: 0, newer: 1))
+        let same = Self.event("evt_1", resource: "pay_a", at: 0.001, status: "succeeded", amount: 1_050)
+        #expect(try scratch.keep(events: [same]) == KeptRows(new: 0, newer: 0), "an equal time adds nothing")
+
+        let key = { (id: String) in ResourceKey("payment", id) }
+        #expect(try scratch.events(from: key("pay_a"), through: key("pay_a")) == [same], "the later of equal times")
+        #expect(try scratch.events(from: key("pay_b"), through: key("pay_b")) == [newer])
+        #expect(try scratch.events(from: key("pay_a"), through: key("pay_b")).map(\.eventID) == ["evt_1", "evt_2"])
+
+        #expect(try scratch.keep(resources: [newer.snapshot, first[0].snapshot]) == KeptRows(new: 2, newer: 0))
+        #expect(try scratch.keep(resources: [first[1].snapshot]) == KeptRows(), "an older version is not kept")
+        let listed = try scratch.resources(from: key("pay_a"), through: key("pay_z"))
+        #expect(listed == [key("pay_a"): first[0].snapshot, key("pay_b"): newer.snapshot])
+        #expect(
+            try scratch.money(of: [key("pay_b"), key("pay_c")]) == [key("pay_b"): Money(minorUnits: 7, currency: "EUR")]
+        )
+        #expect(try scratch.knownEvents(["evt_2", "evt_9"]) == ["evt_2"])
+
+        try scratch.addRemoteKeys()
+        try scratch.add(keys: [key("pay_c"), key("pay_a")])
+        #expect(try scratch.keys(after: nil, limit: 2) == [key("pay_a"), key("pay_b")])
+        #expect(try scratch.keys(after: key("pay_b"), limit: 2) == [key("pay_c")])
+        #expect(try scratch.counts() == (events: 2, resources: 2))
+
+        // An object found nowhere in its payload is kept whole.
+        var apart = Self.event("evt_3", resource: "pay_c", at: 5, status: "created", amount: 1)
+        apart.snapshot.object = .object(["id": "pay_c", "kept": "apart"])
+        _ = try scratch.keep(events: [apart])
+        #expect(try scratch.events(from: key("pay_c"), through: key("pay_c")) == [apart])
+    }
+}
