@@ -44,12 +44,10 @@ enum CredicorpAPI {
     ) throws(CredicorpListQuery.Invalid) -> SandboxAPIResponse {
         if collection == "events" {
             let query = try CredicorpListQuery(request.query, timeField: "created", allowsType: true)
-            let events = world.retainedEvents(now: now).filter {
-                query.contains($0.created) && query.matches(type: $0.type)
-            }
             let page = try query.page(
-                of: events,
+                ofSorted: world.allEvents,
                 key: { ($0.created, $0.id) },
+                include: { CredicorpWorld.isRetained($0, now: now) && query.matches(type: $0.type) },
                 anchor: { id in world.event(id: id, now: now).map { ($0.created, $0.id) } },
                 render: \.json
             )
@@ -59,10 +57,10 @@ enum CredicorpAPI {
             return .error(404, type: "not_found", message: "no route for \(request.path)")
         }
         let query = try CredicorpListQuery(request.query, timeField: "updated", allowsType: false)
-        let objects = world.objects(of: kind).filter { query.contains($0.updated) }
         let page = try query.page(
-            of: objects,
+            ofSorted: world.objects(of: kind),
             key: { ($0.updated, $0.id) },
+            include: { _ in true },
             anchor: { id in world.objects[id].flatMap { $0.kind == kind ? ($0.updated, $0.id) : nil } },
             render: \.json
         )

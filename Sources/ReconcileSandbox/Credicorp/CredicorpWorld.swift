@@ -100,7 +100,7 @@ public struct CredicorpWorld: Sendable {
         }
     }
 
-    private static func isRetained(_ event: CredicorpEvent, now: Date) -> Bool {
+    static func isRetained(_ event: CredicorpEvent, now: Date) -> Bool {
         event.created >= now.addingTimeInterval(-eventRetention) && event.created <= now
     }
 }
