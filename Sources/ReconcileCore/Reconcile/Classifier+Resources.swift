@@ -125,8 +125,11 @@ extension Classifier {
     }
 
     /// The repairs the findings call for, each with its finding's key: record dropped events, set state to the provider's.
+    ///
+    /// A state repair carries the rank of its finding's kind, so that repairs are applied kind by kind.
     static func plan(for findings: [Finding], remote: [ProviderEvent], resources: [ResourceInput]) -> (
-        events: [(findingKey: String, event: ProviderEvent)], resources: [(findingKey: String, target: LocalResource)]
+        events: [(findingKey: String, event: ProviderEvent)],
+        resources: [(findingKey: String, rank: Int, target: LocalResource)]
     ) {
         let events = Dictionary(remote.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
         let snapshots = Dictionary(
@@ -136,7 +139,7 @@ extension Classifier {
         var planned:
             (
                 events: [(findingKey: String, event: ProviderEvent)],
-                resources: [(findingKey: String, target: LocalResource)]
+                resources: [(findingKey: String, rank: Int, target: LocalResource)]
             ) = ([], [])
         for finding in findings where finding.needsRepair {
             switch finding.kind {
@@ -145,7 +148,8 @@ extension Classifier {
             case .stateMismatch, .missingLocally:
                 let key = ResourceKey(finding.resourceType ?? "", finding.resourceID ?? "")
                 if let snapshot = snapshots[key] {
-                    planned.resources.append((finding.key, LocalResource(snapshot: snapshot)))
+                    let rank = FindingKind.allCases.firstIndex(of: finding.kind) ?? 0
+                    planned.resources.append((finding.key, rank, LocalResource(snapshot: snapshot)))
                 }
             default:
                 break

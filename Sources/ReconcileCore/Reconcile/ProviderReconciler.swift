@@ -55,10 +55,13 @@ struct ProviderReconciler: Sendable {
         )
 
         // The window's resources: those the provider names, those with a webhook event in the
-        // window, and those whose row is as of a time in the window.
+        // window, and those whose row is as of a time in the window. Resources with only other
+        // events in the window (recorded by a repair) are read for their events alone.
         try scratch.addRemoteKeys()
-        try scratch.add(keys: store.resourcesWithWebhookEvents(provider: name, since: since, until: until))
-        try scratch.add(keys: store.resourceKeys(provider: name, asOfSince: since, until: until))
+        let active = try store.resourcesWithEvents(provider: name, since: since, until: until)
+        try scratch.add(keys: active.filter(\.webhook).map(\.key), classified: true)
+        try scratch.add(keys: active.filter { !$0.webhook }.map(\.key), classified: false)
+        try scratch.add(keys: store.resourceKeys(provider: name, asOfSince: since, until: until), classified: true)
 
         let classifier = Classifier(
             adapter: adapter,
@@ -73,7 +76,7 @@ struct ProviderReconciler: Sendable {
         while true {
             let keys = try scratch.keys(after: after, limit: chunkSize)
             guard let last = keys.last else { break }
-            after = last
+            after = last.key
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
             findings += try await reconcile(
                 chunk: keys,
@@ -104,7 +107,10 @@ struct ProviderReconciler: Sendable {
                 )
             )
         }
-        findings += try withResourceMoney(global, known: { keys in try scratch.money(of: keys) })
+        findings += try withResourceMoney(
+            global,
+            known: { keys in try scratch.money(of: keys.filter { classifier.tracks(resourceType: $0.type) }) }
+        )
         result.findings = findings.sorted(by: Finding.reportOrder)
         result.plan = RepairPlan(scratch: scratch, count: try scratch.plannedCount())
         result.apiRequests = await reader.requestCount()
@@ -118,13 +124,14 @@ struct ProviderReconciler: Sendable {
         return result
     }
 
-    /// Classifies the resources `keys` (a run of the window's, in order) and plans their repairs.
+    /// Classifies the resources `chunk` (a run of the window's, in order) and plans their repairs.
     private func reconcile(
-        chunk keys: [ResourceKey],
+        chunk: [(key: ResourceKey, classified: Bool)],
         scratch: RunScratch,
         classifier: Classifier,
         eventSince: Date
     ) async throws -> [Finding] {
+        let keys = chunk.map(\.key)
         guard let first = keys.first, let last = keys.last else { return [] }
         let members = Set(keys)
         let remote = try scratch.events(from: first, through: last)
@@ -138,7 +145,7 @@ struct ProviderReconciler: Sendable {
         let ours = local.values.filter { members.contains(ResourceKey($0.resourceType, $0.resourceID)) }
 
         let resources = try await resourceInputs(
-            keys.filter { classifier.tracks(resourceType: $0.type) },
+            chunk.filter { $0.classified && classifier.tracks(resourceType: $0.key.type) }.map(\.key),
             listed: scratch.resources(from: first, through: last),
             scratch: scratch
         )
@@ -162,6 +169,9 @@ struct ProviderReconciler: Sendable {
                 return money
             }
         )
+        // In the report's order, so that repairs are applied in it as before (chunks follow the
+        // order of resources).
+        findings.sort(by: Finding.reportOrder)
         let plan = Classifier.plan(for: findings, remote: remote, resources: resources)
         try scratch.plan(events: plan.events, resources: plan.resources)
         return findings

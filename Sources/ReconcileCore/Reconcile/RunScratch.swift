@@ -61,15 +61,16 @@ final class RunScratch: RemoteRows {
                             listed INTEGER NOT NULL, body TEXT NOT NULL);
                         CREATE UNIQUE INDEX remoteResource_key ON remoteResource(resourceType, resourceID);
                         CREATE TABLE resourceKey (
-                            resourceType TEXT NOT NULL, resourceID TEXT NOT NULL,
+                            resourceType TEXT NOT NULL, resourceID TEXT NOT NULL, classified INTEGER NOT NULL,
                             PRIMARY KEY (resourceType, resourceID)) WITHOUT ROWID;
                         CREATE TABLE plannedRepair (
-                            seq INTEGER PRIMARY KEY, findingKey TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
+                            seq INTEGER PRIMARY KEY, findingKey TEXT NOT NULL, kind TEXT NOT NULL,
+                            rank INTEGER NOT NULL, body TEXT NOT NULL);
                         """
                 )
             }
         } catch {
-            throw StoreFailure("open a temporary file for the provider's answers", error)
+            throw StoreFailure("open a temporary file for the provider's answers" + Self.place, error)
         }
     }
 
@@ -77,15 +78,18 @@ final class RunScratch: RemoteRows {
         do {
             return try queue.write(updates)
         } catch {
-            throw StoreFailure(operation, error)
+            throw StoreFailure(operation + Self.place, error)
         }
     }
+
+    /// Where the file is, for errors: a full or read-only temporary folder fails a run.
+    private static let place = " (a temporary file in SQLITE_TMPDIR, TMPDIR or /var/tmp)"
 
     private func read<T>(_ operation: String, _ value: (Database) throws -> T) throws(StoreFailure) -> T {
         do {
             return try queue.read(value)
         } catch {
-            throw StoreFailure(operation, error)
+            throw StoreFailure(operation + Self.place, error)
         }
     }
 
@@ -107,7 +111,7 @@ final class RunScratch: RemoteRows {
                 save.bind(event.resourceType)
                 save.bind(event.resourceID)
                 save.bind(time)
-                save.bind(ScratchCodec.encode(event).canonicalText)
+                save.bind(ScratchCodec.encode(event).exactText)
                 try save.run()
             }
             return kept
@@ -145,7 +149,7 @@ final class RunScratch: RemoteRows {
         statement.bind(snapshot.resourceID)
         statement.bind(snapshot.updatedAt.timeIntervalSinceReferenceDate)
         statement.bind(Int64(listed ? 1 : 0))
-        statement.bind(ScratchCodec.encode(snapshot).canonicalText)
+        statement.bind(ScratchCodec.encode(snapshot).exactText)
         try statement.run()
     }
 
@@ -173,52 +177,51 @@ final class RunScratch: RemoteRows {
 
     // MARK: The resources a window touches
 
-    /// Adds the resources of every kept event and listed resource to the window's resources.
+    /// Adds the resources of every kept event and listed resource to the window's resources, classified.
     func addRemoteKeys() throws(StoreFailure) {
         try write("list the resources the provider named") { db in
             try db.execute(
                 sql: """
-                    INSERT OR IGNORE INTO resourceKey SELECT resourceType, resourceID FROM remoteEvent;
-                    INSERT OR IGNORE INTO resourceKey SELECT resourceType, resourceID FROM remoteResource WHERE listed;
+                    INSERT INTO resourceKey SELECT resourceType, resourceID, 1 FROM remoteEvent WHERE 1
+                        ON CONFLICT(resourceType, resourceID) DO UPDATE SET classified = 1;
+                    INSERT INTO resourceKey SELECT resourceType, resourceID, 1 FROM remoteResource WHERE listed
+                        ON CONFLICT(resourceType, resourceID) DO UPDATE SET classified = 1;
                     """
             )
         }
     }
 
     /// Adds `keys` to the window's resources.
-    func add(keys: [ResourceKey]) throws(StoreFailure) {
+    ///
+    /// A resource added with `classified` false has only its events looked at (``outOfOrder``),
+    /// unless it is also added classified, which it then stays.
+    func add(keys: [ResourceKey], classified: Bool) throws(StoreFailure) {
         try write("list the resources the store names") { db in
             for key in keys {
                 try db.executeCached(
-                    sql: "INSERT OR IGNORE INTO resourceKey VALUES (?, ?)",
-                    arguments: [key.type, key.id]
+                    sql: """
+                        INSERT INTO resourceKey VALUES (?, ?, ?)
+                        ON CONFLICT(resourceType, resourceID) DO UPDATE SET classified = max(classified, excluded.classified)
+                        """,
+                    arguments: [key.type, key.id, classified]
                 )
             }
         }
     }
 
-    /// Up to `limit` of the window's resources after `key`, in SQLite's order of (type, id).
-    func keys(after key: ResourceKey?, limit: Int) throws(StoreFailure) -> [ResourceKey] {
+    /// Up to `limit` of the window's resources after `key`, in SQLite's order of (type, id), each
+    /// with whether its state is classified.
+    func keys(after key: ResourceKey?, limit: Int) throws(StoreFailure) -> [(key: ResourceKey, classified: Bool)] {
         try read("list the window's resources") { db in
-            let rows =
-                if let key {
-                    try Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT resourceType, resourceID FROM resourceKey WHERE (resourceType, resourceID) > (?, ?)
-                            ORDER BY resourceType, resourceID LIMIT ?
-                            """,
-                        arguments: [key.type, key.id, limit]
-                    )
-                } else {
-                    try Row.fetchAll(
-                        db,
-                        sql:
-                            "SELECT resourceType, resourceID FROM resourceKey ORDER BY resourceType, resourceID LIMIT ?",
-                        arguments: [limit]
-                    )
-                }
-            return rows.map { ResourceKey($0[0], $0[1]) }
+            let start = key ?? ResourceKey("", "")
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT resourceType, resourceID, classified FROM resourceKey
+                    WHERE (resourceType, resourceID) > (?, ?) ORDER BY resourceType, resourceID LIMIT ?
+                    """,
+                arguments: [start.type, start.id, limit]
+            ).map { (ResourceKey($0[0], $0[1]), $0[2]) }
         }
     }
 
@@ -300,24 +303,22 @@ final class RunScratch: RemoteRows {
 
     // MARK: Planned repairs
 
-    /// Keeps the repairs of one chunk until they are applied.
+    /// Keeps the repairs of one chunk until they are applied, each with the rank of its finding's kind.
     func plan(
         events: [(findingKey: String, event: ProviderEvent)],
-        resources: [(findingKey: String, target: LocalResource)]
-    )
-        throws(StoreFailure)
-    {
+        resources: [(findingKey: String, rank: Int, target: LocalResource)]
+    ) throws(StoreFailure) {
         try write("keep the planned repairs") { db in
             for (key, event) in events {
                 try db.executeCached(
-                    sql: "INSERT INTO plannedRepair (findingKey, kind, body) VALUES (?, 'event', ?)",
-                    arguments: [key, ScratchCodec.encode(event).canonicalText]
+                    sql: "INSERT INTO plannedRepair (findingKey, kind, rank, body) VALUES (?, 'event', 0, ?)",
+                    arguments: [key, ScratchCodec.encode(event).exactText]
                 )
             }
-            for (key, target) in resources {
+            for (key, rank, target) in resources {
                 try db.executeCached(
-                    sql: "INSERT INTO plannedRepair (findingKey, kind, body) VALUES (?, 'resource', ?)",
-                    arguments: [key, ScratchCodec.encode(target).canonicalText]
+                    sql: "INSERT INTO plannedRepair (findingKey, kind, rank, body) VALUES (?, 'resource', ?, ?)",
+                    arguments: [key, rank, ScratchCodec.encode(target).exactText]
                 )
             }
         }
@@ -330,25 +331,37 @@ final class RunScratch: RemoteRows {
         }
     }
 
-    /// The planned repairs of `kind` (`event` or `resource`) in the order they were planned, `batch` at a time.
+    /// The planned repairs of `kind` (`event` or `resource`), `batch` at a time: by rank, then in
+    /// the order they were planned (which, chunk after chunk, is the report's order of resources).
     ///
     /// Errors of `body` are thrown as they are; a failure to read the file is a ``StoreFailure``.
     func plannedRepairs(kind: String, batch: Int, _ body: ([(findingKey: String, body: String)]) throws -> Void)
         throws
     {
-        var after: Int64 = 0
-        while true {
-            let rows = try read("read the planned repairs") { db in
-                try Row.fetchAll(
-                    db,
-                    sql:
-                        "SELECT seq, findingKey, body FROM plannedRepair WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?",
-                    arguments: [kind, after, batch]
-                )
+        let ranks = try read("read the planned repairs") { db in
+            try Int.fetchAll(
+                db,
+                sql: "SELECT DISTINCT rank FROM plannedRepair WHERE kind = ? ORDER BY rank",
+                arguments: [kind]
+            )
+        }
+        for rank in ranks {
+            var after: Int64 = 0
+            while true {
+                let rows = try read("read the planned repairs") { db in
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT seq, findingKey, body FROM plannedRepair
+                            WHERE kind = ? AND rank = ? AND seq > ? ORDER BY seq LIMIT ?
+                            """,
+                        arguments: [kind, rank, after, batch]
+                    )
+                }
+                guard let last = rows.last else { break }
+                after = last["seq"]
+                try body(rows.map { (findingKey: $0["findingKey"], body: $0["body"]) })
             }
-            guard let last = rows.last else { return }
-            after = last["seq"]
-            try body(rows.map { (findingKey: $0["findingKey"], body: $0["body"]) })
         }
     }
 }

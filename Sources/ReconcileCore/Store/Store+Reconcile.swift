@@ -78,12 +78,14 @@ extension Store {
             )
     }
 
-    /// The resources with a webhook event in the window, by `event_occurred`.
+    /// The resources with an event in the window, by `event_occurred`, and whether one of those
+    /// events came by webhook.
     ///
     /// Arguments: provider, since, until.
-    static let webhookResourcesSQL = """
-        SELECT DISTINCT resourceType, resourceID FROM event
-        WHERE provider = ? AND occurredAt >= ? AND occurredAt < ? AND source = 'webhook'
+    static let activeResourcesSQL = """
+        SELECT resourceType, resourceID, MAX(source = 'webhook') FROM event
+        WHERE provider = ? AND occurredAt >= ? AND occurredAt < ?
+        GROUP BY resourceType, resourceID
         """
 
     /// Events with more than one valid delivery before `until`, one of them in the window.
@@ -185,14 +187,16 @@ extension Store {
         }
     }
 
-    /// The resources with a webhook event with provider time in `[since, until)`, by `event_occurred`.
-    func resourcesWithWebhookEvents(provider: String, since: Date, until: Date) throws(StoreFailure) -> [ResourceKey] {
+    /// The resources with an event with provider time in `[since, until)`, and whether one came by webhook.
+    func resourcesWithEvents(provider: String, since: Date, until: Date) throws(StoreFailure) -> [(
+        key: ResourceKey, webhook: Bool
+    )] {
         try read("read the window's local events") { db in
             try Row.fetchAll(
                 db,
-                sql: Self.webhookResourcesSQL,
+                sql: Self.activeResourcesSQL,
                 arguments: [provider, Store.text(since), Store.text(until)]
-            ).map { ResourceKey($0[0], $0[1]) }
+            ).map { (ResourceKey($0[0], $0[1]), $0[2]) }
         }
     }
 

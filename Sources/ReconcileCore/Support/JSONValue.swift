@@ -127,11 +127,20 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var canonicalText: String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        write(into: &bytes)
+        write(into: &bytes, exactNumbers: false)
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private func write(into bytes: inout [UInt8]) {
+    /// Text that ``parse(_:)`` reads back as this very value: as ``canonicalText``, but a
+    /// `.number` keeps its `.0` (canonical text writes `12.0` as `12`, which reads back as `.integer`).
+    var exactText: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        write(into: &bytes, exactNumbers: true)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func write(into bytes: inout [UInt8], exactNumbers: Bool) {
         switch self {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
@@ -142,14 +151,14 @@ public enum JSONValue: Sendable, Hashable, Codable {
                 return
             }
             var text = value.description
-            if text.hasSuffix(".0") { text.removeLast(2) }
+            if !exactNumbers, text.hasSuffix(".0") { text.removeLast(2) }
             bytes.append(contentsOf: text.utf8)
         case .string(let value): Self.writeString(value, into: &bytes)
         case .array(let values):
             bytes.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                value.write(into: &bytes)
+                value.write(into: &bytes, exactNumbers: exactNumbers)
             }
             bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
@@ -159,7 +168,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &bytes)
                 bytes.append(UInt8(ascii: ":"))
-                fields[key]?.write(into: &bytes)
+                fields[key]?.write(into: &bytes, exactNumbers: exactNumbers)
             }
             bytes.append(UInt8(ascii: "}"))
         }
