@@ -117,12 +117,10 @@ struct Classifier: Sendable {
     func deliveryFindings(
         duplicates: [DuplicatedEvent],
         rejected: [RejectedDelivery],
-        local: [String: LocalEvent],
         store: Store
     ) throws -> [Finding] {
-        var known = local
-        let missing = duplicates.map(\.eventID).filter { known[$0] == nil }
-        for event in try store.events(provider: name, ids: missing) { known[event.eventID] = event }
+        var known: [String: LocalEvent] = [:]
+        for event in try store.events(provider: name, ids: duplicates.map(\.eventID)) { known[event.eventID] = event }
         var findings: [Finding] = duplicates.map { duplicate in
             let event = known[duplicate.eventID]
             var details: [String: JSONValue] = ["deliveries": .integer(Int64(duplicate.deliveries))]

@@ -89,7 +89,6 @@ struct ProviderReconciler: Sendable {
         var global = try classifier.deliveryFindings(
             duplicates: store.duplicatedEvents(provider: name, since: since, until: until),
             rejected: store.rejectedDeliveries(provider: name, since: since, until: until),
-            local: [:],
             store: store
         )
         if let endpoint, !endpoint.isEnabled {
