@@ -138,9 +138,12 @@ public struct JobRunner: Sendable {
             progress: options.progress,
             chunkSize: options.chunkSize
         )
-        let outcomes = try await Self.reconcileConcurrently(adapters, limit: Self.concurrentProviders, context: context)
+        var outcomes = try await Self.reconcileConcurrently(adapters, limit: Self.concurrentProviders, context: context)
         let sections = outcomes.map(\.section)
         var findings = outcomes.flatMap(\.findings)
+        // One copy of the findings from here on: a large run's are tens of megabytes.
+        outcomes.removeAll()
+        FreedMemory.release()
         if let backfill, sections.allSatisfy({ $0.status == "complete" }) {
             try store.completeBackfill(id: backfill.id, at: Date())
         }
@@ -189,7 +192,8 @@ public struct JobRunner: Sendable {
             findings: findings,
             resolved: resolved
         )
-        let folder = try ReportWriter.write(
+        // The store keeps the very bytes of report.json.
+        let (folder, json) = try ReportWriter.write(
             report,
             reportsRoot: job.reports,
             extraJSON: options.reportJSON,
@@ -201,7 +205,7 @@ public struct JobRunner: Sendable {
             exitStatus: exitStatus,
             finishedAt: Date(),
             findings: findings,
-            report: report.jsonText()
+            report: json
         )
         if status == "complete", !options.dryRun {
             let cutoffs = RetentionCutoffs(

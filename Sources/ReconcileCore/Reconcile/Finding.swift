@@ -106,6 +106,24 @@ public struct Finding: Sendable, Codable, Equatable {
         try container.encodeIfPresent(ageSeconds, forKey: .ageSeconds)
     }
 
+    /// The finding as report.json writes it: what ``encode(to:)`` encodes, as a value.
+    var jsonValue: JSONValue {
+        var fields: [String: JSONValue] = [
+            "kind": .string(kind.rawValue),
+            "provider": provider.map(JSONValue.string) ?? .null,
+            "resource_type": resourceType.map(JSONValue.string) ?? .null,
+            "resource_id": resourceID.map(JSONValue.string) ?? .null,
+            "event_id": eventID.map(JSONValue.string) ?? .null,
+            "new": .bool(isNew),
+            "repaired": .bool(repaired),
+            "details": .object(details),
+            "id": .string(id),
+        ]
+        if let firstSeen { fields["first_seen"] = .string(firstSeen) }
+        if let ageSeconds { fields["age_seconds"] = .integer(ageSeconds) }
+        return .object(fields)
+    }
+
     /// A stable id: the same finding (see ``key``) has the same id in every run of a store.
     public var id: String { storedID ?? Self.id(ofKey: key) }
 

@@ -42,14 +42,15 @@ public enum PaymentsCSV {
 
     /// The payment-like resources of `report`, each once, ordered by provider, type and id.
     public static func rows(_ report: RunReport) -> [PaymentRow] {
-        var byResource: [String: [Finding]] = [:]
-        for finding in report.findings {
+        // Positions, not copies of the findings: a large run has tens of thousands of resources.
+        var byResource: [String: [Int]] = [:]
+        for (index, finding) in report.findings.enumerated() {
             guard let type = finding.resourceType, paymentTypes.contains(type), let id = finding.resourceID else {
                 continue
             }
-            byResource["\(finding.provider ?? "")\u{0}\(type)\u{0}\(id)", default: []].append(finding)
+            byResource["\(finding.provider ?? "")\u{0}\(type)\u{0}\(id)", default: []].append(index)
         }
-        return byResource.values.compactMap(row).sorted {
+        return byResource.values.compactMap { row($0.map { report.findings[$0] }) }.sorted {
             ($0.provider, $0.resourceType, $0.resourceID) < ($1.provider, $1.resourceType, $1.resourceID)
         }
     }

@@ -3,28 +3,31 @@ import Foundation
 /// Writes a run's reports, each file atomically (a temporary file renamed into place).
 public enum ReportWriter {
     /// Writes report.json, report.md, payments.csv and summary.txt under `reportsRoot/<run id>/`;
-    /// returns that folder, absolute.
+    /// returns that folder, absolute, and the bytes of report.json (which the run stores too).
     ///
     /// summary.txt is what the cron wrapper mails (see ``MarkdownReport/summary(_:exitStatus:folder:)``).
+    /// report.json is made last, once the others are written and their working memory is freed: a
+    /// large run's report.json is tens of megabytes, and the two peaks no longer add up.
     public static func write(_ report: RunReport, reportsRoot: String, extraJSON: String?, exitStatus: Int32) throws
-        -> String
+        -> (folder: String, json: [UInt8])
     {
         let folder = URL(fileURLWithPath: reportsRoot).standardizedFileURL.appendingPathComponent(report.run.id).path
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let json = report.jsonText()
-            try atomicWrite(json, to: folder + "/report.json")
             try atomicWrite(MarkdownReport.render(report), to: folder + "/report.md")
             try atomicWrite(PaymentsCSV.render(report), to: folder + "/payments.csv")
             try atomicWrite(
                 MarkdownReport.summary(report, exitStatus: Int(exitStatus), folder: folder),
                 to: folder + "/summary.txt"
             )
-            if let extraJSON { try atomicWrite(json, to: extraJSON) }
+            FreedMemory.release()
+            let json = report.jsonBytes()
+            try atomicWrite(bytes: json, to: folder + "/report.json")
+            if let extraJSON { try atomicWrite(bytes: json, to: extraJSON) }
+            return (folder, json)
         } catch {
             throw ReportFailure(path: folder, reason: String(describing: error))
         }
-        return folder
     }
 
     /// Creates `folder` and any missing folder above it, each with `mode` whatever the umask.
@@ -63,9 +66,8 @@ public enum ReportWriter {
             // A real folder only: a symbolic link (reports moved to an archive and linked back) is left alone.
             var info = stat()
             guard lstat(folder.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
-            guard let data = try? Data(contentsOf: folder.appendingPathComponent("report.json")),
-                let report = RunReport.decode(String(decoding: data, as: UTF8.self)), report.run.id == name,
-                report.run.job == job, let now = RFC3339.parse(report.run.now), now < cutoff,
+            guard let run = RunReport.runInfo(atPath: folder.appendingPathComponent("report.json").path),
+                run.id == name, run.job == job, let now = RFC3339.parse(run.now), now < cutoff,
                 let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path),
                 files.allSatisfy({ file in
                     reportFiles.contains(file) || (file.hasPrefix(".") && file.hasSuffix(".tmp"))
@@ -83,6 +85,11 @@ public enum ReportWriter {
     /// for it are readable and searchable by all (0755): a file meant for another user (the
     /// metrics file, for node_exporter) is no use in a folder that user cannot enter.
     public static func atomicWrite(_ text: String, to path: String, mode: mode_t? = nil) throws {
+        try atomicWrite(bytes: Array(text.utf8), to: path, mode: mode)
+    }
+
+    /// Writes `bytes` to `path` as ``atomicWrite(_:to:mode:)`` writes text, without a copy of them.
+    public static func atomicWrite(bytes: [UInt8], to path: String, mode: mode_t? = nil) throws {
         let url = URL(fileURLWithPath: path)
         if mode != nil {
             try createFolders(url.deletingLastPathComponent(), mode: 0o755)
@@ -95,7 +102,11 @@ public enum ReportWriter {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(
             ".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString.prefix(8)).tmp"
         )
-        try Data(text.utf8).write(to: temporary)
+        try bytes.withUnsafeBytes { buffer in
+            guard let start = buffer.baseAddress else { return try Data().write(to: temporary) }
+            try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: start), count: buffer.count, deallocator: .none)
+                .write(to: temporary)
+        }
         // An explicit mode holds whatever the umask (the cron wrapper's 027 would hide the file from a collector).
         if let mode, chmod(temporary.path, mode) != 0 {
             let reason = String(cString: strerror(errno))

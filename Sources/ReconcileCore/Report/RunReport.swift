@@ -159,10 +159,59 @@ public struct RunReport: Codable, Sendable {
 
     /// The report as pretty, key-sorted JSON text.
     public func jsonText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self) + "\n"
+        String(decoding: jsonBytes(), as: UTF8.self)
+    }
+
+    /// The report as pretty, key-sorted JSON, ending in a new line: the bytes `JSONEncoder` writes
+    /// with `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]`, and a new line.
+    ///
+    /// Findings are written one at a time, straight into the one buffer: the encoder's tree of a
+    /// whole report, its `Data` and a `String` copy of it were the peak of a large run's memory
+    /// (docs/performance.md). A test compares these bytes with the encoder's.
+    public func jsonBytes() -> [UInt8] {
+        var bytes: [UInt8] = []
+        // Only what is written becomes resident: a generous reserve costs address space, not memory,
+        // and spares the copies of a growing buffer.
+        bytes.reserveCapacity(65_536 + findings.count * 1_024 + resolved.count * 320)
+        bytes.append(contentsOf: "{\n".utf8)
+        // In key order, as `.sortedKeys` writes them.
+        Self.writeMember("counts", .object(counts.mapValues { .integer(Int64($0)) }), into: &bytes)
+        bytes.append(contentsOf: ",\n".utf8)
+        Self.writeArray("findings", findings, into: &bytes) { $0.jsonValue }
+        bytes.append(contentsOf: ",\n".utf8)
+        Self.writeMember("providers", JSONValue(encoding: providers), into: &bytes)
+        bytes.append(contentsOf: ",\n".utf8)
+        Self.writeMember("repairs", .integer(Int64(repairs)), into: &bytes)
+        bytes.append(contentsOf: ",\n".utf8)
+        Self.writeArray("resolved", resolved, into: &bytes) { $0.jsonValue }
+        bytes.append(contentsOf: ",\n".utf8)
+        Self.writeMember("run", JSONValue(encoding: run), into: &bytes)
+        bytes.append(contentsOf: ",\n".utf8)
+        Self.writeMember("schema", .string(schema), into: &bytes)
+        bytes.append(contentsOf: "\n}\n".utf8)
+        return bytes
+    }
+
+    private static func writeMember(_ key: String, _ value: JSONValue, into bytes: inout [UInt8]) {
+        JSONValue.writePrettyKey(key, into: &bytes, indent: 2)
+        value.writePretty(into: &bytes, indent: 2)
+    }
+
+    /// Writes `key` and its array one element at a time, as `.prettyPrinted` lays out an array at depth one.
+    private static func writeArray<Element>(
+        _ key: String,
+        _ elements: [Element],
+        into bytes: inout [UInt8],
+        value: (Element) -> JSONValue
+    ) {
+        JSONValue.writePrettyKey(key, into: &bytes, indent: 2)
+        bytes.append(contentsOf: "[\n".utf8)
+        for (index, element) in elements.enumerated() {
+            if index > 0 { bytes.append(contentsOf: ",\n".utf8) }
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 4))
+            value(element).writePretty(into: &bytes, indent: 4)
+        }
+        JSONValue.closePretty(UInt8(ascii: "]"), into: &bytes, indent: 2)
     }
 
     /// Decodes a stored report.

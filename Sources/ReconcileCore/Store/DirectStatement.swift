@@ -53,6 +53,20 @@ final class DirectStatement {
         bound(code)
     }
 
+    /// Binds the next parameter: UTF-8 text that SQLite reads where it lies, without a copy.
+    ///
+    /// The bytes must stay valid until the next ``run()`` returns (which clears the bindings).
+    func bind(inPlace text: UnsafeBufferPointer<UInt8>) {
+        guard let start = text.baseAddress else {
+            // An empty buffer may have no address, and a null address would bind NULL, not ''.
+            return bound(sqlite3_bind_text(handle, next, "", 0, Self.transient))
+        }
+        guard let length = Int32(exactly: text.count) else { return bound(SQLITE_TOOBIG) }
+        let characters = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
+        // A nil destructor is SQLITE_STATIC: SQLite reads the bytes where they are.
+        bound(sqlite3_bind_text(handle, next, characters, length, nil))
+    }
+
     /// Binds the next parameter: an integer, or NULL for nil.
     func bind(_ value: Int64?) {
         guard let value else { return bound(sqlite3_bind_null(handle, next)) }

@@ -402,6 +402,18 @@ public struct ReportedFinding: Codable, Sendable, Equatable {
         try container.encode(resourceID, forKey: .resourceID)
         try container.encode(eventID, forKey: .eventID)
     }
+
+    /// The finding as report.json's `resolved` writes it: what ``encode(to:)`` encodes, as a value.
+    var jsonValue: JSONValue {
+        .object([
+            "id": .string(id),
+            "kind": .string(kind),
+            "provider": provider.map(JSONValue.string) ?? .null,
+            "resource_type": resourceType.map(JSONValue.string) ?? .null,
+            "resource_id": resourceID.map(JSONValue.string) ?? .null,
+            "event_id": eventID.map(JSONValue.string) ?? .null,
+        ])
+    }
 }
 
 /// Event payloads read from the store: the row's text, or a place in its delivery's raw body

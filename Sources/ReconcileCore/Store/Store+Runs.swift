@@ -90,7 +90,7 @@ extension Store {
         exitStatus: Int32,
         finishedAt: Date,
         findings: [Finding],
-        report: String
+        report: [UInt8]
     ) throws(StoreFailure) {
         try write("record the end of run \(id)") { db in
             for finding in findings {
@@ -107,10 +107,20 @@ extension Store {
                     ]
                 )
             }
-            try db.execute(
-                sql: "UPDATE run SET status = ?, exitStatus = ?, finishedAt = ?, report = ? WHERE id = ?",
-                arguments: [status, exitStatus, Store.text(finishedAt), report, id]
+            // The report is bound where it lies: a large run's report is tens of megabytes (GRDB's
+            // binding would copy it once more).
+            let update = try DirectStatement(
+                db,
+                "UPDATE run SET status = ?, exitStatus = ?, finishedAt = ?, report = ? WHERE id = ?"
             )
+            try report.withUnsafeBufferPointer { text in
+                update.bind(status)
+                update.bind(Int64(exitStatus))
+                update.bind(Store.text(finishedAt))
+                update.bind(inPlace: text)
+                update.bind(id)
+                try update.run()
+            }
         }
     }
 

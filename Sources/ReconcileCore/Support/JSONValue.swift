@@ -42,6 +42,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// What `JSONEncoder` writes for `value`, read back; `.null` when it cannot be encoded.
+    init(encoding value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self = (try? encoder.encode(value)).flatMap(JSONValue.parse) ?? .null
+    }
+
     /// Decodes JSON bytes strictly; nil when they are not JSON (see ``parsing(_:maxDepth:)`` for why).
     ///
     /// Integers are exact Int64; duplicate keys, nesting deeper than 128, invalid UTF-8 and raw
@@ -145,14 +152,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
         case .integer(let value): bytes.append(contentsOf: String(value).utf8)
-        case .number(let value):
-            guard value.isFinite else {
-                bytes.append(contentsOf: "null".utf8)
-                return
-            }
-            var text = value.description
-            if !exactNumbers, text.hasSuffix(".0") { text.removeLast(2) }
-            bytes.append(contentsOf: text.utf8)
+        case .number(let value): Self.writeNumber(value, into: &bytes, exact: exactNumbers)
         case .string(let value): Self.writeString(value, into: &bytes)
         case .array(let values):
             bytes.append(UInt8(ascii: "["))
@@ -174,9 +174,65 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// Appends the text `JSONEncoder` writes with `[.prettyPrinted, .sortedKeys,
+    /// .withoutEscapingSlashes]`, for a value that starts `indent` spaces in.
+    ///
+    /// Written directly so that a report of many findings is written one finding at a time,
+    /// without the encoder's tree of the whole report (a test compares the bytes on random documents).
+    func writePretty(into bytes: inout [UInt8], indent: Int) {
+        switch self {
+        case .array(let values):
+            bytes.append(UInt8(ascii: "["))
+            bytes.append(0x0A)
+            for (index, value) in values.enumerated() {
+                if index > 0 { bytes.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
+                bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent + 2))
+                value.writePretty(into: &bytes, indent: indent + 2)
+            }
+            Self.closePretty(UInt8(ascii: "]"), into: &bytes, indent: indent)
+        case .object(let fields):
+            bytes.append(UInt8(ascii: "{"))
+            bytes.append(0x0A)
+            let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { bytes.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
+                Self.writePrettyKey(key, into: &bytes, indent: indent + 2)
+                fields[key]?.writePretty(into: &bytes, indent: indent + 2)
+            }
+            Self.closePretty(UInt8(ascii: "}"), into: &bytes, indent: indent)
+        default:
+            write(into: &bytes, exactNumbers: false)
+        }
+    }
+
+    /// Appends `indent` spaces, the key and the encoder's `" : "`.
+    static func writePrettyKey(_ key: String, into bytes: inout [UInt8], indent: Int) {
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
+        writeString(key, into: &bytes)
+        bytes.append(contentsOf: " : ".utf8)
+    }
+
+    /// Ends a pretty array or object: a new line, `indent` spaces and `bracket` (an empty one
+    /// gets the encoder's empty line, `[\n\n]`).
+    static func closePretty(_ bracket: UInt8, into bytes: inout [UInt8], indent: Int) {
+        bytes.append(0x0A)
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
+        bytes.append(bracket)
+    }
+
+    private static func writeNumber(_ value: Double, into bytes: inout [UInt8], exact: Bool) {
+        guard value.isFinite else {
+            bytes.append(contentsOf: "null".utf8)
+            return
+        }
+        var text = value.description
+        if !exact, text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ text: String, into bytes: inout [UInt8]) {
+    static func writeString(_ text: String, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escape: copied whole, not byte by byte (a fifth of a run's JSON writing).
         let plain = text.utf8.withContiguousStorageIfAvailable { stored -> Bool in

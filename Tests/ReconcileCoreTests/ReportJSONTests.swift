@@ -1,0 +1,225 @@
+import Foundation
+import Testing
+
+@testable import ReconcileCore
+
+/// report.json is written by hand, one finding at a time: its bytes must stay what `JSONEncoder`
+/// wrote, which consumers and stored reports of earlier runs have.
+@Suite struct ReportJSONTests {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    @Test func prettyTextIsWhatJSONEncoderWrites() throws {
+        var random = SplitMix64(seed: 20_261_206)
+        var values: [JSONValue] = [
+            .array([]), .object([:]), .array([.array([]), .object([:]), .array([.integer(1)])]),
+            .object(["b": .object([:]), "a": .array([]), "é": .string("a/b\n"), "A": .number(12.0)]),
+            .number(0.1), .string(""), .null,
+        ]
+        for _ in 0..<400 { values.append(RandomJSON.value(depth: 0, random: &random)) }
+        for (index, value) in values.enumerated() {
+            let expected = String(decoding: try Self.encoder().encode(value), as: UTF8.self)
+            var bytes: [UInt8] = []
+            value.writePretty(into: &bytes, indent: 0)
+            #expect(String(decoding: bytes, as: UTF8.self) == expected, "value \(index)")
+        }
+    }
+
+    /// A report of random findings (absent fields, nested and empty details, either kind of id),
+    /// random resolved findings and failed and complete providers, against the encoder's bytes.
+    @Test(arguments: [0, 1, 7, 60])
+    func reportBytesAreWhatJSONEncoderWrites(findingCount: Int) throws {
+        var random = SplitMix64(seed: UInt64(findingCount) + 11)
+        func maybe(_ text: String) -> String? { Bool.random(using: &random) ? text : nil }
+        let findings = (0..<findingCount).map { index in
+            var finding = Finding(
+                kind: FindingKind.allCases.randomElement(using: &random) ?? .droppedEvent,
+                provider: maybe("credicorp"),
+                resourceType: maybe("payment"),
+                resourceID: maybe("pay_\(index)"),
+                eventID: maybe("evt_\(index)/\"x\""),
+                details: RandomJSON.value(depth: 1, random: &random).objectValue ?? ["amount": .integer(1_250)],
+                deliveryID: Bool.random(using: &random) ? Int64(index) : nil
+            )
+            finding.isNew = Bool.random(using: &random)
+            finding.repaired = Bool.random(using: &random)
+            if Bool.random(using: &random) {
+                finding.firstSeen = "2026-07-10T08:00:00Z"
+                finding.ageSeconds = Int64(index) * 86_400
+            }
+            if index % 5 == 0 { finding.storedID = "f_stored\(index)" }
+            return finding
+        }
+        let resolved = (0..<(findingCount / 2)).map { index in
+            ReportedFinding(
+                id: "f_\(index)",
+                key: "k\(index)",
+                kind: "state_mismatch",
+                provider: maybe("crezco"),
+                resourceType: "payment",
+                resourceID: maybe("p\(index)"),
+                eventID: nil
+            )
+        }
+        let window = RunReport.Window(since: "2026-07-02T08:00:00Z", until: "2026-07-10T08:00:00Z")
+        let report = RunReport(
+            run: .init(
+                id: "20260710T080000000Z-00ab",
+                job: "nightly \"ops\"",
+                startedAt: "2026-07-10T08:00:00.123Z",
+                finishedAt: findingCount > 1 ? "2026-07-10T08:01:00Z" : nil,
+                now: "2026-07-10T08:00:00Z",
+                dryRun: findingCount == 7,
+                repair: findingCount == 1 ? nil : true,
+                status: "complete",
+                store: "/var/lib/reconcile/store.sqlite"
+            ),
+            providers: [
+                .init(name: "credicorp", kind: "credicorp", status: "complete", window: window, apiRequests: 12),
+                .init(
+                    name: "crezco",
+                    kind: "crezco",
+                    status: "failed",
+                    window: window,
+                    apiRequests: 0,
+                    error: "HTTP 503 from https://127.0.0.1/payments"
+                ),
+            ],
+            counts: RunReport.counts(of: findings),
+            repairs: findings.filter(\.repaired).count,
+            findings: findings,
+            resolved: resolved
+        )
+        let expected = String(decoding: try Self.encoder().encode(report), as: UTF8.self) + "\n"
+        #expect(String(decoding: report.jsonBytes(), as: UTF8.self) == expected)
+        #expect(report.jsonText() == expected)
+        // And it reads back as the report it is.
+        let decoded = try #require(RunReport.decode(expected))
+        #expect(decoded.findings.map(\.id) == findings.map(\.id))
+        #expect(
+            decoded.resolved
+                == resolved.map {
+                    var copy = $0; copy.key = ""; return copy
+                }
+        )
+    }
+
+    /// Retention reads only the `run` of a report: found whatever the layout, the pieces it comes
+    /// in, or what looks like it inside strings and nested objects.
+    @Test(arguments: [1, 7, 4_096])
+    func theRunOfAReportIsFoundWithoutDecodingTheRest(pieceSize: Int) throws {
+        func scan(_ text: String) -> TopLevelMemberScanner.Outcome {
+            var scanner = TopLevelMemberScanner(key: Array("run".utf8))
+            let bytes = Array(text.utf8)
+            for start in stride(from: 0, to: bytes.count, by: pieceSize) {
+                let outcome = scanner.feed(Data(bytes[start..<min(start + pieceSize, bytes.count)]))
+                if outcome != .needMore { return outcome }
+            }
+            return .needMore
+        }
+        func found(_ text: String) -> String? {
+            if case .found(let bytes) = scan(text) { return String(decoding: bytes, as: UTF8.self) }
+            return nil
+        }
+        // Decoys first: a nested "run", a string holding `"run": {`, escaped quotes and brackets.
+        let tricky = #"""
+            {"a":{"run":{"id":"nested"}},"b":"\"run\":{\"id\":\"x\"}]}","c":[{"run":1},"]"],
+            "run"  :  {"id":"r\"1","job":"j"} , "z":1}
+            """#
+        #expect(found(tricky) == #"  {"id":"r\"1","job":"j"} "#)
+        #expect(found(#"{"run":[1,{"a":"}"}]}"#) == #"[1,{"a":"}"}]"#)
+        #expect(found(#"{"runs":1,"r\u0075n":2}"#) == nil)
+        #expect(scan(#"{"runs":1,"r\u0075n":2}"#) == .notFound)
+        #expect(scan(#"[{"run":1}]"#) == .notFound)
+        #expect(scan(#"{"a":1,"run""#) == .needMore)
+
+        // And from a report written by the run, with findings that carry a `run` of their own.
+        let report = RunReport(
+            run: .init(
+                id: "20260710T080000000Z-00ab",
+                job: "nightly",
+                startedAt: "2026-07-10T08:00:00Z",
+                now: "2026-07-10T08:00:00Z",
+                dryRun: false,
+                status: "complete"
+            ),
+            providers: [],
+            counts: [:],
+            repairs: 0,
+            findings: [
+                Finding(
+                    kind: .stateMismatch,
+                    provider: "credicorp",
+                    resourceType: "payment",
+                    resourceID: "p1",
+                    eventID: nil,
+                    details: ["run": .object(["id": .string("decoy"), "job": .string("nightly")])]
+                )
+            ]
+        )
+        let text = report.jsonText()
+        let value = try #require(found(text))
+        let run = try JSONDecoder().decode(RunReport.RunInfo.self, from: Data(value.utf8))
+        #expect(run.id == "20260710T080000000Z-00ab" && run.job == "nightly" && run.now == "2026-07-10T08:00:00Z")
+    }
+
+    @Test func runInfoReadsAReportFileAndRefusesWhatIsNotOne() async throws {
+        try await withTemporaryDirectory { folder in
+            let path = folder.appendingPathComponent("report.json").path
+            let report = RunReport(
+                run: .init(
+                    id: "r1",
+                    job: "nightly",
+                    startedAt: "2026-07-10T08:00:00Z",
+                    now: "2026-07-10T08:00:00Z",
+                    dryRun: true,
+                    status: "complete"
+                ),
+                providers: [],
+                counts: [:],
+                repairs: 0,
+                findings: []
+            )
+            try ReportWriter.atomicWrite(report.jsonText(), to: path)
+            #expect(RunReport.runInfo(atPath: path)?.id == "r1")
+            for broken in ["", "[]", #"{"run":{"id":"r1"}}"#, #"{"run":{"id":"r1","job":"nightly","now":"x""#] {
+                try ReportWriter.atomicWrite(broken, to: path)
+                #expect(RunReport.runInfo(atPath: path) == nil, "\(broken)")
+            }
+            #expect(RunReport.runInfo(atPath: folder.appendingPathComponent("missing.json").path) == nil)
+        }
+    }
+
+    /// The store keeps the very bytes written to report.json (bound where they lie, not copied).
+    @Test func theStoreKeepsTheReportsBytes() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("store.sqlite").path)
+            let now = Date(timeIntervalSince1970: 1_783_670_400)
+            _ = try store.beginRun(
+                id: "r1",
+                job: "nightly",
+                command: "run",
+                startedAt: now,
+                now: now,
+                since: now.addingTimeInterval(-86_400),
+                until: now,
+                dryRun: true
+            )
+            let text = "{\n  \"schema\" : \"é/😀\"\n}\n"
+            try store.finishRun(
+                id: "r1",
+                status: "complete",
+                exitStatus: 0,
+                finishedAt: now,
+                findings: [],
+                report: Array(text.utf8)
+            )
+            let stored = try #require(try store.run(job: "nightly", id: "r1"))
+            #expect(stored.report == text)
+            #expect(stored.status == "complete")
+        }
+    }
+}
