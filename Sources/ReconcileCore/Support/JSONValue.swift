@@ -108,7 +108,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
         guard pointer.hasPrefix("/") else { return nil }
         var value = self
         for token in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            // Most keys have no escape: Foundation's replacing was most of the time of a lookup.
+            let key =
+                token.utf8.contains(UInt8(ascii: "~"))
+                ? token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+                : String(token)
             switch value {
             case .object(let fields):
                 guard let next = fields[key] else { return nil }
