@@ -112,17 +112,17 @@ import Testing
     @Test(arguments: [1, 7, 4_096])
     func theRunOfAReportIsFoundWithoutDecodingTheRest(pieceSize: Int) throws {
         func scan(_ text: String) -> TopLevelMemberScanner.Outcome {
-            var scanner = TopLevelMemberScanner(key: Array("run".utf8))
+            var scanner = TopLevelMemberScanner(keys: ["run", "schema"])
             let bytes = Array(text.utf8)
             for start in stride(from: 0, to: bytes.count, by: pieceSize) {
-                let outcome = scanner.feed(Data(bytes[start..<min(start + pieceSize, bytes.count)]))
-                if outcome != .needMore { return outcome }
+                let piece = Data(bytes[start..<min(start + pieceSize, bytes.count)])
+                if scanner.feed(piece) == .invalid { return .invalid }
             }
-            return .needMore
+            return scanner.outcome
         }
         func found(_ text: String) -> String? {
-            if case .found(let bytes) = scan(text) { return String(decoding: bytes, as: UTF8.self) }
-            return nil
+            guard case .complete(let members) = scan(text), let run = members["run"] else { return nil }
+            return String(decoding: run, as: UTF8.self)
         }
         // Decoys first: a nested "run", a string holding `"run": {`, escaped quotes and brackets.
         let tricky = #"""
@@ -131,9 +131,12 @@ import Testing
             """#
         #expect(found(tricky) == #"  {"id":"r\"1","job":"j"} "#)
         #expect(found(#"{"run":[1,{"a":"}"}]}"#) == #"[1,{"a":"}"}]"#)
-        #expect(found(#"{"runs":1,"r\u0075n":2}"#) == nil)
-        #expect(scan(#"{"runs":1,"r\u0075n":2}"#) == .notFound)
-        #expect(scan(#"[{"run":1}]"#) == .notFound)
+        #expect(found("{\"schema\":\"s\",\"run\":7}\n\n") == "7")
+        #expect(scan(#"{"runs":1,"r\u0075n":2}"#) == .complete([:]))
+        #expect(scan(#"[{"run":1}]"#) == .invalid)
+        #expect(scan(#"{"run":1}{"run":2}"#) == .invalid, "something after the object")
+        #expect(scan(#"{"run":1,"run":2}"#) == .invalid, "a wanted key twice")
+        #expect(scan(#"{"a":1,"run":{"id":"x"}"#) == .needMore, "cut off")
         #expect(scan(#"{"a":1,"run""#) == .needMore)
 
         // And from a report written by the run, with findings that carry a `run` of their own.
@@ -185,11 +188,69 @@ import Testing
             )
             try ReportWriter.atomicWrite(report.jsonText(), to: path)
             #expect(RunReport.runInfo(atPath: path)?.id == "r1")
-            for broken in ["", "[]", #"{"run":{"id":"r1"}}"#, #"{"run":{"id":"r1","job":"nightly","now":"x""#] {
+            let text = report.jsonText()
+            var otherSchema = report
+            otherSchema.schema = "someone-elses-report/1"
+            let broken = [
+                "", "[]", #"{"run":{"id":"r1"}}"#, String(text.dropLast(3)), otherSchema.jsonText(),
+                text + "{}",
+            ]
+            for broken in broken {
                 try ReportWriter.atomicWrite(broken, to: path)
-                #expect(RunReport.runInfo(atPath: path) == nil, "\(broken)")
+                #expect(RunReport.runInfo(atPath: path) == nil, "\(broken.prefix(80))")
             }
             #expect(RunReport.runInfo(atPath: folder.appendingPathComponent("missing.json").path) == nil)
+        }
+    }
+
+    /// report.json is written last; when it fails, the files written before it go too, so no
+    /// folder is left that retention could never prove is this job's.
+    @Test func aReportThatFailsLeavesNoFilesWithoutItsReportJSON() async throws {
+        try await withTemporaryDirectory { folder in
+            let report = RunReport(
+                run: .init(
+                    id: "r1",
+                    job: "nightly",
+                    startedAt: "2026-07-10T08:00:00Z",
+                    now: "2026-07-10T08:00:00Z",
+                    dryRun: true,
+                    status: "complete"
+                ),
+                providers: [],
+                counts: [:],
+                repairs: 0,
+                findings: []
+            )
+            // A folder in report.json's place (and a file in it): the rename onto it fails.
+            let blocker = folder.appendingPathComponent("reports/r1/report.json")
+            try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: true)
+            try "x".write(to: blocker.appendingPathComponent("keep"), atomically: true, encoding: .utf8)
+            #expect(throws: ReportFailure.self) {
+                _ = try ReportWriter.write(
+                    report,
+                    reportsRoot: folder.appendingPathComponent("reports").path,
+                    extraJSON: nil,
+                    exitStatus: 0
+                )
+            }
+            let left = try FileManager.default.contentsOfDirectory(
+                atPath: folder.appendingPathComponent("reports/r1").path
+            )
+            #expect(left == ["report.json"])
+
+            // Without the blocker, the same call writes all four.
+            try FileManager.default.removeItem(at: blocker)
+            let written = try ReportWriter.write(
+                report,
+                reportsRoot: folder.appendingPathComponent("reports").path,
+                extraJSON: nil,
+                exitStatus: 0
+            )
+            #expect(
+                Set(try FileManager.default.contentsOfDirectory(atPath: written.folder))
+                    == ["report.json", "report.md", "payments.csv", "summary.txt"]
+            )
+            #expect(try Data(contentsOf: URL(fileURLWithPath: written.folder + "/report.json")) == Data(written.json))
         }
     }
 

@@ -12,20 +12,27 @@ public enum ReportWriter {
         -> (folder: String, json: [UInt8])
     {
         let folder = URL(fileURLWithPath: reportsRoot).standardizedFileURL.appendingPathComponent(report.run.id).path
+        var written: [String] = []
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try atomicWrite(MarkdownReport.render(report), to: folder + "/report.md")
-            try atomicWrite(PaymentsCSV.render(report), to: folder + "/payments.csv")
-            try atomicWrite(
-                MarkdownReport.summary(report, exitStatus: Int(exitStatus), folder: folder),
-                to: folder + "/summary.txt"
-            )
+            func write(_ text: String, _ name: String) throws {
+                try atomicWrite(text, to: folder + "/" + name)
+                written.append(folder + "/" + name)
+            }
+            try write(MarkdownReport.render(report), "report.md")
+            try write(PaymentsCSV.render(report), "payments.csv")
+            try write(MarkdownReport.summary(report, exitStatus: Int(exitStatus), folder: folder), "summary.txt")
             FreedMemory.release()
             let json = report.jsonBytes()
             try atomicWrite(bytes: json, to: folder + "/report.json")
+            written.removeAll()
             if let extraJSON { try atomicWrite(bytes: json, to: extraJSON) }
             return (folder, json)
         } catch {
+            // A folder without its report.json is one retention could never prove is this job's
+            // (a full disk fails the largest file, written last): what this call wrote goes.
+            for path in written { try? FileManager.default.removeItem(atPath: path) }
+            if !written.isEmpty { rmdir(folder) }
             throw ReportFailure(path: folder, reason: String(describing: error))
         }
     }

@@ -12,7 +12,7 @@
 enum FreedMemory {
     private typealias Trim = @convention(c) (Int) -> Int32
 
-    private nonisolated(unsafe) static let trim: Trim? = {
+    private static let trim: Trim? = {
         #if canImport(Glibc)
             guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
             return unsafeBitCast(symbol, to: Trim.self)
@@ -21,8 +21,9 @@ enum FreedMemory {
         #endif
     }()
 
-    /// Returns the free pages of the heap to the system; cheap next to the phases it separates
-    /// (a few milliseconds).
+    /// Returns the free pages of the heap to the system.
+    ///
+    /// It walks every arena, so it is called only between the phases of a run, never in a loop.
     static func release() {
         _ = trim?(0)
     }
