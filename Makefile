@@ -39,9 +39,11 @@ bench: deps
 	bash benchmarks/ingest.sh $(LINES) $(PROVIDER)
 
 # Run benchmark (release build): a generated Credicorp world on loopback; make bench-run CHAINS=6000
+# A million events over ~187,000 resources: make bench-run CHAINS=66000 PROGRESS_UPDATES=11
 CHAINS ?= 6000
+PROGRESS_UPDATES ?= 0
 bench-run: deps
-	bash benchmarks/run.sh $(CHAINS)
+	bash benchmarks/run.sh $(CHAINS) 53 $(PROGRESS_UPDATES)
 
 # libFuzzer targets (Fuzz/, built only here, with -sanitize=fuzzer,address): make fuzz FUZZ_SECONDS=60
 # All targets run at once, each for FUZZ_SECONDS. Seeds are read from Tests/Fuzz/<target>/; new inputs go to

@@ -2,11 +2,14 @@
 # Run benchmark: a generated Credicorp world of CHAINS stories (default 4,000) served on 127.0.0.1
 # by reconcile-world; times ingest, the nightly run, a second run (nothing to repair) and a dry run
 # of the release build, each with GNU time (wall, user+sys CPU, peak RSS), and prints the read-API
-# requests each run made. Usage: benchmarks/run.sh [CHAINS] [SEED]
+# requests each run made. Usage: benchmarks/run.sh [CHAINS] [SEED] [PROGRESS_UPDATES]
+# PROGRESS_UPDATES gives each enquiry that many more events: CHAINS=66000 with 11 is about 187,000
+# resources and 976,000 events for the window.
 # RECONCILE_BIN=path times another build of reconcile (an older one, for a before/after) instead.
 set -euo pipefail
 chains="${1:-4000}"
 seed="${2:-53}"
+progress="${3:-0}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 cd "$here"
@@ -14,7 +17,7 @@ if [ -z "${RECONCILE_BIN:-}" ]; then swift build -c release --product reconcile 
 bin="${RECONCILE_BIN:-.build/release/reconcile}"
 swift build -c release --product reconcile-world >/dev/null
 mkfifo "$work/hold"
-.build/release/reconcile-world "$work" "$chains" "$seed" <"$work/hold" >"$work/world.out" &
+.build/release/reconcile-world "$work" "$chains" "$seed" "$progress" <"$work/hold" >"$work/world.out" &
 world=$!
 exec 3>"$work/hold"
 trap 'exec 3>&-; wait "$world" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -34,6 +34,24 @@ import Testing
         #expect(generated.deliveries.count > 50)
     }
 
+    /// The benchmark's many-events world: each enquiry gets that many more events, delivered; with
+    /// none, the bulk world is the one the tests and earlier figures used.
+    @Test func bulkProgressUpdatesAddDeliveredEventsAndNothingElse() {
+        let now = Date(timeIntervalSince1970: 1_783_670_400)
+        let plain = SandboxHistory.credicorpBulk(seed: 5, now: now, chains: 40)
+        let none = SandboxHistory.credicorpBulk(seed: 5, now: now, chains: 40, progressUpdates: 0)
+        #expect(plain.deliveries == none.deliveries)
+        let busy = SandboxHistory.credicorpBulk(seed: 5, now: now, chains: 40, progressUpdates: 3)
+        let enquiries = plain.world.credicorp.eventsByID.values.filter { $0.type == "enquiry.created" }.count
+        let updates = busy.world.credicorp.eventsByID.values.filter { $0.type == "enquiry.updated" }
+        #expect(enquiries == 40)
+        #expect(updates.count == 3 * 40)
+        #expect(plain.world.credicorp.eventsByID.values.allSatisfy { $0.type != "enquiry.updated" })
+        let delivered = Set(busy.deliveries.compactMap { $0.event?.id })
+        #expect(updates.allSatisfy { delivered.contains($0.id) })
+        #expect(busy.world.credicorp.eventsByID.values.filter { $0.type == "enquiry.created" }.count == 40)
+    }
+
     @Test func enabledEndpointIsAnOption() {
         let enabled = SandboxHistory.credicorp(seed: 42, now: fixtureNow, endpointDisabled: false)
         #expect(!enabled.expectedFindings.contains { $0.kind == .endpointDisabled })

@@ -7,11 +7,19 @@ extension CredicorpHistoryBuilder {
     /// another fifth lose the payment's latest event (dropped, state behind), and some of the
     /// last three days' stories are delivered out of order or twice: enough work that a repair
     /// touches thousands of rows, for kill, concurrency and benchmark tests.
-    mutating func buildBulk(chains: Int) {
+    ///
+    /// With `progressUpdates`, each enquiry also gets that many `enquiry.updated` events, to which
+    /// the endpoint then subscribes, delivered with it: about 1.3 listed events a resource become about 1.3 + progressUpdates / 3.
+    mutating func buildBulk(chains: Int, progressUpdates: Int = 0) {
+        // The endpoint subscribes to them, so they are delivered and local state keeps up.
+        if progressUpdates > 0, !world.endpoint.enabledEvents.contains("enquiry.updated") {
+            world.endpoint.enabledEvents.append("enquiry.updated")
+        }
         let day = Self.day
         for _ in 0..<max(0, chains) {
             let start = wholeSecond(from: now - 7.5 * day, to: now - 1.2 * day)
             var plan = Plan()
+            plan.progressUpdates = progressUpdates
             plan.approved = rng.int(in: 0...5) > 0
             plan.terminal = rng.int(in: 0...9) < 8 ? "succeeded" : "failed"
             plan.refund = rng.int(in: 0...4) == 0

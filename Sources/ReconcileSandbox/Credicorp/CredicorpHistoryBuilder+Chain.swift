@@ -15,6 +15,11 @@ extension CredicorpHistoryBuilder {
             updated: created
         )
         chain.enquiry.append(world.record(eventID: newID("evt_"), type: "enquiry.created", object: enquiry))
+        for update in 0..<max(0, plan.progressUpdates) {
+            // A minute apart, within the half hour before an `enquiryUpdates` update would come.
+            enquiry = enquiry.with(status: "in_progress", updated: created + 60 * Double(update + 1))
+            chain.enquiry.append(world.record(eventID: newID("evt_"), type: "enquiry.updated", object: enquiry))
+        }
         if plan.enquiryUpdates {
             enquiry = enquiry.with(status: "in_progress", updated: wholeSecond(from: created + 600, to: created + 1800))
             chain.enquiry.append(world.record(eventID: newID("evt_"), type: "enquiry.updated", object: enquiry))

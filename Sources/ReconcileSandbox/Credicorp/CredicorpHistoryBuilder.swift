@@ -32,6 +32,9 @@ struct CredicorpHistoryBuilder {
         var settleAfter: TimeInterval?
         var refund = false
         var enquiryUpdates = false
+        /// `enquiry.updated` events (status `in_progress`) in the enquiry's first half hour, for
+        /// worlds with many events per resource.
+        var progressUpdates = 0
     }
 
     static let hour: TimeInterval = 3600

@@ -42,12 +42,17 @@ public enum SandboxHistory {
     /// week before `now`, two in five of the older stories' payment events dropped entirely, a fifth
     /// with the latest payment event dropped, some delivered out of order or twice. The endpoint
     /// is enabled; the oracle is not computed (`expectedFindings` is empty): compare with a
-    /// reference run instead.
-    public static func credicorpBulk(seed: UInt64, now: Date, chains: Int, providerName: String = "credicorp")
-        -> CredicorpHistory
-    {
+    /// reference run instead. `progressUpdates` gives each enquiry that many more events (see
+    /// `buildBulk`), for a world of many events per resource.
+    public static func credicorpBulk(
+        seed: UInt64,
+        now: Date,
+        chains: Int,
+        progressUpdates: Int = 0,
+        providerName: String = "credicorp"
+    ) -> CredicorpHistory {
         var builder = CredicorpHistoryBuilder(seed: seed, now: now, provider: providerName, endpointDisabled: false)
-        builder.buildBulk(chains: chains)
+        builder.buildBulk(chains: chains, progressUpdates: progressUpdates)
         return history(of: builder, withOracle: false)
     }
 
