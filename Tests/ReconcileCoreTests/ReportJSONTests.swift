@@ -12,6 +12,22 @@ import Testing
         return encoder
     }
 
+    /// A dry run of job `nightly` that found nothing, run `r1`.
+    static let emptyReport = RunReport(
+        run: .init(
+            id: "r1",
+            job: "nightly",
+            startedAt: "2026-07-10T08:00:00Z",
+            now: "2026-07-10T08:00:00Z",
+            dryRun: true,
+            status: "complete"
+        ),
+        providers: [],
+        counts: [:],
+        repairs: 0,
+        findings: []
+    )
+
     @Test func prettyTextIsWhatJSONEncoderWrites() throws {
         var random = SplitMix64(seed: 20_261_206)
         var values: [JSONValue] = [
@@ -172,20 +188,7 @@ import Testing
     @Test func runInfoReadsAReportFileAndRefusesWhatIsNotOne() async throws {
         try await withTemporaryDirectory { folder in
             let path = folder.appendingPathComponent("report.json").path
-            let report = RunReport(
-                run: .init(
-                    id: "r1",
-                    job: "nightly",
-                    startedAt: "2026-07-10T08:00:00Z",
-                    now: "2026-07-10T08:00:00Z",
-                    dryRun: true,
-                    status: "complete"
-                ),
-                providers: [],
-                counts: [:],
-                repairs: 0,
-                findings: []
-            )
+            let report = Self.emptyReport
             try ReportWriter.atomicWrite(report.jsonText(), to: path)
             #expect(RunReport.runInfo(atPath: path)?.id == "r1")
             let text = report.jsonText()
@@ -207,20 +210,7 @@ import Testing
     /// folder is left that retention could never prove is this job's.
     @Test func aReportThatFailsLeavesNoFilesWithoutItsReportJSON() async throws {
         try await withTemporaryDirectory { folder in
-            let report = RunReport(
-                run: .init(
-                    id: "r1",
-                    job: "nightly",
-                    startedAt: "2026-07-10T08:00:00Z",
-                    now: "2026-07-10T08:00:00Z",
-                    dryRun: true,
-                    status: "complete"
-                ),
-                providers: [],
-                counts: [:],
-                repairs: 0,
-                findings: []
-            )
+            let report = Self.emptyReport
             // A folder in report.json's place (and a file in it): the rename onto it fails.
             let blocker = folder.appendingPathComponent("reports/r1/report.json")
             try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: true)

@@ -197,7 +197,7 @@ public struct RunReport: Codable, Sendable {
         value.writePretty(into: &bytes, indent: 2)
     }
 
-    /// Writes `key` and its array one element at a time, as `.prettyPrinted` lays out an array at depth one.
+    /// Writes `key` and its array one element at a time.
     private static func writeArray<Element>(
         _ key: String,
         _ elements: [Element],
@@ -205,13 +205,7 @@ public struct RunReport: Codable, Sendable {
         value: (Element) -> JSONValue
     ) {
         JSONValue.writePrettyKey(key, into: &bytes, indent: 2)
-        bytes.append(contentsOf: "[\n".utf8)
-        for (index, element) in elements.enumerated() {
-            if index > 0 { bytes.append(contentsOf: ",\n".utf8) }
-            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 4))
-            value(element).writePretty(into: &bytes, indent: 4)
-        }
-        JSONValue.closePretty(UInt8(ascii: "]"), into: &bytes, indent: 2)
+        JSONValue.writePrettyArray(elements, into: &bytes, indent: 2, value: value)
     }
 
     /// Decodes a stored report.

@@ -186,14 +186,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     func writePretty(into bytes: inout [UInt8], indent: Int) {
         switch self {
         case .array(let values):
-            bytes.append(UInt8(ascii: "["))
-            bytes.append(0x0A)
-            for (index, value) in values.enumerated() {
-                if index > 0 { bytes.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
-                bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent + 2))
-                value.writePretty(into: &bytes, indent: indent + 2)
-            }
-            Self.closePretty(UInt8(ascii: "]"), into: &bytes, indent: indent)
+            Self.writePrettyArray(values, into: &bytes, indent: indent) { $0 }
         case .object(let fields):
             bytes.append(UInt8(ascii: "{"))
             bytes.append(0x0A)
@@ -207,6 +200,23 @@ public enum JSONValue: Sendable, Hashable, Codable {
         default:
             write(into: &bytes, exactNumbers: false)
         }
+    }
+
+    /// Appends `elements` as a pretty array that starts `indent` spaces in, each made a value only
+    /// as it is written (report.json's findings, one at a time).
+    static func writePrettyArray<Element>(
+        _ elements: [Element],
+        into bytes: inout [UInt8],
+        indent: Int,
+        value: (Element) -> JSONValue
+    ) {
+        bytes.append(contentsOf: [UInt8(ascii: "["), 0x0A])
+        for (index, element) in elements.enumerated() {
+            if index > 0 { bytes.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent + 2))
+            value(element).writePretty(into: &bytes, indent: indent + 2)
+        }
+        closePretty(UInt8(ascii: "]"), into: &bytes, indent: indent)
     }
 
     /// Appends `indent` spaces, the key and the encoder's `" : "`.
