@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ingest benchmark: N signed capture lines (default 1,000,000) of one provider (credicorp, the default,
 # or credify) into a fresh store, release build.
-# Prints wall time, CPU time and peak resident memory (GNU time). Needs python3 and /usr/bin/time
+# Prints wall time, CPU time and peak resident memory (GNU time), then the storage engine's floor:
+# the same rows written by SQLite alone (benchmarks/engine-floor.c, built with the C compiler against
+# the system SQLite), all of them and the delivery rows only. Needs python3, /usr/bin/time and cc
 # (and Python's `cryptography` for credify).
 set -euo pipefail
 lines="${1:-1000000}"
@@ -47,4 +49,10 @@ BENCH_API_KEY=unused BENCH_WHSEC=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \
     BENCH_PUBLIC_KEY="$public_key" \
     /usr/bin/time -f "wall %e s, user %U s, sys %S s, peak RSS %M KiB" \
     .build/release/reconcile ingest "$work/job.yml" "$work/capture.ndjson" --log-level warning
-echo "store: $(du -h "$work/bench.sqlite" | cut -f1)"
+echo "store: $(du -h "$work/bench.sqlite" | cut -f1) ($(du -b "$work/bench.sqlite" | cut -f1) bytes, capture $(du -b "$work/capture.ndjson" | cut -f1) bytes)"
+"${CC:-cc}" -O2 -o "$work/engine-floor" benchmarks/engine-floor.c -lsqlite3
+echo -n "engine floor, every row: "
+"$work/engine-floor" "$work/bench.sqlite" "$work/floor.sqlite"
+rm -f "$work/floor.sqlite"
+echo -n "engine floor, delivery rows only: "
+FLOOR_DELIVERIES_ONLY=1 "$work/engine-floor" "$work/bench.sqlite" "$work/floor.sqlite"
