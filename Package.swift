@@ -28,11 +28,17 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // One process-wide SQLite setting, made before the first connection (Store/SQLiteProcess.swift).
+        .systemLibrary(
+            name: "CSQLiteSettings",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(
             name: "ReconcileCore",
             dependencies: [
                 "CCurl",
                 "CZlib",
+                "CSQLiteSettings",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the statements ingest runs per line (Store/DirectStatement.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

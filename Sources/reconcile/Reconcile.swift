@@ -14,6 +14,7 @@ struct Reconcile: AsyncParsableCommand {
     )
 
     static func main() async {
+        SQLiteProcess.disableMemoryStatistics()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
