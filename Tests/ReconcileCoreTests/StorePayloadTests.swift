@@ -59,7 +59,7 @@ import Testing
 
     static func payloads(_ store: Store, ids: [String]) throws -> [String: JSONValue] {
         Dictionary(
-            uniqueKeysWithValues: try store.events(provider: "crezco", ids: ids).map { ($0.eventID, $0.payload) }
+            uniqueKeysWithValues: try store.events(provider: "crezco", ids: ids).map { ($0.eventID, try $0.payload()) }
         )
     }
 
@@ -214,7 +214,7 @@ import Testing
                 ofResources: [ResourceKey("payable", "p-1"), ResourceKey("payable", "p-2")]
             )
             let amounts = Dictionary(
-                uniqueKeysWithValues: events.map { ($0.eventID, $0.payload["payload"]?["amount"]) }
+                uniqueKeysWithValues: try events.map { ($0.eventID, try $0.payload()["payload"]?["amount"]) }
             )
             #expect(amounts == ["e-1": .integer(100), "e-2": .integer(250), "e-3": .integer(300)])
         }

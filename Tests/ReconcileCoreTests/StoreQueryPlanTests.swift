@@ -41,11 +41,22 @@ import Testing
             let rows = try Self.plan(Store.rowKeysAsOfSQL, arguments: window, store: store)
             #expect(rows.contains { $0.contains("USING INDEX resourceState_asOf") }, "\(rows)")
 
-            for detail in active + events + duplicates + rows {
+            let local = try Self.plan(
+                Store.rowsOfResourcesSQL(count: 400),
+                arguments: StatementArguments(keys + ["crezco"]),
+                store: store
+            )
+            #expect(
+                local.contains { $0.contains("r USING INDEX sqlite_autoindex_resourceState_1") },
+                "\(local)"
+            )
+
+            for detail in active + events + duplicates + rows + local {
                 #expect(!detail.hasPrefix("SCAN event"), "\(detail)")
                 #expect(!detail.hasPrefix("SCAN e "), "\(detail)")
                 #expect(!detail.hasPrefix("SCAN d"), "\(detail)")
                 #expect(!detail.hasPrefix("SCAN resourceState"), "\(detail)")
+                #expect(!detail.hasPrefix("SCAN r"), "\(detail)")
                 #expect(!detail.contains("AUTOMATIC"), "an index built for one statement: \(detail)")
             }
         }

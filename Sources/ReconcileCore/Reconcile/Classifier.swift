@@ -73,7 +73,7 @@ struct Classifier: Sendable {
     /// Events first received after a newer event of the same resource had been received.
     ///
     /// `events` holds every stored event of the resources it names.
-    func outOfOrder(events local: [LocalEvent]) -> [Finding] {
+    func outOfOrder(events local: [LocalEvent]) throws(StoreFailure) -> [Finding] {
         let byResource = Dictionary(grouping: local) { ResourceKey($0.resourceType, $0.resourceID) }
         var findings: [Finding] = []
         for (_, events) in byResource {
@@ -94,7 +94,7 @@ struct Classifier: Sendable {
                     "newer_event_created": .string(RFC3339.format(first.occurredAt)),
                     "newer_event_received_at": .string(RFC3339.format(first.firstReceipt ?? receipt)),
                 ]
-                if let money = adapter.money(inEventPayload: event.payload) {
+                if let money = adapter.money(inEventPayload: try event.payload()) {
                     details.merge(Self.moneyDetails(money)) { _, new in new }
                 }
                 findings.append(
@@ -121,12 +121,12 @@ struct Classifier: Sendable {
     ) throws -> [Finding] {
         var known: [String: LocalEvent] = [:]
         for event in try store.events(provider: name, ids: duplicates.map(\.eventID)) { known[event.eventID] = event }
-        var findings: [Finding] = duplicates.map { duplicate in
+        var findings: [Finding] = try duplicates.map { duplicate throws(StoreFailure) in
             let event = known[duplicate.eventID]
             var details: [String: JSONValue] = ["deliveries": .integer(Int64(duplicate.deliveries))]
             if let event {
                 details["event_type"] = .string(event.eventType)
-                if let money = adapter.money(inEventPayload: event.payload) {
+                if let money = adapter.money(inEventPayload: try event.payload()) {
                     details.merge(Self.moneyDetails(money)) { _, new in new }
                 }
             }

@@ -149,7 +149,7 @@ struct ProviderReconciler: Sendable {
             scratch: scratch
         )
         var findings = classifier.eventFindings(remote: remote, local: local)
-        findings += classifier.outOfOrder(events: ours)
+        findings += try classifier.outOfOrder(events: ours)
         findings += try await unknownEvents(
             ours,
             remote: Set(remote.map(\.eventID)),
@@ -237,7 +237,7 @@ struct ProviderReconciler: Sendable {
                 "source": "event", "event_type": .string(event.eventType),
                 "created": .string(RFC3339.format(event.occurredAt)),
             ]
-            if let money = adapter.money(inEventPayload: event.payload) {
+            if let money = adapter.money(inEventPayload: try event.payload()) {
                 details.merge(Classifier.moneyDetails(money)) { _, new in new }
             }
             findings.append(

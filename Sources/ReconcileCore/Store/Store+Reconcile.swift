@@ -14,12 +14,58 @@ public struct LocalEvent: Sendable, Equatable {
     public var validDeliveries: Int
     /// The earliest validly signed webhook delivery, if any.
     public var firstReceipt: Date?
-    /// The event's JSON as canonical text: a run holds every event of its window, and a parsed
-    /// tree costs several times its text, while few events (those a finding names) need it.
-    var payloadText: String
+    /// Where the event's JSON is: a run holds every event of a chunk, while few of them (those a
+    /// finding names with its money) need it, so a payload kept in a delivery's body is read only
+    /// when asked for.
+    var payloadSource: PayloadSource
+
+    /// Where an event's JSON is kept.
+    enum PayloadSource: Sendable, Equatable {
+        /// Its text: events a repair recorded, and those whose delivery retention removed.
+        case text(String)
+        /// A place in a delivery's raw body (schema v5), read through `bodies` when asked for.
+        case place(delivery: Int64, pointer: String, bodies: DeliveryBodyReader)
+        /// Nowhere: the store holds nothing for it.
+        case none
+    }
 
     /// The event's JSON (`null` when the store holds none that parses).
-    public var payload: JSONValue { JSONValue.parse(Data(payloadText.utf8)) ?? .null }
+    public func payload() throws(StoreFailure) -> JSONValue {
+        switch payloadSource {
+        case .text(let text): JSONValue.parse(Data(text.utf8)) ?? .null
+        case .place(let delivery, let pointer, let bodies): try bodies.value(delivery: delivery, pointer: pointer)
+        case .none: .null
+        }
+    }
+}
+
+/// Reads event payloads from their deliveries' bodies, for the events of one read of the store.
+///
+/// The last body read stays parsed while the events that name it live, so the events of one
+/// batch (a Crezco line can carry a hundred thousand) parse its body once when several of them
+/// are asked for in a row. Two readers are equal only when they are the same one.
+final class DeliveryBodyReader: Equatable, @unchecked Sendable {
+    private let store: Store
+    private let lock = NSLock()
+    private var last: (delivery: Int64, json: JSONValue?)?
+
+    init(store: Store) { self.store = store }
+
+    /// The value at `pointer` in delivery `delivery`'s body; `null` when the body is gone or not
+    /// JSON, or the pointer names nothing.
+    func value(delivery: Int64, pointer: String) throws(StoreFailure) -> JSONValue {
+        if let cached = lock.withLock({ last }), cached.delivery == delivery {
+            return cached.json?.at(pointer: pointer) ?? .null
+        }
+        let json = try store.read("read an event's payload from its delivery") { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM delivery WHERE id = ?", arguments: [delivery])
+                .flatMap(JSONValue.parse)
+        }
+        lock.withLock { last = (delivery, json) }
+        return json?.at(pointer: pointer) ?? .null
+    }
+
+    static func == (left: DeliveryBodyReader, right: DeliveryBodyReader) -> Bool { left === right }
 }
 
 /// A rejected delivery, as `invalid_signature` reports it.
@@ -44,7 +90,7 @@ public struct DuplicatedEvent: Sendable {
 
 extension Store {
     /// The columns of ``LocalEvent`` (with its valid deliveries) for the events `e` of `source`
-    /// that satisfy `condition`, ordered so a batch's body is read once (``DeliveryBodies``).
+    /// that satisfy `condition`, ordered so that a batch's events follow each other (``DeliveryBodyReader``).
     ///
     /// The deliveries are found by `deliveryEvent_event`, named: for a source of a few hundred
     /// resources SQLite chose to build an automatic index over every `deliveryEvent` row instead, on
@@ -115,8 +161,16 @@ extension Store {
         AND julianday(asOf) >= julianday(?) AND julianday(asOf) < julianday(?)
         """
 
-    private static func localEvent(_ row: Row, bodies: inout DeliveryBodies, db: Database) throws -> LocalEvent {
-        LocalEvent(
+    private static func localEvent(_ row: Row, bodies: DeliveryBodyReader) -> LocalEvent {
+        let source: LocalEvent.PayloadSource
+        if let text = row["payload"] as String? {
+            source = .text(text)
+        } else if let delivery = row["payloadDelivery"] as Int64?, let pointer = row["payloadPointer"] as String? {
+            source = .place(delivery: delivery, pointer: pointer, bodies: bodies)
+        } else {
+            source = .none
+        }
+        return LocalEvent(
             eventID: row["eventID"],
             eventType: row["eventType"],
             resourceType: row["resourceType"],
@@ -125,26 +179,21 @@ extension Store {
             source: row["source"],
             validDeliveries: row["validDeliveries"],
             firstReceipt: date(row["firstReceipt"]),
-            payloadText: try bodies.payloadText(row, db: db) ?? "null"
+            payloadSource: source
         )
     }
 
-    /// Reads ``localEventsSQL(from:where:)`` rows into local events, a body parsed once for all the events of a batch.
-    private static func localEvents(
-        _ rows: RowCursor,
-        bodies: inout DeliveryBodies,
-        db: Database
-    ) throws -> [LocalEvent] {
+    /// Reads ``localEventsSQL(from:where:)`` rows into local events, whose payloads `bodies` reads when asked for.
+    private static func localEvents(_ rows: RowCursor, bodies: DeliveryBodyReader) throws -> [LocalEvent] {
         var events: [LocalEvent] = []
-        while let row = try rows.next() { events.append(try localEvent(row, bodies: &bodies, db: db)) }
+        while let row = try rows.next() { events.append(localEvent(row, bodies: bodies)) }
         return events
     }
 
     /// The stored events among `ids`.
     public func events(provider: String, ids: [String]) throws(StoreFailure) -> [LocalEvent] {
-        try read("read local events by id") { db in
-            // One body cache for all the chunks: ids from one large batch parse its body once.
-            var bodies = DeliveryBodies()
+        let bodies = DeliveryBodyReader(store: self)
+        return try read("read local events by id") { db in
             var found: [LocalEvent] = []
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
@@ -154,8 +203,7 @@ extension Store {
                         sql: Self.localEventsSQL(from: "event e", where: "e.provider = ? AND e.eventID IN (\(marks))"),
                         arguments: StatementArguments([provider] + chunk)
                     ),
-                    bodies: &bodies,
-                    db: db
+                    bodies: bodies
                 )
             }
             return found
@@ -164,8 +212,8 @@ extension Store {
 
     /// Every event of the resources `keys`, by `event_resource`, a statement per 400 resources.
     func events(provider: String, ofResources keys: [ResourceKey]) throws(StoreFailure) -> [LocalEvent] {
-        try read("read local events") { db in
-            var bodies = DeliveryBodies()
+        let bodies = DeliveryBodyReader(store: self)
+        return try read("read local events") { db in
             var found: [LocalEvent] = []
             for start in stride(from: 0, to: keys.count, by: 400) {
                 let chunk = keys[start..<min(start + 400, keys.count)]
@@ -179,8 +227,7 @@ extension Store {
                         sql: Self.eventsOfResourcesSQL(count: chunk.count),
                         arguments: StatementArguments(arguments)
                     ),
-                    bodies: &bodies,
-                    db: db
+                    bodies: bodies
                 )
             }
             return found
@@ -216,16 +263,43 @@ extension Store {
         try read("read local state") { db in try localResource(provider: provider, type: type, id: id, db: db) }
     }
 
-    /// The local rows of `keys`, read in one transaction with one compiled statement (a read per
-    /// resource cost a transaction each: a fifth of a nightly run's CPU).
+    /// The local rows of `keys`, in one transaction, a statement per 400 resources.
+    ///
+    /// A transaction per resource was a fifth of a nightly run's CPU; then a lookup per resource
+    /// through GRDB's statement cache and argument arrays was 4 % of a dry run's.
     func resources(provider: String, keys: [ResourceKey]) throws(StoreFailure) -> [ResourceKey: LocalResource] {
         try read("read local state") { db in
             var found: [ResourceKey: LocalResource] = [:]
-            for key in keys {
-                found[key] = try localResource(provider: provider, type: key.type, id: key.id, db: db)
+            found.reserveCapacity(keys.count)
+            for start in stride(from: 0, to: keys.count, by: 400) {
+                let chunk = keys[start..<min(start + 400, keys.count)]
+                var arguments: [String] = []
+                arguments.reserveCapacity(chunk.count * 2 + 1)
+                for key in chunk { arguments += [key.type, key.id] }
+                arguments.append(provider)
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: Self.rowsOfResourcesSQL(count: chunk.count),
+                    arguments: StatementArguments(arguments)
+                )
+                while let row = try rows.next() {
+                    let resource = Store.localResource(row)
+                    found[ResourceKey(resource.resourceType, resource.resourceID)] = resource
+                }
             }
             return found
         }
+    }
+
+    /// The local rows of `count` resources, named by `(type, id)` pairs, then the provider: the
+    /// keys first, then each row by primary key (CROSS JOIN keeps that order).
+    static func rowsOfResourcesSQL(count: Int) -> String {
+        let values = Array(repeating: "(?, ?)", count: count).joined(separator: ", ")
+        return """
+            WITH k(resourceType, resourceID) AS (VALUES \(values))
+            SELECT r.* FROM k CROSS JOIN resourceState r ON r.provider = ? AND r.resourceType = k.resourceType
+                AND r.resourceID = k.resourceID
+            """
     }
 
     /// Rejected deliveries received (or, unreadable ones, recorded) in `[since, until)`.
