@@ -13,12 +13,15 @@ import Testing
     static func batch(
         _ events: [(id: String, resource: String, amount: Int64)],
         line: Int,
-        receivedAt: Date = received
+        receivedAt: Date = received,
+        currency: String? = nil
     ) -> IngestRecord {
         let items: [JSONValue] = events.map { event in
-            .object([
+            var payload: [String: JSONValue] = ["amount": .integer(event.amount)]
+            if let currency { payload["currency"] = .string(currency) }
+            return .object([
                 "eventId": .string(event.id), "type": "Payable", "id": .string(event.resource), "status": "Paid",
-                "timestamp": "2026-07-04T09:15:22.164Z", "payload": .object(["amount": .integer(event.amount)]),
+                "timestamp": "2026-07-04T09:15:22.164Z", "payload": .object(payload),
             ])
         }
         // Raw bytes as a provider sends them: spaced, keys in its own order, an escaped slash.
@@ -217,6 +220,42 @@ import Testing
                 uniqueKeysWithValues: try events.map { ($0.eventID, try $0.payload()["payload"]?["amount"]) }
             )
             #expect(amounts == ["e-1": .integer(100), "e-2": .integer(250), "e-3": .integer(300)])
+        }
+    }
+
+    /// Findings in event-id order that name the events of two batches, each delivered twice, get
+    /// each its own event's money: the payloads are read batch by batch, whatever the findings' order.
+    @Test func duplicateFindingsTakeEachEventsMoneyFromItsOwnBatch() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("p.sqlite").path)
+            let first: [(id: String, resource: String, amount: Int64)] = [
+                ("e-1", "p-1", 100), ("e-3", "p-3", 300), ("e-5", "p-5", 500),
+            ]
+            let second: [(id: String, resource: String, amount: Int64)] = [
+                ("e-2", "p-2", 200), ("e-4", "p-4", 400), ("e-6", "p-6", 600),
+            ]
+            let records = [first, second, first, second].enumerated().map { line, events in
+                Self.batch(events, line: line + 1, currency: "GBP")
+            }
+            _ = try store.ingest(records, recordedAt: Self.received) { _, _, _ in nil }
+            let classifier = Classifier(
+                adapter: CrezcoAdapter(config: Fixture.crezcoConfig(baseURL: "http://127.0.0.1:9", apiKey: "k")),
+                endpoint: nil,
+                now: Self.received,
+                since: Self.received.addingTimeInterval(-86_400),
+                until: Self.received,
+                eventSince: Self.received.addingTimeInterval(-86_400)
+            )
+            let ids = (1...6).map { "e-\($0)" } + ["e-7"]
+            let findings = try classifier.deliveryFindings(
+                duplicates: ids.map { DuplicatedEvent(eventID: $0, deliveries: 2) },
+                rejected: [],
+                store: store
+            )
+            #expect(findings.map(\.eventID) == ids)
+            let amounts: [JSONValue?] = (1...6).map { .integer(Int64($0 * 100)) } + [nil]
+            #expect(findings.map { $0.details["amount"] } == amounts)
+            #expect(findings.map { $0.details["currency"] } == Array(repeating: "GBP", count: 6) + [nil])
         }
     }
 

@@ -33,6 +33,27 @@ struct Classifier: Sendable {
         ["amount": .integer(money.minorUnits), "currency": .string(money.currency)]
     }
 
+    /// Adds to each finding of `named` the money of its local event's payload, when it has some.
+    ///
+    /// The payloads are read in the order of the delivery bodies that hold them, whatever the
+    /// order of the findings: a body stays parsed only while its events are read
+    /// (``DeliveryBodyReader``), so findings by event id over two large batches would otherwise
+    /// parse each batch again for every finding.
+    static func addMoney(
+        to findings: inout [Finding],
+        named: [(finding: Int, event: LocalEvent)],
+        adapter: any ProviderAdapter
+    ) throws(StoreFailure) {
+        let ordered = named.enumerated().sorted {
+            ($0.element.event.payloadDelivery, $0.offset) < ($1.element.event.payloadDelivery, $1.offset)
+        }
+        for (_, item) in ordered {
+            if let money = adapter.money(inEventPayload: try item.event.payload()) {
+                findings[item.finding].details.merge(moneyDetails(money)) { _, new in new }
+            }
+        }
+    }
+
     /// Whether an event never received by webhook is past the retry window (dropped) or not (pending).
     func isDropped(_ occurredAt: Date) -> Bool {
         now.timeIntervalSince(occurredAt) > adapter.config.retryWindow
@@ -76,6 +97,7 @@ struct Classifier: Sendable {
     func outOfOrder(events local: [LocalEvent]) throws(StoreFailure) -> [Finding] {
         let byResource = Dictionary(grouping: local) { ResourceKey($0.resourceType, $0.resourceID) }
         var findings: [Finding] = []
+        var named: [(finding: Int, event: LocalEvent)] = []
         for (_, events) in byResource {
             for event in events where event.occurredAt >= since && event.occurredAt < until {
                 guard let receipt = event.firstReceipt else { continue }
@@ -87,16 +109,14 @@ struct Classifier: Sendable {
                         ($0.firstReceipt ?? .distantFuture) < ($1.firstReceipt ?? .distantFuture)
                     })
                 else { continue }
-                var details: [String: JSONValue] = [
+                let details: [String: JSONValue] = [
                     "event_type": .string(event.eventType), "created": .string(RFC3339.format(event.occurredAt)),
                     "received_at": .string(RFC3339.format(receipt)),
                     "newer_event_id": .string(first.eventID),
                     "newer_event_created": .string(RFC3339.format(first.occurredAt)),
                     "newer_event_received_at": .string(RFC3339.format(first.firstReceipt ?? receipt)),
                 ]
-                if let money = adapter.money(inEventPayload: try event.payload()) {
-                    details.merge(Self.moneyDetails(money)) { _, new in new }
-                }
+                named.append((findings.count, event))
                 findings.append(
                     Finding(
                         kind: .outOfOrder,
@@ -109,6 +129,7 @@ struct Classifier: Sendable {
                 )
             }
         }
+        try Self.addMoney(to: &findings, named: named, adapter: adapter)
         return findings
     }
 
@@ -121,14 +142,13 @@ struct Classifier: Sendable {
     ) throws -> [Finding] {
         var known: [String: LocalEvent] = [:]
         for event in try store.events(provider: name, ids: duplicates.map(\.eventID)) { known[event.eventID] = event }
-        var findings: [Finding] = try duplicates.map { duplicate throws(StoreFailure) in
+        var named: [(finding: Int, event: LocalEvent)] = []
+        var findings: [Finding] = duplicates.enumerated().map { index, duplicate in
             let event = known[duplicate.eventID]
             var details: [String: JSONValue] = ["deliveries": .integer(Int64(duplicate.deliveries))]
             if let event {
                 details["event_type"] = .string(event.eventType)
-                if let money = adapter.money(inEventPayload: try event.payload()) {
-                    details.merge(Self.moneyDetails(money)) { _, new in new }
-                }
+                named.append((index, event))
             }
             return Finding(
                 kind: .duplicateDelivery,
@@ -139,6 +159,7 @@ struct Classifier: Sendable {
                 details: details
             )
         }
+        try Self.addMoney(to: &findings, named: named, adapter: adapter)
         findings += rejected.map(Self.invalidSignature)
         return findings
     }

@@ -227,19 +227,18 @@ struct ProviderReconciler: Sendable {
         let listedElsewhere = try scratch.knownEvents(candidates.map(\.eventID))
         candidates = candidates.filter { !listedElsewhere.contains($0.eventID) }.sorted { $0.eventID < $1.eventID }
         var findings: [Finding] = []
+        var named: [(finding: Int, event: LocalEvent)] = []
         for event in candidates {
             if adapter.hasEventByIDRoute {
                 guard try await reader.event(id: event.eventID) == nil else { continue }
             } else {
                 guard gone.contains(ResourceKey(event.resourceType, event.resourceID)) else { continue }
             }
-            var details: [String: JSONValue] = [
+            let details: [String: JSONValue] = [
                 "source": "event", "event_type": .string(event.eventType),
                 "created": .string(RFC3339.format(event.occurredAt)),
             ]
-            if let money = adapter.money(inEventPayload: try event.payload()) {
-                details.merge(Classifier.moneyDetails(money)) { _, new in new }
-            }
+            named.append((findings.count, event))
             findings.append(
                 Finding(
                     kind: .unknownToProvider,
@@ -251,6 +250,7 @@ struct ProviderReconciler: Sendable {
                 )
             )
         }
+        try Classifier.addMoney(to: &findings, named: named, adapter: adapter)
         return findings
     }
 

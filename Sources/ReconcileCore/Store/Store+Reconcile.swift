@@ -29,6 +29,12 @@ public struct LocalEvent: Sendable, Equatable {
         case none
     }
 
+    /// The delivery whose body holds the payload; -1 when the payload is not in a body.
+    var payloadDelivery: Int64 {
+        if case .place(let delivery, _, _) = payloadSource { return delivery }
+        return -1
+    }
+
     /// The event's JSON (`null` when the store holds none that parses).
     public func payload() throws(StoreFailure) -> JSONValue {
         switch payloadSource {
@@ -113,8 +119,7 @@ extension Store {
     /// The resources first, then their events by `event_resource` (CROSS JOIN keeps that order),
     /// so the work grows with the resources asked for, not with the store.
     static func eventsOfResourcesSQL(count: Int) -> String {
-        let values = Array(repeating: "(?, ?)", count: count).joined(separator: ", ")
-        return "WITH k(resourceType, resourceID) AS (VALUES \(values)) "
+        resourceKeysSQL(count: count)
             + localEventsSQL(
                 from: """
                     k CROSS JOIN event e ON e.provider = ? AND e.resourceType = k.resourceType
@@ -215,23 +220,37 @@ extension Store {
         let bodies = DeliveryBodyReader(store: self)
         return try read("read local events") { db in
             var found: [LocalEvent] = []
-            for start in stride(from: 0, to: keys.count, by: 400) {
-                let chunk = keys[start..<min(start + 400, keys.count)]
-                var arguments: [String] = []
-                arguments.reserveCapacity(chunk.count * 2 + 1)
-                for key in chunk { arguments += [key.type, key.id] }
-                arguments.append(provider)
+            try Self.byResources(keys, provider: provider) { count, arguments in
                 found += try Self.localEvents(
-                    Row.fetchCursor(
-                        db,
-                        sql: Self.eventsOfResourcesSQL(count: chunk.count),
-                        arguments: StatementArguments(arguments)
-                    ),
+                    Row.fetchCursor(db, sql: Self.eventsOfResourcesSQL(count: count), arguments: arguments),
                     bodies: bodies
                 )
             }
             return found
         }
+    }
+
+    /// Calls `body` for each run of up to 400 of `keys`, with the run's size and the arguments of
+    /// a statement that names its keys as `(type, id)` pairs (``resourceKeysSQL(count:)``), then the provider.
+    private static func byResources(
+        _ keys: [ResourceKey],
+        provider: String,
+        _ body: (_ count: Int, _ arguments: StatementArguments) throws -> Void
+    ) rethrows {
+        for start in stride(from: 0, to: keys.count, by: 400) {
+            let chunk = keys[start..<min(start + 400, keys.count)]
+            var arguments: [String] = []
+            arguments.reserveCapacity(chunk.count * 2 + 1)
+            for key in chunk { arguments += [key.type, key.id] }
+            arguments.append(provider)
+            try body(chunk.count, StatementArguments(arguments))
+        }
+    }
+
+    /// A `WITH k(resourceType, resourceID)` of `count` keys, each bound as two arguments.
+    static func resourceKeysSQL(count: Int) -> String {
+        "WITH k(resourceType, resourceID) AS (VALUES "
+            + Array(repeating: "(?, ?)", count: count).joined(separator: ", ") + ") "
     }
 
     /// The resources with an event with provider time in `[since, until)`, and whether one came by webhook.
@@ -271,17 +290,8 @@ extension Store {
         try read("read local state") { db in
             var found: [ResourceKey: LocalResource] = [:]
             found.reserveCapacity(keys.count)
-            for start in stride(from: 0, to: keys.count, by: 400) {
-                let chunk = keys[start..<min(start + 400, keys.count)]
-                var arguments: [String] = []
-                arguments.reserveCapacity(chunk.count * 2 + 1)
-                for key in chunk { arguments += [key.type, key.id] }
-                arguments.append(provider)
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql: Self.rowsOfResourcesSQL(count: chunk.count),
-                    arguments: StatementArguments(arguments)
-                )
+            try Self.byResources(keys, provider: provider) { count, arguments in
+                let rows = try Row.fetchCursor(db, sql: Self.rowsOfResourcesSQL(count: count), arguments: arguments)
                 while let row = try rows.next() {
                     let resource = Store.localResource(row)
                     found[ResourceKey(resource.resourceType, resource.resourceID)] = resource
@@ -294,9 +304,8 @@ extension Store {
     /// The local rows of `count` resources, named by `(type, id)` pairs, then the provider: the
     /// keys first, then each row by primary key (CROSS JOIN keeps that order).
     static func rowsOfResourcesSQL(count: Int) -> String {
-        let values = Array(repeating: "(?, ?)", count: count).joined(separator: ", ")
-        return """
-            WITH k(resourceType, resourceID) AS (VALUES \(values))
+        resourceKeysSQL(count: count)
+            + """
             SELECT r.* FROM k CROSS JOIN resourceState r ON r.provider = ? AND r.resourceType = k.resourceType
                 AND r.resourceID = k.resourceID
             """
