@@ -259,6 +259,48 @@ import Testing
         }
     }
 
+    /// A payload read from its body is what its canonical text reads back as, as for a payload
+    /// kept as text: a whole decimal amount is an integer, which money needs.
+    @Test func aPayloadReadFromItsBodyReadsAWholeDecimalAsAnInteger() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("p.sqlite").path)
+            var record = Self.batch([("e-1", "p-1", 1250)], line: 1, currency: "GBP")
+            let body = try #require(record.body.map { String(decoding: $0, as: UTF8.self) })
+            #expect(body.contains(#""amount":1250,"#))
+            record.body = Data(body.replacingOccurrences(of: #""amount":1250,"#, with: #""amount":1250.0,"#).utf8)
+            _ = try store.ingest([record], recordedAt: Self.received) { _, _, _ in nil }
+            let event = try #require(try store.events(provider: "crezco", ids: ["e-1"]).first)
+            #expect(try event.payload()["payload"] == .object(["amount": .integer(1250), "currency": "GBP"]))
+        }
+    }
+
+    /// An event read before retention removed its delivery still has its payload: the text
+    /// retention copied into the event's row.
+    @Test func aPayloadWhoseDeliveryWentSinceTheReadIsTheRowsCopy() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Store(path: folder.appendingPathComponent("p.sqlite").path)
+            _ = try store.ingest(
+                [Self.batch([("e-1", "p-1", 100), ("e-2", "p-2", 250)], line: 1)],
+                recordedAt: Self.received
+            ) { _, _, _ in nil }
+            let events = try store.events(provider: "crezco", ids: ["e-1", "e-2"])
+            #expect(events.count == 2)
+            try store.pool.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE event SET payload = '{"copied":true}', payloadDelivery = NULL, payloadPointer = NULL
+                        WHERE eventID = 'e-1';
+                        UPDATE event SET payload = '{"copied":2}', payloadDelivery = NULL, payloadPointer = NULL
+                        WHERE eventID = 'e-2';
+                        DELETE FROM delivery;
+                        """
+                )
+            }
+            let payloads = Dictionary(uniqueKeysWithValues: try events.map { ($0.eventID, try $0.payload()) })
+            #expect(payloads == ["e-1": .object(["copied": .bool(true)]), "e-2": .object(["copied": .integer(2)])])
+        }
+    }
+
     @Test func aJSONPointerNamesWhatRFC6901Says() throws {
         let document = try #require(
             JSONValue.parse(Data(#"{"events":[{"id":1},{"id":2}],"a/b":{"m~n":true},"":3}"#.utf8))

@@ -38,7 +38,7 @@ struct Classifier: Sendable {
     /// The payloads are read in the order of the delivery bodies that hold them, whatever the
     /// order of the findings: a body stays parsed only while its events are read
     /// (``DeliveryBodyReader``), so findings by event id over two large batches would otherwise
-    /// parse each batch again for every finding.
+    /// parse each batch again for every finding. The last body is let go at the end.
     static func addMoney(
         to findings: inout [Finding],
         named: [(finding: Int, event: LocalEvent)],
@@ -47,6 +47,7 @@ struct Classifier: Sendable {
         let ordered = named.enumerated().sorted {
             ($0.element.event.payloadDelivery, $0.offset) < ($1.element.event.payloadDelivery, $1.offset)
         }
+        defer { for item in named { item.event.releaseBody() } }
         for (_, item) in ordered {
             if let money = adapter.money(inEventPayload: try item.event.payload()) {
                 findings[item.finding].details.merge(moneyDetails(money)) { _, new in new }

@@ -39,37 +39,72 @@ public struct LocalEvent: Sendable, Equatable {
     public func payload() throws(StoreFailure) -> JSONValue {
         switch payloadSource {
         case .text(let text): JSONValue.parse(Data(text.utf8)) ?? .null
-        case .place(let delivery, let pointer, let bodies): try bodies.value(delivery: delivery, pointer: pointer)
+        case .place(let delivery, let pointer, let bodies):
+            try bodies.value(delivery: delivery, pointer: pointer, eventID: eventID)
         case .none: .null
         }
+    }
+
+    /// Lets go of the parsed body its payload was read from (kept for the next event of the same batch).
+    func releaseBody() {
+        if case .place(_, _, let bodies) = payloadSource { bodies.forget() }
     }
 }
 
 /// Reads event payloads from their deliveries' bodies, for the events of one read of the store.
 ///
-/// The last body read stays parsed while the events that name it live, so the events of one
-/// batch (a Crezco line can carry a hundred thousand) parse its body once when several of them
-/// are asked for in a row. Two readers are equal only when they are the same one.
+/// The last body read stays parsed until ``forget()``, so the events of one batch (a Crezco line
+/// can carry a hundred thousand) parse its body once when several of them are asked for in a row.
+/// Two readers are equal only when they are the same one.
 final class DeliveryBodyReader: Equatable, @unchecked Sendable {
     private let store: Store
+    private let provider: String
     private let lock = NSLock()
     private var last: (delivery: Int64, json: JSONValue?)?
 
-    init(store: Store) { self.store = store }
-
-    /// The value at `pointer` in delivery `delivery`'s body; `null` when the body is gone or not
-    /// JSON, or the pointer names nothing.
-    func value(delivery: Int64, pointer: String) throws(StoreFailure) -> JSONValue {
-        if let cached = lock.withLock({ last }), cached.delivery == delivery {
-            return cached.json?.at(pointer: pointer) ?? .null
-        }
-        let json = try store.read("read an event's payload from its delivery") { db in
-            try Data.fetchOne(db, sql: "SELECT body FROM delivery WHERE id = ?", arguments: [delivery])
-                .flatMap(JSONValue.parse)
-        }
-        lock.withLock { last = (delivery, json) }
-        return json?.at(pointer: pointer) ?? .null
+    init(store: Store, provider: String) {
+        self.store = store
+        self.provider = provider
     }
+
+    /// The value at `pointer` in delivery `delivery`'s body, or `null` when the body is not JSON or
+    /// the pointer names nothing.
+    ///
+    /// The value is what the store's canonical text of it reads back as, as for a payload kept as
+    /// text: a whole decimal (`1250.0`) is the integer 1250, which money needs. When the delivery is
+    /// gone since the event was read (retention copies a payload into its event's row before it
+    /// removes the delivery), the row's text is read instead.
+    func value(delivery: Int64, pointer: String, eventID: String) throws(StoreFailure) -> JSONValue {
+        let json: JSONValue?
+        if let cached = lock.withLock({ last }), cached.delivery == delivery {
+            json = cached.json
+        } else {
+            let read = try store.read("read an event's payload from its delivery") { db in
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT body FROM delivery WHERE id = ?"),
+                    arguments: [delivery]
+                )
+                let copied: String? =
+                    row != nil
+                    ? nil
+                    : try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT payload FROM event WHERE provider = ? AND eventID = ?"),
+                        arguments: [provider, eventID]
+                    )
+                return (row: row.map { ($0["body"] as Data?).flatMap(JSONValue.parse) }, copied: copied)
+            }
+            guard let body = read.row else {
+                return read.copied.flatMap { JSONValue.parse(Data($0.utf8)) } ?? .null
+            }
+            json = body
+            lock.withLock { last = (delivery, body) }
+        }
+        guard let value = json?.at(pointer: pointer) else { return .null }
+        return JSONValue.parse(Data(value.canonicalText.utf8)) ?? .null
+    }
+
+    /// Lets go of the last body parsed.
+    func forget() { lock.withLock { last = nil } }
 
     static func == (left: DeliveryBodyReader, right: DeliveryBodyReader) -> Bool { left === right }
 }
@@ -197,7 +232,7 @@ extension Store {
 
     /// The stored events among `ids`.
     public func events(provider: String, ids: [String]) throws(StoreFailure) -> [LocalEvent] {
-        let bodies = DeliveryBodyReader(store: self)
+        let bodies = DeliveryBodyReader(store: self, provider: provider)
         return try read("read local events by id") { db in
             var found: [LocalEvent] = []
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
@@ -217,7 +252,7 @@ extension Store {
 
     /// Every event of the resources `keys`, by `event_resource`, a statement per 400 resources.
     func events(provider: String, ofResources keys: [ResourceKey]) throws(StoreFailure) -> [LocalEvent] {
-        let bodies = DeliveryBodyReader(store: self)
+        let bodies = DeliveryBodyReader(store: self, provider: provider)
         return try read("read local events") { db in
             var found: [LocalEvent] = []
             try Self.byResources(keys, provider: provider) { count, arguments in
