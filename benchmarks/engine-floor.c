@@ -7,7 +7,8 @@
 //   cc -O2 -o engine-floor benchmarks/engine-floor.c -lsqlite3
 //   engine-floor SOURCE.sqlite DEST.sqlite [SCHEMA.sql]
 //
-// SOURCE is a store an ingest filled. DEST must not exist. SCHEMA (optional) is the DDL for the four
+// SOURCE is a store an ingest filled. DEST must not exist. A batch here is 500 recorded deliveries; the
+// ingest's batches count input lines, which are the same when no line is a repeat or unreadable. SCHEMA (optional) is the DDL for the four
 // tables and their indexes, to try another layout; without it DEST gets SOURCE's own DDL.
 // FLOOR_DELIVERIES_ONLY=1 writes only the delivery rows: what keeping the raw lines alone costs.
 // All rows are loaded into memory first (about 5 GB for 1,000,000 lines).
@@ -16,12 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct {
     sqlite3_value **delivery;  // 17 columns, in table order
-    sqlite3_value **events;    // per event: 13 columns of `event`
+    sqlite3_value ***events;   // per event: 13 columns of `event`
     int eventCount;
-    sqlite3_value **states;    // per event: its resource's 10 columns of `resourceState`, or NULL
+    sqlite3_value ***states;   // per event: its resource's 10 columns of `resourceState`, or NULL
 } Line;
 
 static void fail(sqlite3 *db, const char *what) {
@@ -111,11 +113,10 @@ int main(int argc, char **argv) {
         while (sqlite3_step(events) == SQLITE_ROW) {
             line->events = realloc(line->events, sizeof *line->events * (line->eventCount + 1));
             line->states = realloc(line->states, sizeof *line->states * (line->eventCount + 1));
-            line->events[line->eventCount] = (sqlite3_value *)row(events);
+            line->events[line->eventCount] = row(events);
             for (int i = 0; i < 3; i++)
                 sqlite3_bind_value(states, i + 1, sqlite3_column_value(events, i == 0 ? 0 : i + 2));
-            line->states[line->eventCount] =
-                sqlite3_step(states) == SQLITE_ROW ? (sqlite3_value *)row(states) : NULL;
+            line->states[line->eventCount] = sqlite3_step(states) == SQLITE_ROW ? row(states) : NULL;
             sqlite3_reset(states);
             line->eventCount++;
         }
@@ -123,12 +124,17 @@ int main(int argc, char **argv) {
     }
 
     // The destination: the source's DDL for the four tables (or the given one), the product's settings.
+    if (access(argv[2], F_OK) == 0) {
+        fprintf(stderr, "engine-floor: %s exists: give a path to a new file\n", argv[2]);
+        return 2;
+    }
     sqlite3 *db = NULL;
     // As GRDB opens its connections: multi-thread mode, no mutex per call.
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(argv[2], &db, flags, NULL) != SQLITE_OK) fail(db, argv[2]);
-    exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; "
-             "PRAGMA wal_autocheckpoint = 8000");
+    // As the store's writing connection: GRDB turns foreign keys on; the ingest's WAL settings.
+    exec(db, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+             "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 8000");
     if (argc > 3) {
         exec(db, readFile(argv[3]));
     } else {
@@ -152,6 +158,10 @@ int main(int argc, char **argv) {
         "INSERT OR IGNORE INTO event (provider, eventID, eventType, resourceType, resourceID, occurredAt, payload, "
         "payloadDelivery, payloadPointer, source, firstReceivedAt, recordedAt, runID) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *updateFirstReceived = prepare(
+        db,
+        "UPDATE event SET firstReceivedAt = ? WHERE provider = ? AND eventID = ? "
+        "AND (firstReceivedAt IS NULL OR firstReceivedAt > ?)");
     sqlite3_stmt *readAsOf =
         prepare(db, "SELECT asOf FROM resourceState WHERE provider = ? AND resourceType = ? AND resourceID = ?");
     sqlite3_stmt *saveState = prepare(
@@ -174,19 +184,36 @@ int main(int argc, char **argv) {
             if (deliveriesOnly) continue;
             sqlite3_int64 deliveryID = sqlite3_last_insert_rowid(db);
             for (int e = 0; e < line->eventCount; e++) {
-                sqlite3_value **event = (sqlite3_value **)line->events[e];
+                sqlite3_value **event = line->events[e];
                 sqlite3_bind_int64(linkEvent, 1, deliveryID);
                 sqlite3_bind_value(linkEvent, 2, event[0]);
                 sqlite3_bind_value(linkEvent, 3, event[1]);
                 run(db, linkEvent);
                 for (int i = 0; i < 13; i++) sqlite3_bind_value(insertEvent, i + 1, event[i]);
                 if (sqlite3_value_type(event[7]) != SQLITE_NULL) sqlite3_bind_int64(insertEvent, 8, deliveryID);
-                run(db, insertEvent);
-                sqlite3_value **state = (sqlite3_value **)line->states[e];
+                if (!run(db, insertEvent)) {
+                    // An event received before: its first receipt may move earlier.
+                    sqlite3_bind_value(updateFirstReceived, 1, line->delivery[3]);
+                    sqlite3_bind_value(updateFirstReceived, 2, event[0]);
+                    sqlite3_bind_value(updateFirstReceived, 3, event[1]);
+                    sqlite3_bind_value(updateFirstReceived, 4, line->delivery[3]);
+                    run(db, updateFirstReceived);
+                }
+                sqlite3_value **state = line->states[e];
                 if (!state) continue;
+                // As the ingest: the row's asOf read, and the row written only for a newer event
+                // (the same RFC 3339 text with milliseconds on both sides, so text order is time order).
                 for (int i = 0; i < 3; i++) sqlite3_bind_value(readAsOf, i + 1, state[i]);
-                run(db, readAsOf);
-                for (int i = 0; i < 10; i++) sqlite3_bind_value(saveState, i + 1, state[i]);
+                int stored = sqlite3_step(readAsOf);
+                if (stored != SQLITE_ROW && stored != SQLITE_DONE) fail(db, sqlite3_sql(readAsOf));
+                int newer = stored == SQLITE_DONE ||
+                            strcmp((const char *)sqlite3_column_text(readAsOf, 0),
+                                   (const char *)sqlite3_value_text(event[5])) < 0;
+                sqlite3_reset(readAsOf);
+                if (!newer) continue;
+                // The resource's last row, with the event's time as its asOf, so that the next event
+                // of the resource is compared as the ingest compares it.
+                for (int i = 0; i < 10; i++) sqlite3_bind_value(saveState, i + 1, i == 4 ? event[5] : state[i]);
                 run(db, saveState);
             }
         }
@@ -196,6 +223,7 @@ int main(int argc, char **argv) {
     sqlite3_finalize(insertDelivery);
     sqlite3_finalize(linkEvent);
     sqlite3_finalize(insertEvent);
+    sqlite3_finalize(updateFirstReceived);
     sqlite3_finalize(readAsOf);
     sqlite3_finalize(saveState);
     if (sqlite3_close(db) != SQLITE_OK) fail(db, "close");  // checkpoints and removes the WAL
