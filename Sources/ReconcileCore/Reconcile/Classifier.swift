@@ -105,9 +105,13 @@ struct Classifier: Sendable {
                 let newer = events.filter { other in
                     other.occurredAt > event.occurredAt && (other.firstReceipt.map { $0 < receipt } ?? false)
                 }
+                // The newer event received first; of those received at the same moment (two
+                // events of one batch), the earliest created, then the least id: the events come
+                // in no particular order.
                 guard
                     let first = newer.min(by: {
-                        ($0.firstReceipt ?? .distantFuture) < ($1.firstReceipt ?? .distantFuture)
+                        (($0.firstReceipt ?? .distantFuture), $0.occurredAt, $0.eventID)
+                            < (($1.firstReceipt ?? .distantFuture), $1.occurredAt, $1.eventID)
                     })
                 else { continue }
                 let details: [String: JSONValue] = [
