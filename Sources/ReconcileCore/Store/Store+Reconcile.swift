@@ -60,51 +60,43 @@ final class DeliveryBodyReader: Equatable, @unchecked Sendable {
     private let store: Store
     private let provider: String
     private let lock = NSLock()
-    private var last: (delivery: Int64, json: JSONValue?)?
+    private var bodies = DeliveryBodies()
 
     init(store: Store, provider: String) {
         self.store = store
         self.provider = provider
     }
 
-    /// The value at `pointer` in delivery `delivery`'s body, or `null` when the body is not JSON or
-    /// the pointer names nothing.
+    /// The value at `pointer` in delivery `delivery`'s body, or `null` when the store holds none.
     ///
     /// The value is what the store's canonical text of it reads back as, as for a payload kept as
     /// text: a whole decimal (`1250.0`) is the integer 1250, which money needs. When the delivery is
     /// gone since the event was read (retention copies a payload into its event's row before it
     /// removes the delivery), the row's text is read instead.
     func value(delivery: Int64, pointer: String, eventID: String) throws(StoreFailure) -> JSONValue {
-        let json: JSONValue?
-        if let cached = lock.withLock({ last }), cached.delivery == delivery {
-            json = cached.json
-        } else {
-            let read = try store.read("read an event's payload from its delivery") { db in
-                let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT body FROM delivery WHERE id = ?"),
-                    arguments: [delivery]
-                )
-                let copied: String? =
-                    row != nil
-                    ? nil
-                    : try String.fetchOne(
-                        db.cachedStatement(sql: "SELECT payload FROM event WHERE provider = ? AND eventID = ?"),
-                        arguments: [provider, eventID]
-                    )
-                return (row: row.map { ($0["body"] as Data?).flatMap(JSONValue.parse) }, copied: copied)
-            }
-            guard let body = read.row else {
-                return read.copied.flatMap { JSONValue.parse(Data($0.utf8)) } ?? .null
-            }
-            json = body
-            lock.withLock { last = (delivery, body) }
+        lock.lock()
+        defer { lock.unlock() }
+        let body = try bodies.json(delivery) { (id) throws(StoreFailure) -> Data? in
+            try store.read("read an event's payload from its delivery") { db in try DeliveryBodies.body(id, db: db) }
         }
-        guard let value = json?.at(pointer: pointer) else { return .null }
-        return JSONValue.parse(Data(value.canonicalText.utf8)) ?? .null
+        var text = body?.at(pointer: pointer)?.canonicalText
+        if text == nil {
+            text = try store.read("read an event's payload") { db in
+                try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT payload FROM event WHERE provider = ? AND eventID = ?"),
+                    arguments: [provider, eventID]
+                )
+            }
+        }
+        return text.flatMap { JSONValue.parse(Data($0.utf8)) } ?? .null
     }
 
     /// Lets go of the last body parsed.
-    func forget() { lock.withLock { last = nil } }
+    func forget() {
+        lock.lock()
+        defer { lock.unlock() }
+        bodies.forget()
+    }
 
     static func == (left: DeliveryBodyReader, right: DeliveryBodyReader) -> Bool { left === right }
 }
@@ -131,7 +123,7 @@ public struct DuplicatedEvent: Sendable {
 
 extension Store {
     /// The columns of ``LocalEvent`` (with its valid deliveries) for the events `e` of `source`
-    /// that satisfy `condition`, ordered so that a batch's events follow each other (``DeliveryBodyReader``).
+    /// that satisfy `condition`, in no particular order.
     ///
     /// The deliveries are found by `deliveryEvent_event`, named: for a source of a few hundred
     /// resources SQLite chose to build an automatic index over every `deliveryEvent` row instead, on
@@ -145,7 +137,7 @@ extension Store {
         LEFT JOIN deliveryEvent de INDEXED BY deliveryEvent_event ON de.provider = e.provider AND de.eventID = e.eventID
         LEFT JOIN delivery d ON d.id = de.deliveryID AND d.verdict = 'accepted'
         WHERE \(condition)
-        GROUP BY e.eventID ORDER BY e.payloadDelivery
+        GROUP BY e.eventID
         """
     }
 
@@ -534,13 +526,29 @@ public struct ReportedFinding: Codable, Sendable, Equatable {
     }
 }
 
-/// Event payloads read from the store: the row's text, or a place in its delivery's raw body
-/// (migration v5).
+/// Delivery bodies parsed for the event payloads they hold (migration v5), the last one kept.
 ///
-/// The last body read is kept, so rows ordered by `payloadDelivery` read and parse each body
-/// once however many events of a batch it carries (a 16 MiB line can carry a hundred thousand).
+/// Read in the order of their deliveries, the events of a batch parse its body once however many
+/// of them there are (a 16 MiB line can carry a hundred thousand).
 struct DeliveryBodies {
     private var last: (delivery: Int64, json: JSONValue?)?
+
+    /// Delivery `id`'s raw body, nil when it is gone.
+    static func body(_ id: Int64, db: Database) throws -> Data? {
+        try Data.fetchOne(db.cachedStatement(sql: "SELECT body FROM delivery WHERE id = ?"), arguments: [id])
+    }
+
+    /// Delivery `id`'s body parsed (nil when it is gone or not JSON): the one kept when it was the
+    /// last asked for, else what `fetch` reads.
+    mutating func json<Failure: Error>(
+        _ id: Int64,
+        fetch: (Int64) throws(Failure) -> Data?
+    ) throws(Failure) -> JSONValue? {
+        if let last, last.delivery == id { return last.json }
+        let json = try fetch(id).flatMap(JSONValue.parse)
+        last = (id, json)
+        return json
+    }
 
     /// The canonical payload text of an event row with `payload`, `payloadDelivery` and
     /// `payloadPointer`; nil when the body is gone or not JSON, or the pointer names nothing.
@@ -549,13 +557,9 @@ struct DeliveryBodies {
         guard let delivery = row["payloadDelivery"] as Int64?, let pointer = row["payloadPointer"] as String? else {
             return nil
         }
-        if last?.delivery != delivery {
-            let body = try Data.fetchOne(
-                db.cachedStatement(sql: "SELECT body FROM delivery WHERE id = ?"),
-                arguments: [delivery]
-            )
-            last = (delivery, body.flatMap(JSONValue.parse))
-        }
-        return last?.json?.at(pointer: pointer)?.canonicalText
+        return try json(delivery) { try Self.body($0, db: db) }?.at(pointer: pointer)?.canonicalText
     }
+
+    /// Lets go of the body kept.
+    mutating func forget() { last = nil }
 }
