@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Ingest benchmark: N signed capture lines (default 1,000,000) of one provider (credicorp, the default,
-# or credify) into a fresh store, release build.
+# credify or crezco) into a fresh store, release build. For crezco, a loopback server answers the one
+# public-key request the ingest makes.
 # Prints wall time, CPU time and peak resident memory (GNU time), then the storage engine's floor:
 # the same rows written by SQLite alone (benchmarks/engine-floor.c, built with the C compiler against
 # the system SQLite), all of them and the delivery rows only. Needs python3, /usr/bin/time and cc
-# (and Python's `cryptography` for credify).
+# (and Python's `cryptography` for credify and crezco).
 set -euo pipefail
 lines="${1:-1000000}"
 provider="${2:-credicorp}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+keys=""
+trap '[ -z "$keys" ] || kill "$keys" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$here"
 swift build -c release --product reconcile >/dev/null
 python3 benchmarks/make-capture.py "$lines" "$work/capture.ndjson" "$provider"
@@ -28,8 +30,23 @@ credify)
     public_key_env: BENCH_PUBLIC_KEY
     webhook_url: https://hooks.example.com/credify"
     ;;
+crezco)
+    mkdir -p "$work/keys/v1/webhooks/public-keys"
+    python3 benchmarks/make-capture.py --crezco-key-answer >"$work/keys/v1/webhooks/public-keys/bench-key-1"
+    python3 -u -c '
+import functools, http.server, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+print(server.server_address[1])
+server.serve_forever()' "$work/keys" >"$work/keys.port" 2>/dev/null &
+    keys=$!
+    for _ in $(seq 1 100); do [ -s "$work/keys.port" ] && break; sleep 0.1; done
+    entry="    kind: crezco
+    base_url: http://127.0.0.1:$(cat "$work/keys.port")
+    api_key_env: BENCH_API_KEY"
+    ;;
 *)
-    echo "provider must be credicorp or credify" >&2
+    echo "provider must be credicorp, credify or crezco" >&2
     exit 2
     ;;
 esac

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes N signed capture lines (job.md format) for the ingest benchmark.
 
-Usage: make-capture.py N OUT.ndjson [credicorp|credify]
+Usage: make-capture.py N OUT.ndjson [credicorp|credify|crezco]
        make-capture.py --credify-public-key   (prints the Credify public key, base64)
+       make-capture.py --crezco-key-answer    (prints Crezco's answer for key CREZCO_KEY_ID, SPKI PEM)
 Credicorp (HMAC-SHA256): the public Standard Webhooks test secret (whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw).
 Credify (Ed25519, needs Python's `cryptography`): a fixed benchmark key, signed for CREDIFY_URL.
+Crezco (ECDSA P-256 over the body, needs Python's `cryptography`): a fixed benchmark key, one
+event a delivery; the ingest fetches the public key from a loopback server once (ingest.sh).
 """
 import base64
 import datetime
@@ -18,6 +21,8 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 CREDIFY_URL = "https://hooks.example.com/credify"
 # Not a secret: a fixed key so that every run signs the same capture.
 CREDIFY_SEED = hashlib.sha256(b"webhook-reconcile ingest benchmark").digest()
+CREZCO_KEY_ID = "bench-key-1"
+CREZCO_URL = "https://hooks.example.com/crezco"
 
 
 def credify_key():
@@ -55,13 +60,59 @@ def credify(count: int, path: str) -> None:
             out.write(json.dumps(line, **compact) + "\n")
 
 
+def crezco_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    return ec.derive_private_key(int.from_bytes(CREDIFY_SEED, "big") % (order - 1) + 1, ec.SECP256R1())
+
+
+def crezco_key_answer() -> str:
+    from cryptography.hazmat.primitives import serialization
+    pem = crezco_key().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return json.dumps({"keyId": CREZCO_KEY_ID, "algorithm": "ES256", "publicKey": pem})
+
+
+def crezco(count: int, path: str) -> None:
+    """N Payable events, one a delivery, on 50,000 payables."""
+    from email.utils import format_datetime
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = crezco_key()
+    start = datetime.datetime(2026, 7, 1, tzinfo=datetime.timezone.utc)
+    compact = {"separators": (",", ":")}
+    statuses = ["Created", "PaymentInitiated", "Paid"]
+    organisation = str(uuid.UUID(int=7))
+    with open(path, "w", encoding="utf-8") as out:
+        for index in range(count):
+            moment = start + datetime.timedelta(seconds=index)
+            stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            event = {"eventId": str(uuid.UUID(int=index + 1)), "type": "Payable",
+                     "id": str(uuid.UUID(int=(index % 50000) + (1 << 100))), "status": statuses[index % 3],
+                     "timestamp": stamp, "organisationId": organisation, "version": "2024-06-30",
+                     "payload": {"amount": 1000 + index, "currency": "GBP"}}
+            body = json.dumps({"events": [event]}, **compact)
+            signature = base64.b64encode(key.sign(body.encode(), ec.ECDSA(hashes.SHA256()))).decode()
+            headers = {"Crezco-Signature": signature, "Crezco-Public-Key-Id": CREZCO_KEY_ID,
+                       "Date": format_datetime(moment, usegmt=True)}
+            line = {"provider": "crezco", "received_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "method": "POST", "url": CREZCO_URL, "headers": headers, "body": body}
+            out.write(json.dumps(line, **compact) + "\n")
+
+
 def main() -> None:
     if sys.argv[1] == "--credify-public-key":
         print(credify_public_key())
         return
+    if sys.argv[1] == "--crezco-key-answer":
+        print(crezco_key_answer())
+        return
     count, path = int(sys.argv[1]), sys.argv[2]
     if len(sys.argv) > 3 and sys.argv[3] == "credify":
         credify(count, path)
+        return
+    if len(sys.argv) > 3 and sys.argv[3] == "crezco":
+        crezco(count, path)
         return
     key = base64.b64decode(SECRET[len("whsec_"):])
     start = datetime.datetime(2026, 7, 1, tzinfo=datetime.timezone.utc)

@@ -108,6 +108,22 @@ import Testing
         #expect(CrezcoECDSA.publicKey(pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----") == nil)
     }
 
+    /// Parsed keys are kept by their PEM text: each text reads back as its own key, the same before
+    /// and after more texts than the cache keeps have been read.
+    @Test func crezcoKeysParsedOnceAreEachTheirOwn() throws {
+        let keys = (0..<(CrezcoECDSA.parsedLimit + 6)).map { _ in P256.Signing.PrivateKey() }
+        let body = Data(#"{"events":[]}"#.utf8)
+        for round in 0..<2 {
+            for (index, key) in keys.enumerated() {
+                let parsed = try #require(CrezcoECDSA.publicKey(pem: key.publicKey.pemRepresentation))
+                #expect(parsed.rawRepresentation == key.publicKey.rawRepresentation, "round \(round), key \(index)")
+                let signature = try key.signature(for: body).derRepresentation.base64EncodedString()
+                #expect(CrezcoECDSA.verify(body: body, signature: signature, key: parsed))
+            }
+        }
+        #expect(CrezcoECDSA.publicKey(pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----") == nil)
+    }
+
     @Test func httpDatesParseOnlyAsIMFFixdate() {
         #expect(
             ReconcileCore.HTTPDate.parse("Sat, 04 Jul 2026 09:15:25 GMT")

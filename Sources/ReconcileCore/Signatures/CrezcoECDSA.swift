@@ -1,14 +1,29 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Crezco's delivery signature: ECDSA P-256 with SHA-256 over the raw body bytes.
 ///
 /// `Crezco-Signature` is the standard, padded base64 of the DER-encoded signature; the public key
 /// (SPKI PEM) is the one Crezco publishes for `Crezco-Public-Key-Id`.
 public enum CrezcoECDSA {
+    /// Keys parsed, by their PEM text.
+    ///
+    /// Every line of a capture names one of a few keys, and parsing the PEM for each took about a
+    /// sixth of the time of verifying its signature. Emptied when it holds ``parsedLimit`` keys,
+    /// so a capture naming many keys cannot grow it.
+    private static let parsed = Mutex<[String: P256.Signing.PublicKey]>([:])
+    static let parsedLimit = 64
+
     /// The public key of a PEM text, or nil when it is not a P-256 SPKI key.
     public static func publicKey(pem: String) -> P256.Signing.PublicKey? {
-        try? P256.Signing.PublicKey(pemRepresentation: pem)
+        if let key = parsed.withLock({ $0[pem] }) { return key }
+        guard let key = try? P256.Signing.PublicKey(pemRepresentation: pem) else { return nil }
+        parsed.withLock { keys in
+            if keys.count >= parsedLimit { keys.removeAll() }
+            keys[pem] = key
+        }
+        return key
     }
 
     /// Whether `signature` (base64 of DER) is a valid signature of `body` under `key`.
