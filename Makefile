@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev python3-prometheus-client
 
-.PHONY: deps demo test build release lint bench bench-run
+.PHONY: deps demo test build release lint bench bench-run bench-naive
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -32,7 +32,7 @@ test: deps
 lint:
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests
 
-# Ingest benchmark (release build): make bench LINES=1000000 [PROVIDER=credify]
+# Ingest benchmark (release build): make bench LINES=1000000 [PROVIDER=credify|crezco]
 LINES ?= 1000000
 PROVIDER ?= credicorp
 bench: deps
@@ -44,6 +44,13 @@ CHAINS ?= 6000
 PROGRESS_UPDATES ?= 0
 bench-run: deps
 	bash benchmarks/run.sh $(CHAINS) 53 $(PROGRESS_UPDATES)
+
+# reconcile against the naive script (benchmarks/naive.py), same world, same sitting:
+# make bench-naive (the issue's world: CHAINS=6600 with 11 progress updates, ~97,000 events)
+NAIVE_CHAINS ?= 6600
+NAIVE_UPDATES ?= 11
+bench-naive: deps
+	bash benchmarks/naive.sh $(NAIVE_CHAINS) $(NAIVE_UPDATES)
 
 # libFuzzer targets (Fuzz/, built only here, with -sanitize=fuzzer,address): make fuzz FUZZ_SECONDS=60
 # All targets run at once, each for FUZZ_SECONDS. Seeds are read from Tests/Fuzz/<target>/; new inputs go to

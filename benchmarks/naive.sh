@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Side by side: `reconcile` against the naive script (benchmarks/naive.py) on one generated Credicorp
+# world served by reconcile-world on 127.0.0.1, same sitting. Each tool ingests the capture into its
+# own store, then a dry run (on a copy of the ingested store), the nightly run and a second run;
+# GNU time gives wall, user and system CPU and peak RSS, and each report's findings and read-API
+# requests are printed. Usage: benchmarks/naive.sh [CHAINS] [PROGRESS_UPDATES]
+# The default, CHAINS=6600 with 11, is the issue's world: ~19,000 resources and ~97,000 events.
+set -euo pipefail
+chains="${1:-6600}"
+progress="${2:-11}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+cd "$here"
+swift build -c release --product reconcile >/dev/null
+swift build -c release --product reconcile-world >/dev/null
+mkfifo "$work/hold"
+.build/release/reconcile-world "$work" "$chains" 53 "$progress" <"$work/hold" >"$work/world.out" &
+world=$!
+exec 3>"$work/hold"
+trap 'exec 3>&-; wait "$world" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 600); do grep -q '^ready' "$work/world.out" 2>/dev/null && break; sleep 0.5; done
+grep '^ready' "$work/world.out" || { echo "the world did not start"; exit 1; }
+while IFS='=' read -r key value; do [ -n "$key" ] && export "$key=$value"; done <"$work/env"
+base_url="$(sed -n 's/^ *base_url: //p' "$work/job.yml")"
+echo "capture: $(wc -l <"$work/captures.ndjson") lines, $(du -h "$work/captures.ndjson" | cut -f1)"
+step() {
+    # report: the report.json the step writes, or "" for none.
+    local name="$1" report="$2"; shift 2
+    if [ -n "$report" ]; then rm -f "$report"; fi
+    /usr/bin/time -f "$name: wall %e s, user %U s, sys %S s, peak RSS %M KiB" "$@" >"$work/step.out" 2>"$work/step.err" || true
+    tail -n 1 "$work/step.err"
+    if [ -n "$report" ] && [ -f "$report" ]; then
+        python3 - "$report" <<'PY'
+import collections, json, sys
+report = json.load(open(sys.argv[1]))
+kinds = collections.Counter(f["kind"] for f in report["findings"])
+requests = sum(p.get("api_requests", 0) for p in report["providers"])
+print(f"  {len(report['findings'])} findings ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}), read-API requests {requests}")
+PY
+    fi
+}
+product=(.build/release/reconcile)
+naive=(python3 benchmarks/naive.py)
+step "reconcile ingest" "" "${product[@]}" ingest "$work/job.yml" "$work/captures.ndjson" --log-level warning
+step "naive ingest" "" "${naive[@]}" ingest "$work/naive.sqlite" "$work/captures.ndjson"
+cp "$work/reconcile.sqlite" "$work/ingested.sqlite"
+cp "$work/naive.sqlite" "$work/naive-ingested.sqlite"
+step "reconcile dry run" "$work/dry.json" "${product[@]}" run "$work/job.yml" --dry-run --report-json "$work/dry.json" --log-level warning
+step "naive dry run" "$work/naive-dry.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" --dry-run "$work/naive-dry.json"
+step "reconcile run" "$work/run.json" "${product[@]}" run "$work/job.yml" --report-json "$work/run.json" --log-level warning
+step "naive run" "$work/naive-run.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" "$work/naive-run.json"
+step "reconcile second run" "$work/second.json" "${product[@]}" run "$work/job.yml" --report-json "$work/second.json" --log-level warning
+step "naive second run" "$work/naive-second.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" "$work/naive-second.json"
+echo "stores: reconcile $(du -h "$work/ingested.sqlite" | cut -f1), naive $(du -h "$work/naive-ingested.sqlite" | cut -f1)"
