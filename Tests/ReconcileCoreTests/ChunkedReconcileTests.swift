@@ -143,8 +143,11 @@ import Testing
         #expect(try scratch.keep(events: [same]) == KeptRows(new: 0, newer: 0), "an equal time adds nothing")
 
         let key = { (id: String) in ResourceKey("payment", id) }
-        #expect(try scratch.events(from: key("pay_a"), through: key("pay_a")) == [same], "the later of equal times")
-        #expect(try scratch.events(from: key("pay_b"), through: key("pay_b")) == [newer])
+        #expect(
+            try scratch.events(from: key("pay_a"), through: key("pay_a")) == [ListedEvent(same)],
+            "the later of equal times"
+        )
+        #expect(try scratch.events(from: key("pay_b"), through: key("pay_b")) == [ListedEvent(newer)])
         #expect(try scratch.events(from: key("pay_a"), through: key("pay_b")).map(\.eventID) == ["evt_1", "evt_2"])
 
         #expect(try scratch.keep(resources: [newer.snapshot, first[0].snapshot]) == KeptRows(new: 2, newer: 0))
@@ -176,6 +179,14 @@ import Testing
             "count": .integer(12),
         ])
         _ = try scratch.keep(events: [apart])
-        #expect(try scratch.events(from: key("pay_c"), through: key("pay_c")) == [apart])
+        #expect(try scratch.events(from: key("pay_c"), through: key("pay_c")) == [ListedEvent(apart)])
+
+        // A repair that records an event takes its whole text from the kept list; an id the list
+        // does not hold plans nothing.
+        try scratch.plan(events: [("f_3", "evt_3"), ("f_1", "evt_1"), ("f_9", "evt_9")], resources: [])
+        var planned: [(findingKey: String, body: String)] = []
+        try scratch.plannedRepairs(kind: "event", batch: 10) { planned += $0 }
+        #expect(planned.map(\.findingKey) == ["f_3", "f_1"])
+        #expect(try planned.map { try ScratchCodec.event($0.body) } == [apart, same])
     }
 }

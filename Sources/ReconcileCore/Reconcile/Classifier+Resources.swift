@@ -4,7 +4,7 @@ extension Classifier {
     /// `state_mismatch`, `missing_locally` and `unknown_to_provider` for the resources the window touches.
     func resourceFindings(
         _ inputs: [ResourceInput],
-        remote: [ProviderEvent],
+        remote: [ListedEvent],
         local: [String: LocalEvent],
         earlier: [Finding]
     ) -> [Finding] {
@@ -96,7 +96,7 @@ extension Classifier {
     func cause(
         asOf: Date?,
         remoteUpdated: Date,
-        events: [ProviderEvent],
+        events: [ListedEvent],
         local: [String: LocalEvent],
         outOfOrder: Bool
     ) -> String {
@@ -127,24 +127,24 @@ extension Classifier {
     /// The repairs the findings call for, each with its finding's key: record dropped events, set state to the provider's.
     ///
     /// A state repair carries the rank of its finding's kind, so that repairs are applied kind by kind.
-    static func plan(for findings: [Finding], remote: [ProviderEvent], resources: [ResourceInput]) -> (
-        events: [(findingKey: String, event: ProviderEvent)],
+    static func plan(for findings: [Finding], remote: [ListedEvent], resources: [ResourceInput]) -> (
+        events: [(findingKey: String, eventID: String)],
         resources: [(findingKey: String, rank: Int, target: LocalResource)]
     ) {
-        let events = Dictionary(remote.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
+        let listed = Set(remote.map(\.eventID))
         let snapshots = Dictionary(
             resources.compactMap { input in input.remote.map { (input.key, $0) } },
             uniquingKeysWith: { first, _ in first }
         )
         var planned:
             (
-                events: [(findingKey: String, event: ProviderEvent)],
+                events: [(findingKey: String, eventID: String)],
                 resources: [(findingKey: String, rank: Int, target: LocalResource)]
             ) = ([], [])
         for finding in findings where finding.needsRepair {
             switch finding.kind {
             case .droppedEvent:
-                if let id = finding.eventID, let event = events[id] { planned.events.append((finding.key, event)) }
+                if let id = finding.eventID, listed.contains(id) { planned.events.append((finding.key, id)) }
             case .stateMismatch, .missingLocally:
                 let key = ResourceKey(finding.resourceType ?? "", finding.resourceID ?? "")
                 if let snapshot = snapshots[key] {

@@ -62,7 +62,7 @@ struct Classifier: Sendable {
 
     // MARK: Events
 
-    func eventFindings(remote: [ProviderEvent], local: [String: LocalEvent]) -> [Finding] {
+    func eventFindings(remote: [ListedEvent], local: [String: LocalEvent]) -> [Finding] {
         var findings: [Finding] = []
         // An event the store holds was received: by webhook, or by the repair that recorded it as
         // dropped. Only the store's own rows decide this, never surviving delivery lines (retention
@@ -76,8 +76,8 @@ struct Classifier: Sendable {
                     RFC3339.format(event.occurredAt.addingTimeInterval(adapter.config.retryWindow))
                 ),
             ]
-            if let status = event.snapshot.status { details["status"] = .string(status) }
-            if let money = event.snapshot.money { details.merge(Self.moneyDetails(money)) { _, new in new } }
+            if let status = event.status { details["status"] = .string(status) }
+            if let money = event.money { details.merge(Self.moneyDetails(money)) { _, new in new } }
             var finding = Finding(
                 kind: dropped ? .droppedEvent : .pendingEvent,
                 provider: name,

@@ -31,6 +31,43 @@ public protocol RemoteRows: Sendable {
     func keep(resources: [ResourceSnapshot]) throws -> KeptRows
 }
 
+/// What the classification of a chunk needs of an event the provider listed: who, what, when, and
+/// the state it carries.
+///
+/// The whole event stays in the temporary file: a repair that records it copies it from there
+/// (``RunScratch/plan(events:resources:)``), so the events of a chunk are not parsed again.
+struct ListedEvent: Sendable, Equatable {
+    var eventID: String
+    var eventType: String
+    var resourceType: String
+    var resourceID: String
+    var occurredAt: Date
+    var status: String?
+    var money: Money?
+
+    init(_ event: ProviderEvent) {
+        eventID = event.eventID
+        eventType = event.eventType
+        resourceType = event.resourceType
+        resourceID = event.resourceID
+        occurredAt = event.occurredAt
+        status = event.snapshot.status
+        money = event.snapshot.money
+    }
+
+    init(_ row: Row) {
+        eventID = row["eventID"]
+        eventType = row["eventType"]
+        resourceType = row["resourceType"]
+        resourceID = row["resourceID"]
+        occurredAt = Date(timeIntervalSinceReferenceDate: row["occurredAt"])
+        status = row["status"]
+        money = (row["amount"] as Int64?).flatMap { amount in
+            (row["currency"] as String?).map { Money(minorUnits: amount, currency: $0) }
+        }
+    }
+}
+
 /// One provider's read-API answers for one run, in a private temporary SQLite database.
 ///
 /// A nightly window at scale (200,000 resources, a million events) does not fit in memory as
@@ -59,8 +96,9 @@ final class RunScratch: RemoteRows {
                     sql: """
                         PRAGMA cache_size = -8192;
                         CREATE TABLE remoteEvent (
-                            eventID TEXT PRIMARY KEY, resourceType TEXT NOT NULL, resourceID TEXT NOT NULL,
-                            occurredAt REAL NOT NULL, body TEXT NOT NULL);
+                            eventID TEXT PRIMARY KEY, eventType TEXT NOT NULL, resourceType TEXT NOT NULL,
+                            resourceID TEXT NOT NULL, occurredAt REAL NOT NULL, status TEXT, amount INTEGER,
+                            currency TEXT, body TEXT NOT NULL);
                         CREATE TABLE remoteResource (
                             resourceType TEXT NOT NULL, resourceID TEXT NOT NULL, updatedAt REAL NOT NULL,
                             listed INTEGER NOT NULL, body TEXT NOT NULL);
@@ -106,16 +144,24 @@ final class RunScratch: RemoteRows {
             let find = try DirectStatement(db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")
             let save = try DirectStatement(
                 db,
-                "INSERT OR REPLACE INTO remoteEvent (eventID, resourceType, resourceID, occurredAt, body) VALUES (?, ?, ?, ?, ?)"
+                """
+                INSERT OR REPLACE INTO remoteEvent
+                    (eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
             )
             for event in events {
                 let time = event.occurredAt.timeIntervalSinceReferenceDate
                 find.bind(event.eventID)
                 guard kept.admit(time, over: try find.firstDouble()) else { continue }
                 save.bind(event.eventID)
+                save.bind(event.eventType)
                 save.bind(event.resourceType)
                 save.bind(event.resourceID)
                 save.bind(time)
+                save.bind(event.snapshot.status)
+                save.bind(event.snapshot.money?.minorUnits)
+                save.bind(event.snapshot.money?.currency)
                 save.bind(ScratchCodec.encode(event).exactText)
                 try save.run()
             }
@@ -238,18 +284,19 @@ final class RunScratch: RemoteRows {
     // MARK: Reading back
 
     /// The kept events of the resources from `first` through `last`, ascending by (time, id).
-    func events(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ProviderEvent] {
+    func events(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ListedEvent] {
         try read("read back the provider's events") { db in
-            try String.fetchAll(
+            try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT body FROM remoteEvent
+                        SELECT eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency
+                        FROM remoteEvent
                         WHERE (resourceType, resourceID) >= (?, ?) AND (resourceType, resourceID) <= (?, ?)
                         ORDER BY occurredAt, eventID
                         """
                 ),
                 arguments: [first.type, first.id, last.type, last.id]
-            ).map { text in try ScratchCodec.event(text) }
+            ).map(ListedEvent.init)
         }
     }
 
@@ -314,15 +361,20 @@ final class RunScratch: RemoteRows {
     // MARK: Planned repairs
 
     /// Keeps the repairs of one chunk until they are applied, each with the rank of its finding's kind.
+    ///
+    /// An event to record is named by its id: its whole text is copied from the kept list.
     func plan(
-        events: [(findingKey: String, event: ProviderEvent)],
+        events: [(findingKey: String, eventID: String)],
         resources: [(findingKey: String, rank: Int, target: LocalResource)]
     ) throws(StoreFailure) {
         try write("keep the planned repairs") { db in
-            for (key, event) in events {
+            for (key, eventID) in events {
                 try db.executeCached(
-                    sql: "INSERT INTO plannedRepair (findingKey, kind, rank, body) VALUES (?, 'event', 0, ?)",
-                    arguments: [key, ScratchCodec.encode(event).exactText]
+                    sql: """
+                        INSERT INTO plannedRepair (findingKey, kind, rank, body)
+                        SELECT ?, 'event', 0, body FROM remoteEvent WHERE eventID = ?
+                        """,
+                    arguments: [key, eventID]
                 )
             }
             for (key, rank, target) in resources {
