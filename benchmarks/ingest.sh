@@ -41,6 +41,7 @@ print(server.server_address[1])
 server.serve_forever()' "$work/keys" >"$work/keys.port" 2>/dev/null &
     keys=$!
     for _ in $(seq 1 100); do [ -s "$work/keys.port" ] && break; sleep 0.1; done
+    [ -s "$work/keys.port" ] || { echo "the key server did not start" >&2; exit 1; }
     entry="    kind: crezco
     base_url: http://127.0.0.1:$(cat "$work/keys.port")
     api_key_env: BENCH_API_KEY"

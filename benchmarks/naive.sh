@@ -1,26 +1,22 @@
 #!/usr/bin/env bash
 # Side by side: `reconcile` against the naive script (benchmarks/naive.py) on one generated Credicorp
 # world served by reconcile-world on 127.0.0.1, same sitting. Each tool ingests the capture into its
-# own store, then a dry run (on a copy of the ingested store), the nightly run and a second run;
-# GNU time gives wall, user and system CPU and peak RSS, and each report's findings and read-API
-# requests are printed. Usage: benchmarks/naive.sh [CHAINS] [PROGRESS_UPDATES]
+# own store, then runs a dry run, the nightly run and a second run on it; GNU time gives wall, user
+# and system CPU and peak RSS, and each report's findings and read-API requests are printed.
+# reconcile runs with the world's `rate_limit: 1000` (the most a job allows), the script unthrottled.
+# Usage: benchmarks/naive.sh [CHAINS] [PROGRESS_UPDATES]
 # The default, CHAINS=6600 with 11, is the issue's world: ~19,000 resources and ~97,000 events.
 set -euo pipefail
 chains="${1:-6600}"
 progress="${2:-11}"
+seed=53
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 cd "$here"
 swift build -c release --product reconcile >/dev/null
 swift build -c release --product reconcile-world >/dev/null
-mkfifo "$work/hold"
-.build/release/reconcile-world "$work" "$chains" 53 "$progress" <"$work/hold" >"$work/world.out" &
-world=$!
-exec 3>"$work/hold"
-trap 'exec 3>&-; wait "$world" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do grep -q '^ready' "$work/world.out" 2>/dev/null && break; sleep 0.5; done
-grep '^ready' "$work/world.out" || { echo "the world did not start"; exit 1; }
-while IFS='=' read -r key value; do [ -n "$key" ] && export "$key=$value"; done <"$work/env"
+# shellcheck source=benchmarks/start-world.sh
+source benchmarks/start-world.sh
 base_url="$(sed -n 's/^ *base_url: //p' "$work/job.yml")"
 echo "capture: $(wc -l <"$work/captures.ndjson") lines, $(du -h "$work/captures.ndjson" | cut -f1)"
 step() {
@@ -43,12 +39,11 @@ product=(.build/release/reconcile)
 naive=(python3 benchmarks/naive.py)
 step "reconcile ingest" "" "${product[@]}" ingest "$work/job.yml" "$work/captures.ndjson" --log-level warning
 step "naive ingest" "" "${naive[@]}" ingest "$work/naive.sqlite" "$work/captures.ndjson"
-cp "$work/reconcile.sqlite" "$work/ingested.sqlite"
-cp "$work/naive.sqlite" "$work/naive-ingested.sqlite"
+store_sizes="reconcile $(du -h "$work/reconcile.sqlite" | cut -f1), naive $(du -h "$work/naive.sqlite" | cut -f1)"
 step "reconcile dry run" "$work/dry.json" "${product[@]}" run "$work/job.yml" --dry-run --report-json "$work/dry.json" --log-level warning
 step "naive dry run" "$work/naive-dry.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" --dry-run "$work/naive-dry.json"
 step "reconcile run" "$work/run.json" "${product[@]}" run "$work/job.yml" --report-json "$work/run.json" --log-level warning
 step "naive run" "$work/naive-run.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" "$work/naive-run.json"
 step "reconcile second run" "$work/second.json" "${product[@]}" run "$work/job.yml" --report-json "$work/second.json" --log-level warning
 step "naive second run" "$work/naive-second.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" "$work/naive-second.json"
-echo "stores: reconcile $(du -h "$work/ingested.sqlite" | cut -f1), naive $(du -h "$work/naive-ingested.sqlite" | cut -f1)"
+echo "stores after ingest: $store_sizes"

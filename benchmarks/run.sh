@@ -16,14 +16,8 @@ cd "$here"
 if [ -z "${RECONCILE_BIN:-}" ]; then swift build -c release --product reconcile >/dev/null; fi
 bin="${RECONCILE_BIN:-.build/release/reconcile}"
 swift build -c release --product reconcile-world >/dev/null
-mkfifo "$work/hold"
-.build/release/reconcile-world "$work" "$chains" "$seed" "$progress" <"$work/hold" >"$work/world.out" &
-world=$!
-exec 3>"$work/hold"
-trap 'exec 3>&-; wait "$world" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do grep -q '^ready' "$work/world.out" 2>/dev/null && break; sleep 0.5; done
-grep '^ready' "$work/world.out" || { echo "the world did not start"; exit 1; }
-while IFS='=' read -r key value; do [ -n "$key" ] && export "$key=$value"; done <"$work/env"
+# shellcheck source=benchmarks/start-world.sh
+source benchmarks/start-world.sh
 echo "capture: $(wc -l <"$work/captures.ndjson") lines, $(du -h "$work/captures.ndjson" | cut -f1)"
 step() {
     local name="$1"; shift

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Synchronization
 
 /// Crezco's delivery signature: ECDSA P-256 with SHA-256 over the raw body bytes.
 ///
@@ -12,17 +11,14 @@ public enum CrezcoECDSA {
     /// Every line of a capture names one of a few keys, and parsing the PEM for each took about a
     /// sixth of the time of verifying its signature. Emptied when it holds ``parsedLimit`` keys,
     /// so a capture naming many keys cannot grow it.
-    private static let parsed = Mutex<[String: P256.Signing.PublicKey]>([:])
+    private static let parsed = ParsedKeys()
     static let parsedLimit = 64
 
     /// The public key of a PEM text, or nil when it is not a P-256 SPKI key.
     public static func publicKey(pem: String) -> P256.Signing.PublicKey? {
-        if let key = parsed.withLock({ $0[pem] }) { return key }
+        if let key = parsed.key(pem) { return key }
         guard let key = try? P256.Signing.PublicKey(pemRepresentation: pem) else { return nil }
-        parsed.withLock { keys in
-            if keys.count >= parsedLimit { keys.removeAll() }
-            keys[pem] = key
-        }
+        parsed.keep(key, pem: pem)
         return key
     }
 
@@ -32,5 +28,24 @@ public enum CrezcoECDSA {
             let parsed = try? P256.Signing.ECDSASignature(derRepresentation: der)
         else { return false }
         return key.isValidSignature(parsed, for: body)
+    }
+}
+
+/// The keys ``CrezcoECDSA`` parsed, by PEM text, shared by the verifying threads.
+private final class ParsedKeys: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [String: P256.Signing.PublicKey] = [:]
+
+    func key(_ pem: String) -> P256.Signing.PublicKey? {
+        lock.lock()
+        defer { lock.unlock() }
+        return keys[pem]
+    }
+
+    func keep(_ key: P256.Signing.PublicKey, pem: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if keys.count >= CrezcoECDSA.parsedLimit { keys.removeAll() }
+        keys[pem] = key
     }
 }
