@@ -45,6 +45,7 @@ struct ListedEvent: Sendable, Equatable {
     var status: String?
     var money: Money?
 
+    /// What `event` gives a chunk: the columns ``RunScratch/keep(events:)`` writes.
     init(_ event: ProviderEvent) {
         eventID = event.eventID
         eventType = event.eventType
@@ -154,14 +155,16 @@ final class RunScratch: RemoteRows {
                 let time = event.occurredAt.timeIntervalSinceReferenceDate
                 find.bind(event.eventID)
                 guard kept.admit(time, over: try find.firstDouble()) else { continue }
-                save.bind(event.eventID)
-                save.bind(event.eventType)
-                save.bind(event.resourceType)
-                save.bind(event.resourceID)
+                // The columns a chunk reads back (`ListedEvent.init(_: Row)`), then the whole event.
+                let listed = ListedEvent(event)
+                save.bind(listed.eventID)
+                save.bind(listed.eventType)
+                save.bind(listed.resourceType)
+                save.bind(listed.resourceID)
                 save.bind(time)
-                save.bind(event.snapshot.status)
-                save.bind(event.snapshot.money?.minorUnits)
-                save.bind(event.snapshot.money?.currency)
+                save.bind(listed.status)
+                save.bind(listed.money?.minorUnits)
+                save.bind(listed.money?.currency)
                 save.bind(ScratchCodec.encode(event).exactText)
                 try save.run()
             }
