@@ -88,22 +88,22 @@ struct CredicorpReader: JSONAPIReader {
 
     /// Follows `starting_after` cursors until `has_more` is false, handing each page's `data` to `take`.
     ///
-    /// A cursor that does not advance (an empty page, or a last id seen before) is garbage; more
-    /// rows than `limits` allow end the read as an endless list.
+    /// The next page is asked for as soon as a page names its cursor, and is read and parsed while
+    /// `take` keeps this one, so the provider's time and ours overlap; only a page that `has_more`
+    /// promises is asked for. A cursor that does not advance (an empty page, or a last id seen
+    /// before) is garbage; more rows than `limits` allow end the read as an endless list.
     private func list(
         _ path: String,
         window: [(String, String)],
         limits: ReadLimits,
         take: (String, [JSONValue]) throws -> Void
     ) async throws {
+        let first = window + [("limit", "100")]
         var read = 0
-        var cursor: String?
         var seen = Set<String>()
         let progress = json.progress(list: path)
+        var page = try await json.page(path, query: first)
         while true {
-            var query = window + [("limit", "100")]
-            if let cursor { query.append(("starting_after", cursor)) }
-            let page = try await json.page(path, query: query)
             guard page["object"]?.stringValue == "list", let data = page["data"]?.arrayValue,
                 let hasMore = page["has_more"]?.boolValue
             else { throw garbage(path, "not a list object with data and has_more") }
@@ -115,14 +115,20 @@ struct CredicorpReader: JSONAPIReader {
                     detail: "more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
                 )
             }
-            try take(path, data)
             let reached = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
-            await progress?(data.count, reached.flatMap(RFC3339.parse))
-            guard hasMore else { return }
+            guard hasMore else {
+                try take(path, data)
+                await progress?(data.count, reached.flatMap(RFC3339.parse))
+                return
+            }
             guard let last = data.last?["id"]?.stringValue, seen.insert(last).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")
             }
-            cursor = last
+            // Left unawaited when `take` throws: leaving the scope cancels and awaits it.
+            async let following = json.page(path, query: first + [("starting_after", last)])
+            try take(path, data)
+            await progress?(data.count, reached.flatMap(RFC3339.parse))
+            page = try await following
         }
     }
 

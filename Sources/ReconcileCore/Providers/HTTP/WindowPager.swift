@@ -72,8 +72,8 @@ struct WindowPager<Row: Sendable>: Sendable {
         var distinct = 0
         var read = 0
         var stalled = 0
+        var page = try await fetch(cursor, index)
         while true {
-            let page = try await fetch(cursor, index)
             await onPage?(page.rows.count, page.rows.last.map(time))
             read += page.rows.count
             guard read <= limits.maxRowsRead else {
@@ -88,6 +88,19 @@ struct WindowPager<Row: Sendable>: Sendable {
                 }
                 inWindow.append(row)
             }
+            let more = page.hasMore && page.rows.last.map { time($0) < until } == true
+            if let last = page.rows.last, more {
+                if time(last) > cursor {
+                    cursor = time(last)
+                    index = 0
+                } else {
+                    index += 1
+                }
+            }
+            // The next page is asked for before this one is kept, so the provider's time and ours
+            // overlap; left unawaited when a check below throws, leaving the scope cancels and awaits it.
+            let (from, position) = (cursor, index)
+            async let following = more ? fetch(from, position) : nil
             let kept = try keep(inWindow)
             distinct += kept.new
             guard distinct <= limits.maxRows else {
@@ -95,17 +108,13 @@ struct WindowPager<Row: Sendable>: Sendable {
                     "\(describe): more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
                 )
             }
-            guard page.hasMore, let last = page.rows.last, time(last) < until else { return }
+            guard more else { return }
             stalled = kept.addedAny ? 0 : stalled + 1
             guard stalled <= ReadLimits.maxStalledPages else {
                 throw PagingError.endless("\(describe): pages that add no new row while more are promised")
             }
-            if time(last) > cursor {
-                cursor = time(last)
-                index = 0
-            } else {
-                index += 1
-            }
+            guard let next = try await following else { return }
+            page = next
         }
     }
 }
