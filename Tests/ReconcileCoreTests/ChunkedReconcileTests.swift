@@ -189,4 +189,30 @@ import Testing
         #expect(planned.map(\.findingKey) == ["f_3", "f_1"])
         #expect(try planned.map { try ScratchCodec.event($0.body) } == [apart, same])
     }
+
+    @Test func anEventTheStoreRecordsIsKeptWithoutItsTextAndCannotBePlannedForRecording() throws {
+        let pages = Counter()
+        let scratch = try RunScratch(recorded: { ids in
+            _ = pages.next()
+            return Set(ids.filter { $0.hasSuffix("_recorded") })
+        })
+        let events = [
+            Self.event("evt_recorded", resource: "pay_a", at: 1, status: "pending", amount: 500),
+            Self.event("evt_new", resource: "pay_a", at: 2, status: "succeeded", amount: 500),
+        ]
+        #expect(try scratch.keep(events: events) == KeptRows(new: 2, newer: 0))
+        #expect(pages.next() == 1, "one question per page")
+        let key = ResourceKey("payment", "pay_a")
+        #expect(try scratch.events(from: key, through: key) == events.map(ListedEvent.init), "its columns are kept")
+
+        try scratch.plan(events: [("f_new", "evt_new")], resources: [])
+        let failure = #expect(throws: StoreFailure.self) {
+            try scratch.plan(events: [("f_missing", "evt_9"), ("f_recorded", "evt_recorded")], resources: [])
+        }
+        #expect(failure?.reason.contains("event evt_recorded is to be recorded") == true)
+        var planned: [(findingKey: String, body: String)] = []
+        try scratch.plannedRepairs(kind: "event", batch: 10) { planned += $0 }
+        #expect(planned.map(\.findingKey) == ["f_new"], "the failed plan left nothing half-kept")
+        #expect(try planned.map { try ScratchCodec.event($0.body) } == [events[1]])
+    }
 }

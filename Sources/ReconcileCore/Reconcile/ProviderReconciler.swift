@@ -45,7 +45,9 @@ struct ProviderReconciler: Sendable {
             ]
         )
         let endpoint = try await reader.endpoint()
-        let scratch = try RunScratch()
+        let scratch = try RunScratch(recorded: { [store, name] ids in
+            try store.recordedEventIDs(provider: name, among: ids)
+        })
         if adapter.hasEventLog { try await reader.readEvents(since: eventSince, until: until, into: scratch) }
         try await reader.readResources(since: since, until: until, into: scratch)
         let counts = try scratch.counts()

@@ -79,9 +79,20 @@ struct ListedEvent: Sendable, Equatable {
 /// so nothing is left behind, even by a killed run; the file lives in SQLite's temporary folder
 /// (`SQLITE_TMPDIR`, `TMPDIR`, else `/var/tmp`).
 final class RunScratch: RemoteRows {
-    private let queue: DatabaseQueue
+    /// Which of a page's event ids the store already records.
+    typealias RecordedEvents = @Sendable (_ ids: [String]) throws -> Set<String>
 
-    init() throws(StoreFailure) {
+    private let queue: DatabaseQueue
+    private let recorded: RecordedEvents
+
+    /// - Parameter recorded: which events the store records. Their whole text is not kept: a
+    ///   repair only ever records an event the store lacks (a dropped event), and writing the text
+    ///   of every listed event was a third of keeping them. The store only gains events during a
+    ///   run (runs never overlap; retention runs inside one), so an event recorded now still is
+    ///   when the repairs are planned.
+    /// - Throws: ``StoreFailure`` when the temporary file cannot be made.
+    init(recorded: @escaping RecordedEvents = { _ in [] }) throws(StoreFailure) {
+        self.recorded = recorded
         do {
             var configuration = Configuration()
             configuration.label = "scratch"
@@ -99,7 +110,7 @@ final class RunScratch: RemoteRows {
                         CREATE TABLE remoteEvent (
                             eventID TEXT PRIMARY KEY, eventType TEXT NOT NULL, resourceType TEXT NOT NULL,
                             resourceID TEXT NOT NULL, occurredAt REAL NOT NULL, status TEXT, amount INTEGER,
-                            currency TEXT, body TEXT NOT NULL);
+                            currency TEXT, body TEXT);
                         CREATE TABLE remoteResource (
                             resourceType TEXT NOT NULL, resourceID TEXT NOT NULL, updatedAt REAL NOT NULL,
                             listed INTEGER NOT NULL, body TEXT NOT NULL);
@@ -140,7 +151,8 @@ final class RunScratch: RemoteRows {
     // MARK: Keeping the lists
 
     func keep(events: [ProviderEvent]) throws -> KeptRows {
-        try write("keep the provider's events") { db in
+        let recorded = try recorded(events.map(\.eventID))
+        return try write("keep the provider's events") { db in
             var kept = KeptRows()
             let find = try DirectStatement(db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")
             let save = try DirectStatement(
@@ -155,7 +167,8 @@ final class RunScratch: RemoteRows {
                 let time = event.occurredAt.timeIntervalSinceReferenceDate
                 find.bind(event.eventID)
                 guard kept.admit(time, over: try find.firstDouble()) else { continue }
-                // The columns a chunk reads back (`ListedEvent.init(_: Row)`), then the whole event.
+                // The columns a chunk reads back (`ListedEvent.init(_: Row)`), then the whole event
+                // unless the store records it.
                 let listed = ListedEvent(event)
                 save.bind(listed.eventID)
                 save.bind(listed.eventType)
@@ -165,7 +178,7 @@ final class RunScratch: RemoteRows {
                 save.bind(listed.status)
                 save.bind(listed.money?.minorUnits)
                 save.bind(listed.money?.currency)
-                save.bind(ScratchCodec.encode(event).exactText)
+                save.bind(recorded.contains(listed.eventID) ? nil : ScratchCodec.encode(event).exactText)
                 try save.run()
             }
             return kept
@@ -375,10 +388,18 @@ final class RunScratch: RemoteRows {
                 try db.executeCached(
                     sql: """
                         INSERT INTO plannedRepair (findingKey, kind, rank, body)
-                        SELECT ?, 'event', 0, body FROM remoteEvent WHERE eventID = ?
+                        SELECT ?, 'event', 0, body FROM remoteEvent WHERE eventID = ? AND body IS NOT NULL
                         """,
                     arguments: [key, eventID]
                 )
+                if db.changesCount == 0,
+                    try Bool.fetchOne(
+                        db.cachedStatement(sql: "SELECT 1 FROM remoteEvent WHERE eventID = ?"),
+                        arguments: [eventID]
+                    ) != nil
+                {
+                    throw UnkeptEvent(eventID: eventID)
+                }
             }
             for (key, rank, target) in resources {
                 try db.executeCached(
@@ -386,6 +407,14 @@ final class RunScratch: RemoteRows {
                     arguments: [key, rank, ScratchCodec.encode(target).exactText]
                 )
             }
+        }
+    }
+
+    /// An event to record whose text was not kept: the store recorded it when the provider listed it.
+    struct UnkeptEvent: Error, CustomStringConvertible {
+        var eventID: String
+        var description: String {
+            "event \(eventID) is to be recorded, but the store had it when the provider listed it"
         }
     }
 
