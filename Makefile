@@ -1,11 +1,19 @@
 # The two commands of the README: `make demo` and `make test`. Each installs what it needs first.
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev python3-prometheus-client
+# The tests' throw-away PostgreSQL server (.ci/with-postgres): only `make test` installs it; the demo needs no server.
+TEST_APT_PACKAGES := postgresql
 
-.PHONY: deps demo test build release lint bench bench-run bench-naive
+.PHONY: deps test-deps apt demo test build release lint bench bench-run bench-naive
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+apt:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -25,9 +33,10 @@ demo: deps
 	@$(SWIFT) build --product reconcile >.build/demo-build.log 2>&1 || { cat .build/demo-build.log; exit 1; }
 	@"$$($(SWIFT) build --show-bin-path)/reconcile" demo --log-level warning
 
-test: deps
+# The tests run beside a throw-away PostgreSQL cluster (.ci/with-postgres), stopped whatever happens.
+test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	.ci/with-postgres $(SWIFT) test --skip-build
 
 lint:
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests
