@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The advisory-lock keys of a job and of its provider entries: the same on every host and build.
+///
+/// The first 8 bytes of SHA-256 over the length-prefixed names, as PostgreSQL's signed `bigint`.
+/// Two builds that disagreed would read one entry at once, so `PostgresClaimsTests` pins them.
+public enum ClaimKey {
+    /// The key of provider entry `entry` of job `job`.
+    public static func entry(job: String, entry: String) -> Int64 { key(["entry", job, entry]) }
+
+    /// The key of job `job` as a whole.
+    public static func job(_ job: String) -> Int64 { key(["job", job]) }
+
+    private static func key(_ parts: [String]) -> Int64 {
+        var bytes = Array("reconcile".utf8)
+        for part in parts {
+            let utf8 = Array(part.utf8)
+            bytes += Array("\(utf8.count):".utf8) + utf8
+        }
+        let value = SHA256.hash(data: bytes).prefix(8).reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
+        return Int64(bitPattern: value)
+    }
+}
+
+/// Claims on a job's provider entries, held by one PostgreSQL session.
+///
+/// A claim is `pg_try_advisory_lock` on ``ClaimKey/entry(job:entry:)``: it never waits, and is
+/// refused while another session holds it. PostgreSQL drops a session's claims with its
+/// connection, so a host that is killed releases what it held as soon as the server sees the
+/// connection go: at once for a closed socket while the session is idle, within 10 s while it
+/// runs a query (`client_connection_check_interval`: without it the server notices only when
+/// the query ends), and within about a minute for a host that fell silent (TCP keepalives: idle
+/// 30 s, then 3 probes 10 s apart).
+public actor PostgresClaims {
+    private let connection: PostgresConnection
+    private let logger: Logger
+    /// The keys this session holds, so that a second claim of one is not counted twice by the
+    /// server (session-level advisory locks stack).
+    private var held: Set<Int64> = []
+
+    private init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Opens a session of its own at `location`.
+    ///
+    /// - Throws: PostgresNIO's errors when the server cannot be reached or refuses the login.
+    public static func connect(to location: PostgresLocation, password: String, logger: Logger) async throws
+        -> PostgresClaims
+    {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: password,
+            database: location.database,
+            tls: location.tls ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        )
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "reconcile"), ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"),
+            ("tcp_keepalives_count", "3"), ("client_connection_check_interval", "10000"),
+        ]
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        return PostgresClaims(connection: connection, logger: logger)
+    }
+
+    /// Claims entry `entry` of job `job` for this session; false when another session holds it.
+    ///
+    /// - Throws: PostgresNIO's errors when the query fails.
+    public func claim(job: String, entry: String) async throws -> Bool {
+        let key = ClaimKey.entry(job: job, entry: entry)
+        if held.contains(key) { return true }
+        let granted = try await single(connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger))
+        if granted { held.insert(key) }
+        return granted
+    }
+
+    /// Gives back the claim on entry `entry` of job `job`, if this session holds it.
+    ///
+    /// - Throws: PostgresNIO's errors when the query fails.
+    public func release(job: String, entry: String) async throws {
+        let key = ClaimKey.entry(job: job, entry: entry)
+        guard held.remove(key) != nil else { return }
+        _ = try await single(connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger))
+    }
+
+    /// Closes the session, which gives back every claim it holds.
+    ///
+    /// - Throws: PostgresNIO's errors when the connection cannot be closed cleanly.
+    public func close() async throws {
+        held = []
+        try await connection.close()
+    }
+
+    private func single(_ rows: PostgresRowSequence) async throws -> Bool {
+        for try await value in rows.decode(Bool.self) { return value }
+        throw PostgresLocationError("answered a lock query with no row")
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Where a PostgreSQL store is: a `postgres://` or `postgresql://` URL that holds no secret.
+///
+/// `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|require]`. The password never sits in
+/// the URL (a job file is not a secret): it comes from the environment variable the job names
+/// (`store_password_env`), and a URL that carries one is refused without repeating it. TLS is off
+/// by default only on a loopback host; `sslmode=require` verifies the server's certificate against
+/// the system's roots and its name.
+public struct PostgresLocation: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var database: String
+    public var tls: Bool
+
+    /// Whether `text` names a PostgreSQL store rather than a SQLite file.
+    public static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+    }
+
+    /// Reads `text`, a store URL.
+    ///
+    /// - Throws: ``PostgresLocationError`` naming what is wrong, never the URL's secret.
+    public init(url text: String) throws(PostgresLocationError) {
+        guard Self.isURL(text), let parts = URLComponents(string: text) else {
+            throw .init("is not a postgres:// or postgresql:// URL")
+        }
+        guard parts.password == nil else {
+            throw .init("carries a password: put it in the variable that store_password_env names instead")
+        }
+        guard let user = parts.user, !user.isEmpty else { throw .init("names no user (postgres://USER@HOST/DATABASE)") }
+        guard let host = parts.host, !host.isEmpty else { throw .init("names no host") }
+        let port = parts.port ?? 5432
+        guard (1...65_535).contains(port) else { throw .init("has port \(port), outside 1-65535") }
+        let path = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        guard !path.isEmpty, !path.contains("/") else { throw .init("names no database (one path segment)") }
+        var tls = !Self.isLoopback(host)
+        for item in parts.queryItems ?? [] {
+            switch (item.name, item.value) {
+            case ("sslmode", "disable"): tls = false
+            case ("sslmode", "require"): tls = true
+            case ("sslmode", _): throw .init("has sslmode \(item.value ?? "(none)"); use disable or require")
+            default: throw .init("has an unknown parameter \(item.name) (only sslmode is read)")
+            }
+        }
+        self.host = host
+        self.port = port
+        self.user = user
+        self.database = path
+        self.tls = tls
+    }
+
+    /// The URL again, which holds no secret: for logs and errors.
+    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// The password from the variable `variable` names in `environment`.
+    ///
+    /// - Throws: ``PostgresLocationError`` when no variable is named, or it is unset or empty.
+    public static func password(variable: String?, environment: [String: String]) throws(PostgresLocationError)
+        -> String
+    {
+        guard let variable, !variable.isEmpty else {
+            throw .init("has no store_password_env: name the variable that holds the store's password")
+        }
+        guard let value = environment[variable], !value.isEmpty else {
+            throw .init("takes its password from \(variable), which is unset or empty")
+        }
+        return value
+    }
+}
+
+/// Why a store URL cannot be used; the message starts "the store URL".
+public struct PostgresLocationError: Error, Equatable, CustomStringConvertible {
+    public var detail: String
+
+    init(_ detail: String) { self.detail = detail }
+
+    public var description: String { "the store URL \(detail)" }
+}
