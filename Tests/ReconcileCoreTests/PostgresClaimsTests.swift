@@ -35,8 +35,14 @@ enum TestPostgres {
         #expect(remote.port == 5432)
         #expect(remote.tls, "a remote server gets TLS unless told otherwise")
         #expect(try PostgresLocation(url: "postgres://app@db.internal/payments?sslmode=disable").tls == false)
-        #expect(try PostgresLocation(url: "postgres://app@localhost/payments?sslmode=require").tls)
+        #expect(try PostgresLocation(url: "postgres://app@localhost/payments?sslmode=verify-full").tls)
         #expect(remote.description == "postgres://app@db.internal:5432/payments")
+        #expect(try PostgresLocation(url: "postgres://app@127.db.example.com/payments").tls, "a name, not an address")
+        #expect(try PostgresLocation(url: "postgres://app@127.8.0.1/payments").tls == false)
+        let v6 = try PostgresLocation(url: "postgres://app@[::1]:6543/payments")
+        #expect(v6.host == "::1" && !v6.tls, "connected to without the URL's brackets")
+        #expect(v6.description == "postgres://app@[::1]:6543/payments")
+        #expect(try PostgresLocation(url: "postgres://app@[2001:db8::5]/payments").tls)
         #expect(PostgresLocation.isURL("postgres://x") && !PostgresLocation.isURL("/var/lib/reconcile.sqlite"))
     }
 
@@ -47,7 +53,7 @@ enum TestPostgres {
         ("postgres://app@db", "names no database"),
         ("postgres://app@db/a/b", "names no database"),
         ("postgres://app@db:0/payments", "outside 1-65535"),
-        ("postgres://app@db/payments?sslmode=prefer", "use disable or require"),
+        ("postgres://app@db/payments?sslmode=require", "use disable or verify-full"),
         ("postgres://app@db/payments?password=x", "unknown parameter password"),
     ])
     func aBadURLIsRefusedNamingWhatIsWrongAndNeverTheSecret(url: String, message: String) {
@@ -57,6 +63,14 @@ enum TestPostgres {
             let text = String(describing: error)
             return text.hasPrefix("the store URL ") && text.contains(message) && !text.contains("hunter2")
         }
+    }
+
+    @Test func keysAreStableAcrossBuildsAndKeepNamesApart() {
+        // Pinned: hosts running different builds must compute the same keys.
+        #expect(ClaimKey.entry(job: "nightly", entry: "credicorp") == -2_207_123_312_585_394_342)
+        #expect(ClaimKey.job("nightly") == 6_571_777_752_998_683_061)
+        #expect(ClaimKey.entry(job: "ab", entry: "c") != ClaimKey.entry(job: "a", entry: "bc"))
+        #expect(ClaimKey.job("nightly") != ClaimKey.entry(job: "nightly", entry: ""))
     }
 
     @Test func thePasswordComesFromTheNamedVariable() throws {
@@ -76,17 +90,6 @@ enum TestPostgres {
 
 @Suite(.enabled(if: TestPostgres.enabled)) struct PostgresClaimsTests {
     static let logger = Logger(label: "test.postgres")
-
-    @Test func keysAreStableAcrossBuildsAndKeepNamesApart() {
-        // Pinned: hosts running different builds must compute the same keys.
-        #expect(
-            ClaimKey.entry(job: "nightly", entry: "credicorp") == ClaimKey.entry(job: "nightly", entry: "credicorp")
-        )
-        #expect(ClaimKey.entry(job: "nightly", entry: "credicorp") == -2_207_123_312_585_394_342)
-        #expect(ClaimKey.job("nightly") == 6_571_777_752_998_683_061)
-        #expect(ClaimKey.entry(job: "ab", entry: "c") != ClaimKey.entry(job: "a", entry: "bc"))
-        #expect(ClaimKey.job("nightly") != ClaimKey.entry(job: "nightly", entry: ""))
-    }
 
     @Test func anEntryIsClaimedByOneSessionAndFreedWhenItsConnectionCloses() async throws {
         let (location, password) = try TestPostgres.server()
@@ -124,16 +127,18 @@ enum TestPostgres {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         holder.arguments = [
-            "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", location.host, "-p", "\(location.port)", "-U",
+            "psql", "-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "-h", location.host, "-p", "\(location.port)", "-U",
             location.user, "-d", location.database,
         ]
         holder.environment = ["PGPASSWORD": password, "PATH": TestPostgres.environment["PATH"] ?? "/usr/bin:/bin"]
+        // psql may have ended already (refused, not installed): writing to it must fail, not kill the tests.
+        signal(SIGPIPE, SIG_IGN)
         let input = Pipe()
         holder.standardInput = input
         holder.standardOutput = FileHandle.nullDevice
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
-        input.fileHandleForWriting.write(Data("SELECT pg_advisory_lock(\(key));\n".utf8))
+        try input.fileHandleForWriting.write(contentsOf: Data("SELECT pg_advisory_lock(\(key));\n".utf8))
 
         let claims = try await PostgresClaims.connect(to: location, password: password, logger: Self.logger)
         var heldByOther = false

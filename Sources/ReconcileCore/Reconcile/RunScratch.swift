@@ -132,6 +132,8 @@ final class RunScratch: RemoteRows {
     private func write<T>(_ operation: String, _ updates: (Database) throws -> T) throws(StoreFailure) -> T {
         do {
             return try queue.write(updates)
+        } catch let failure as StoreFailure {
+            throw failure
         } catch {
             throw StoreFailure(operation + Self.place, error)
         }
@@ -378,7 +380,8 @@ final class RunScratch: RemoteRows {
 
     /// Keeps the repairs of one chunk until they are applied, each with the rank of its finding's kind.
     ///
-    /// An event to record is named by its id: its whole text is copied from the kept list.
+    /// An event to record is named by its id: its whole text is copied from the kept list. One the
+    /// list holds without its text (the store had it when it was listed) fails the plan, whole.
     func plan(
         events: [(findingKey: String, eventID: String)],
         resources: [(findingKey: String, rank: Int, target: LocalResource)]
@@ -398,7 +401,10 @@ final class RunScratch: RemoteRows {
                         arguments: [eventID]
                     ) != nil
                 {
-                    throw UnkeptEvent(eventID: eventID)
+                    throw StoreFailure(
+                        "plan the repairs",
+                        reason: "event \(eventID) is to be recorded, but the store had it when the provider listed it"
+                    )
                 }
             }
             for (key, rank, target) in resources {
@@ -407,14 +413,6 @@ final class RunScratch: RemoteRows {
                     arguments: [key, rank, ScratchCodec.encode(target).exactText]
                 )
             }
-        }
-    }
-
-    /// An event to record whose text was not kept: the store recorded it when the provider listed it.
-    struct UnkeptEvent: Error, CustomStringConvertible {
-        var eventID: String
-        var description: String {
-            "event \(eventID) is to be recorded, but the store had it when the provider listed it"
         }
     }
 

@@ -37,9 +37,12 @@ public enum ClaimKey {
 public actor PostgresClaims {
     private let connection: PostgresConnection
     private let logger: Logger
-    /// The keys this session holds, so that a second claim of one is not counted twice by the
-    /// server (session-level advisory locks stack).
-    private var held: Set<Int64> = []
+    /// The claims this session holds or is asking for, by key.
+    ///
+    /// A second claim of a key waits for
+    /// the first's answer instead of asking again: session-level advisory locks stack, and a lock
+    /// taken twice would outlive one release.
+    private var claims: [Int64: Task<Bool, any Error>] = [:]
 
     private init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -73,31 +76,45 @@ public actor PostgresClaims {
     /// - Throws: PostgresNIO's errors when the query fails.
     public func claim(job: String, entry: String) async throws -> Bool {
         let key = ClaimKey.entry(job: job, entry: entry)
-        if held.contains(key) { return true }
-        let granted = try await single(connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger))
-        if granted { held.insert(key) }
-        return granted
+        if let asked = claims[key] { return try await asked.value }
+        let asking = Task { try await answer("SELECT pg_try_advisory_lock(\(key))") }
+        claims[key] = asking
+        do {
+            let granted = try await asking.value
+            if !granted, claims[key] == asking { claims[key] = nil }
+            return granted
+        } catch {
+            if claims[key] == asking { claims[key] = nil }
+            throw error
+        }
     }
 
     /// Gives back the claim on entry `entry` of job `job`, if this session holds it.
     ///
-    /// - Throws: PostgresNIO's errors when the query fails.
+    /// - Throws: PostgresNIO's errors when the query fails; the session's claims are then
+    ///   unknown, and closing it is the way to give them all back.
     public func release(job: String, entry: String) async throws {
         let key = ClaimKey.entry(job: job, entry: entry)
-        guard held.remove(key) != nil else { return }
-        _ = try await single(connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger))
+        guard let asked = claims.removeValue(forKey: key), try await asked.value else { return }
+        _ = try await answer("SELECT pg_advisory_unlock(\(key))")
     }
 
     /// Closes the session, which gives back every claim it holds.
     ///
     /// - Throws: PostgresNIO's errors when the connection cannot be closed cleanly.
     public func close() async throws {
-        held = []
+        claims = [:]
         try await connection.close()
     }
 
-    private func single(_ rows: PostgresRowSequence) async throws -> Bool {
-        for try await value in rows.decode(Bool.self) { return value }
-        throw PostgresLocationError("answered a lock query with no row")
+    /// The one boolean `query` answers.
+    private func answer(_ query: PostgresQuery) async throws -> Bool {
+        for try await value in try await connection.query(query, logger: logger).decode(Bool.self) { return value }
+        throw NoAnswer()
+    }
+
+    /// PostgreSQL answered a lock function with no row.
+    struct NoAnswer: Error, CustomStringConvertible {
+        var description: String { "PostgreSQL answered an advisory-lock query with no row" }
     }
 }

@@ -2,12 +2,15 @@ import Foundation
 
 /// Where a PostgreSQL store is: a `postgres://` or `postgresql://` URL that holds no secret.
 ///
-/// `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|require]`. The password never sits in
-/// the URL (a job file is not a secret): it comes from the environment variable the job names
+/// `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|verify-full]`. The password never sits
+/// in the URL (a job file is not a secret): it comes from the environment variable the job names
 /// (`store_password_env`), and a URL that carries one is refused without repeating it. TLS is off
-/// by default only on a loopback host; `sslmode=require` verifies the server's certificate against
-/// the system's roots and its name.
+/// by default only for a loopback address (`localhost`, 127.0.0.0/8, `::1`); otherwise, or with
+/// `sslmode=verify-full`, the server's certificate is verified against the system's roots and its
+/// name, as libpq's `verify-full` does (libpq's `require`, which encrypts without verifying, is
+/// not offered).
 public struct PostgresLocation: Sendable, Equatable {
+    /// The host to connect to: a name, or an address (an IPv6 one without its URL brackets).
     public var host: String
     public var port: Int
     public var user: String
@@ -30,7 +33,8 @@ public struct PostgresLocation: Sendable, Equatable {
             throw .init("carries a password: put it in the variable that store_password_env names instead")
         }
         guard let user = parts.user, !user.isEmpty else { throw .init("names no user (postgres://USER@HOST/DATABASE)") }
-        guard let host = parts.host, !host.isEmpty else { throw .init("names no host") }
+        guard var host = parts.host, !host.isEmpty else { throw .init("names no host") }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let port = parts.port ?? 5432
         guard (1...65_535).contains(port) else { throw .init("has port \(port), outside 1-65535") }
         let path = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
@@ -39,8 +43,8 @@ public struct PostgresLocation: Sendable, Equatable {
         for item in parts.queryItems ?? [] {
             switch (item.name, item.value) {
             case ("sslmode", "disable"): tls = false
-            case ("sslmode", "require"): tls = true
-            case ("sslmode", _): throw .init("has sslmode \(item.value ?? "(none)"); use disable or require")
+            case ("sslmode", "verify-full"): tls = true
+            case ("sslmode", _): throw .init("has sslmode \(item.value ?? "(none)"); use disable or verify-full")
             default: throw .init("has an unknown parameter \(item.name) (only sslmode is read)")
             }
         }
@@ -52,10 +56,20 @@ public struct PostgresLocation: Sendable, Equatable {
     }
 
     /// The URL again, which holds no secret: for logs and errors.
-    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+    public var description: String {
+        "postgres://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+    }
 
+    /// Whether `host` is `localhost` or a loopback address; a name that merely starts with `127.` is not.
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
+        }
+        return false
     }
 
     /// The password from the variable `variable` names in `environment`.
