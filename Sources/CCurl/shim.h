@@ -27,6 +27,12 @@ static inline CURLcode reconcile_curl_setopt_write_function(CURL *handle, CURLop
     return curl_easy_setopt(handle, option, value);
 }
 
+typedef int (*reconcile_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+
+static inline CURLcode reconcile_curl_setopt_xferinfo_function(CURL *handle, reconcile_curl_xferinfo_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
+}
+
 static inline CURLcode reconcile_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -160,4 +160,29 @@ import Testing
             #expect(server.requests.count == 2)
         }
     }
+
+    /// A quick client whose total timeout (30 s) is longer than the server holds a request (20 s).
+    static func patient() -> HTTPClient.Configuration {
+        var configuration = Self.quick()
+        configuration.totalTimeout = .seconds(30)
+        return configuration
+    }
+
+    @Test func aCancelledReadEndsWithoutWaitingForTheAnswer() async throws {
+        try await HostileHTTPServer.with({ _ in [.hold(.seconds(20))] }) { server in
+            let reader = Self.reader(.credicorp, server.baseURL, http: Self.patient())
+            let started = ContinuousClock.now
+            let read = Task { try await reader.events(since: Self.since, until: Self.until) }
+            // Cancelled once the request is on its way (bounded: 5 s at most).
+            for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            read.cancel()
+            let error = await Self.failure { _ = try await read.value }
+            guard case .cancelled? = error else {
+                Issue.record("not cancelled: \(String(describing: error))")
+                return
+            }
+            #expect(ContinuousClock.now - started < .seconds(10), "not after the 20 s the server holds")
+            #expect(server.requests.count == 1, "a cancelled request is not retried")
+        }
+    }
 }

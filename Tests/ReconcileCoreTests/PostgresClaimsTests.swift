@@ -91,6 +91,15 @@ enum TestPostgres {
 @Suite(.enabled(if: TestPostgres.enabled)) struct PostgresClaimsTests {
     static let logger = Logger(label: "test.postgres")
 
+    /// Whether `condition` held within 10 s, asked every 100 ms.
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     @Test func anEntryIsClaimedByOneSessionAndFreedWhenItsConnectionCloses() async throws {
         let (location, password) = try TestPostgres.server()
         let job = "claims-\(UUID().uuidString)"
@@ -109,12 +118,8 @@ enum TestPostgres {
 
         // A session that ends without releasing anything gives its claims back.
         try await first.close()
-        var freed = false
-        for _ in 0..<50 where !freed {
-            freed = try await second.claim(job: job, entry: "credicorp")
-            if !freed { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(freed, "the closed session's claim was given back within 5 s")
+        let freed = try await Self.eventually { try await second.claim(job: job, entry: "credicorp") }
+        #expect(freed, "the closed session's claim was given back within 10 s")
         try await second.close()
     }
 
@@ -141,23 +146,16 @@ enum TestPostgres {
         try input.fileHandleForWriting.write(contentsOf: Data("SELECT pg_advisory_lock(\(key));\n".utf8))
 
         let claims = try await PostgresClaims.connect(to: location, password: password, logger: Self.logger)
-        var heldByOther = false
-        for _ in 0..<100 where !heldByOther {
-            heldByOther = try await claims.claim(job: job, entry: "credify") == false
-            if !heldByOther {
-                try await claims.release(job: job, entry: "credify")
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        let heldByOther = try await Self.eventually {
+            guard try await claims.claim(job: job, entry: "credify") else { return true }
+            try await claims.release(job: job, entry: "credify")
+            return false
         }
         #expect(heldByOther, "the other process took the claim within 10 s")
 
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
-        var taken = false
-        for _ in 0..<100 where !taken {
-            taken = try await claims.claim(job: job, entry: "credify")
-            if !taken { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        let taken = try await Self.eventually { try await claims.claim(job: job, entry: "credify") }
         #expect(taken, "the killed process's claim was given back within 10 s")
         try await claims.close()
     }

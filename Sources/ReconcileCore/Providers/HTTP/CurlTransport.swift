@@ -12,6 +12,8 @@ final class CurlTransport: @unchecked Sendable {
         case connectionFailed(String)
         /// The answer broke a limit (body or header size): it is refused, never retried.
         case refused(String)
+        /// The task waiting for it was cancelled.
+        case cancelled
     }
 
     /// What one request may take: its time and the size of its answer.
@@ -40,12 +42,39 @@ final class CurlTransport: @unchecked Sendable {
     }
 
     /// GETs `url` within `limits`; redirects are never followed.
+    ///
+    /// Cancelling the calling task ends the transfer within about a second (libcurl asks its
+    /// progress callback at least that often) as ``Outcome/cancelled``: a read that gives up its
+    /// list leaves no request running. A stop the process was asked for (``Interruption``) does
+    /// not: the request ends as it would, and the command stops at its next safe point.
     func perform(url: String, headers: [String], limits: Limits) async -> Outcome {
-        await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: self.performNow(url: url, headers: headers, limits: limits))
+        let cancellation = Cancellation()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                queue.async {
+                    continuation.resume(
+                        returning: self.performNow(
+                            url: url,
+                            headers: headers,
+                            limits: limits,
+                            cancellation: cancellation
+                        )
+                    )
+                }
             }
+        } onCancel: {
+            cancellation.cancel()
         }
+    }
+
+    /// Whether a transfer's task was cancelled; set from any thread, read by libcurl's callback.
+    final class Cancellation: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cancelled = false
+
+        func cancel() { lock.withLock { cancelled = true } }
+
+        var isCancelled: Bool { lock.withLock { cancelled } }
     }
 
     private final class Sink {
@@ -55,13 +84,18 @@ final class CurlTransport: @unchecked Sendable {
         let limits: Limits
         /// Why the answer was cut off, when a limit stopped it.
         var refusal: String?
+        let cancellation: Cancellation
 
-        init(limits: Limits) { self.limits = limits }
+        init(limits: Limits, cancellation: Cancellation) {
+            self.limits = limits
+            self.cancellation = cancellation
+        }
     }
 
-    private func performNow(url: String, headers: [String], limits: Limits) -> Outcome {
+    private func performNow(url: String, headers: [String], limits: Limits, cancellation: Cancellation) -> Outcome {
         guard let handle else { return .connectionFailed("libcurl could not create a handle") }
-        let sink = Sink(limits: limits)
+        guard !cancellation.isCancelled else { return .cancelled }
+        let sink = Sink(limits: limits, cancellation: cancellation)
         let sinkPointer = Unmanaged.passRetained(sink).toOpaque()
         defer { Unmanaged<Sink>.fromOpaque(sinkPointer).release() }
         var list: UnsafeMutablePointer<curl_slist>? = nil
@@ -117,6 +151,14 @@ final class CurlTransport: @unchecked Sendable {
             }
             return length
         }
+        reconcile_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, sinkPointer)
+        reconcile_curl_setopt_xferinfo_function(handle) { userdata, _, _, _, _ in
+            guard let userdata else { return 0 }
+            let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
+            // Non-zero ends the transfer with CURLE_ABORTED_BY_CALLBACK.
+            return sink.cancellation.isCancelled ? 1 : 0
+        }
+        reconcile_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
         let code = curl_easy_perform(handle)
         reconcile_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil)
         if let refusal = sink.refusal { return .refused(refusal) }
@@ -129,6 +171,8 @@ final class CurlTransport: @unchecked Sendable {
             return .response(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
         case CURLE_OPERATION_TIMEDOUT:
             return .timeout
+        case CURLE_ABORTED_BY_CALLBACK:
+            return .cancelled
         default:
             return .connectionFailed(String(cString: curl_easy_strerror(code)))
         }

@@ -113,6 +113,7 @@ public actor HTTPClient {
         case .timeout: return "timeout"
         case .connectionFailed: return "connection_error"
         case .refused: return "refused"
+        case .cancelled: return "cancelled"
         case .response(let response):
             switch response.status {
             case 200..<300: return "ok"
@@ -157,6 +158,7 @@ public actor HTTPClient {
                 )
             )
             outcomes[Self.outcomeName(outcome), default: 0] += 1
+            if case .cancelled = outcome { throw ProviderError.cancelled(provider: provider) }
             if case .timeout = outcome { _ = try remainingTime(path: path) }
             let decision = configuration.retry.decide(
                 outcome: outcome,

@@ -74,6 +74,8 @@ public struct RetryPolicy: Sendable {
             cause = "connection failed: \(detail)"
         case .refused(let reason):
             return .abort(reason: reason)
+        case .cancelled:
+            return .abort(reason: "the request was cancelled")
         }
         if attempt >= maxAttempts { return .giveUp(cause: cause) }
         let limit = askedToWait ? budget + maxRetryAfter : budget
