@@ -87,9 +87,9 @@ final class RunScratch: RemoteRows {
 
     /// - Parameter recorded: which events the store records. Their whole text is not kept: a
     ///   repair only ever records an event the store lacks (a dropped event), and writing the text
-    ///   of every listed event was a third of keeping them. The store only gains events during a
-    ///   run (runs never overlap; retention runs inside one), so an event recorded now still is
-    ///   when the repairs are planned.
+    ///   of every listed event was a third of keeping them. Nothing removes an event from the
+    ///   store (retention prunes deliveries, after copying their payloads into their events), so
+    ///   an event recorded now still is when the repairs are planned.
     /// - Throws: ``StoreFailure`` when the temporary file cannot be made.
     init(recorded: @escaping RecordedEvents = { _ in [] }) throws(StoreFailure) {
         self.recorded = recorded
