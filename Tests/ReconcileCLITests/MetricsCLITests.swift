@@ -231,7 +231,9 @@ import Testing
                         if family == "reconcile_findings" { #expect(series?.first?.value == Double(count)) }
                     }
                 }
-                for outcome in ["ok", "not_found", "rate_limited", "unauthorized", "server_error", "timeout"] {
+                for outcome in [
+                    "ok", "not_found", "rate_limited", "unauthorized", "server_error", "timeout", "cancelled",
+                ] {
                     let series = families["reconcile_api_requests"]?.samples.filter {
                         $0.labels["provider"] == provider && $0.labels["outcome"] == outcome
                     }

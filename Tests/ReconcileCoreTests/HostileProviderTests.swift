@@ -183,6 +183,7 @@ import Testing
             }
             #expect(ContinuousClock.now - started < .seconds(10), "not after the 20 s the server holds")
             #expect(server.requests.count == 1, "a cancelled request is not retried")
+            #expect(await reader.requestOutcomes() == ["cancelled": 1], "and counted as such in the metrics")
         }
     }
 }

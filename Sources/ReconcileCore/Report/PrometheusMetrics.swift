@@ -21,7 +21,7 @@ public enum PrometheusMetrics {
     /// Every outcome a read-API request can have (``HTTPClient/outcomeName(_:)``).
     static let requestOutcomes = [
         "ok", "not_found", "rate_limited", "unauthorized", "client_error", "server_error", "timeout",
-        "connection_error", "refused",
+        "connection_error", "refused", "cancelled",
     ]
 
     /// The label that names the job (not `job`, which Prometheus sets itself when it scrapes).
