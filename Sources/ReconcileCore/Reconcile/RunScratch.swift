@@ -34,8 +34,9 @@ public protocol RemoteRows: Sendable {
 /// What the classification of a chunk needs of an event the provider listed: who, what, when, and
 /// the state it carries.
 ///
-/// The whole event stays in the temporary file: a repair that records it copies it from there
-/// (``RunScratch/plan(events:resources:)``), so the events of a chunk are not parsed again.
+/// The whole event stays in the temporary file when the store lacks it: a repair that records it
+/// copies it from there (``RunScratch/plan(events:resources:)``), so the events of a chunk are not
+/// parsed again.
 struct ListedEvent: Sendable, Equatable {
     var eventID: String
     var eventType: String
@@ -345,15 +346,15 @@ final class RunScratch: RemoteRows {
     func knownEvents(_ ids: [String]) throws(StoreFailure) -> Set<String> {
         try read("look up the provider's events") { db in
             var known = Set<String>()
-            for id in ids
-            where try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM remoteEvent WHERE eventID = ?"),
-                arguments: [id]
-            ) != nil {
-                known.insert(id)
-            }
+            for id in ids where try Self.holds(event: id, db) { known.insert(id) }
             return known
         }
+    }
+
+    /// Whether the file holds a listed event `id`, with its text or without.
+    private static func holds(event id: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM remoteEvent WHERE eventID = ?"), arguments: [id])
+            != nil
     }
 
     /// The money of each of `keys` the provider answered for (listed or read by id).
@@ -395,12 +396,7 @@ final class RunScratch: RemoteRows {
                         """,
                     arguments: [key, eventID]
                 )
-                if db.changesCount == 0,
-                    try Bool.fetchOne(
-                        db.cachedStatement(sql: "SELECT 1 FROM remoteEvent WHERE eventID = ?"),
-                        arguments: [eventID]
-                    ) != nil
-                {
+                if db.changesCount == 0, try Self.holds(event: eventID, db) {
                     throw StoreFailure(
                         "plan the repairs",
                         reason: "event \(eventID) is to be recorded, but the store had it when the provider listed it"
