@@ -4,6 +4,8 @@
 # own store, then runs a dry run, the nightly run and a second run on it; GNU time gives wall, user
 # and system CPU and peak RSS, and each report's findings and read-API requests are printed.
 # reconcile runs with the world's `rate_limit: 1000` (the most a job allows), the script unthrottled.
+# Last, it reads the same pages with nothing else done (benchmarks/pages-alone.py), which is the floor
+# under both runs, and prints the CPU time the double spent serving them.
 # Usage: benchmarks/naive.sh [CHAINS] [PROGRESS_UPDATES]
 # The default, CHAINS=6600 with 11, is the issue's world: ~19,000 resources and ~97,000 events.
 set -euo pipefail
@@ -47,3 +49,12 @@ step "naive run" "$work/naive-run.json" "${naive[@]}" run "$work/naive.sqlite" "
 step "reconcile second run" "$work/second.json" "${product[@]}" run "$work/job.yml" --report-json "$work/second.json" --log-level warning
 step "naive second run" "$work/naive-second.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" "$work/naive-second.json"
 echo "stores after ingest: $store_sizes"
+# The floor under both tools' runs: the same pages read and nothing else done, and the double's own
+# CPU time serving them (from /proc: utime + stime of reconcile-world, in clock ticks).
+served() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$world/stat"; }
+for slices in 1 4; do
+    before="$(served)"
+    printf 'pages alone, %s: ' "$([ "$slices" = 1 ] && echo "one chain per list" || echo "$slices slices per list at once")"
+    python3 benchmarks/pages-alone.py "$base_url" "$slices" | tr -d '\n'
+    echo ", the double's CPU $(awk -v a="$before" -v b="$(served)" 'BEGIN { printf "%.2f", b - a }') s"
+done
