@@ -37,7 +37,7 @@ extension Reconcile {
                 )
             }
             let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
-            let histories = try store.findingHistories(job: config.name).filter { history in
+            let histories = try await store.findingHistories(job: config.name).filter { history in
                 (!open || history.isOpen) && (kind == nil || history.kind.rawValue == kind)
                     && (provider == nil || history.provider == provider)
             }.sorted { lhs, rhs in
@@ -88,15 +88,15 @@ extension Reconcile {
             let config = try loadJobForReading(job)
             let clock = try JobClock.resolve(option: now, environment: ProcessInfo.processInfo.environment)
             let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
-            guard let history = try store.findingHistories(job: config.name).first(where: { $0.id == findingID })
+            guard let history = try await store.findingHistories(job: config.name).first(where: { $0.id == findingID })
             else {
                 throw UsageFailure(
                     "no finding \(findingID) in the runs of job \(config.name) that the store keeps; "
                         + "`reconcile findings \(job)` lists them"
                 )
             }
-            let repairs = try store.repairs(of: history)
-            let deliveries = try store.deliveries(of: history)
+            let repairs = try await store.repairs(of: history)
+            let deliveries = try await store.deliveries(of: history)
             switch format {
             case .json:
                 var object = FindingText.json(history, now: clock.now).objectValue ?? [:]

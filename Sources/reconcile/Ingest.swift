@@ -30,7 +30,7 @@ extension Reconcile {
             // A file-size limit must fail a write (and so the store, exit 3), not kill the process.
             signal(SIGXFSZ, SIG_IGN)
             let store = try openStore(config: config, option: self.store, creation: .allowed)
-            let storePath = store.path
+            let storePath = store.location
             let ingestor = Ingestor(job: config, adapters: adapters, store: store, clock: clock, logger: logger)
             Interruption.shared.trapSignals { signal in
                 logger.warning("ingest.interrupt_requested", metadata: ["signal": "\(signal)"])

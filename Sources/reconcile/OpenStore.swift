@@ -4,7 +4,7 @@ import ReconcileCore
 ///
 /// Relative paths are taken from the working directory; the error names the job file, line and
 /// key (or `--store`) when the path cannot be a store.
-func openStore(config: JobConfig, option: String?, creation: StoreLocation.Creation) throws -> Store {
+func openStore(config: JobConfig, option: String?, creation: StoreLocation.Creation) throws -> any ReconcileStore {
     let location = try StoreLocation.check(
         option ?? config.store,
         origin: option == nil ? "\(config.file):\(config.storeLine): store" : "--store",

@@ -18,7 +18,7 @@ extension Reconcile {
             _ = try common.makeLogger()
             let config = try loadJobForReading(job)
             let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
-            guard let summary = try store.run(job: config.name, id: run), let text = summary.report,
+            guard let summary = try await store.run(job: config.name, id: run), let text = summary.report,
                 let report = RunReport.decode(text)
             else {
                 throw UsageFailure(
@@ -51,7 +51,7 @@ extension Reconcile {
             let config = try loadJobForReading(job)
             let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
             print("id\tkind\tstarted\tduration_s\tstatus\texit\tfindings\trepairs")
-            for run in try store.runs(job: config.name, limit: max(1, limit)) {
+            for run in try await store.runs(job: config.name, limit: max(1, limit)) {
                 let report = run.report.flatMap(RunReport.decode)
                 let duration = run.finishedAt.map { String(Int($0.timeIntervalSince(run.startedAt).rounded())) } ?? "-"
                 print(

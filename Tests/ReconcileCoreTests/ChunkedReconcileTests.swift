@@ -129,18 +129,18 @@ import Testing
         return event
     }
 
-    @Test func theTemporaryFileKeepsTheNewestVersionAndGivesBackWhatItWasGiven() throws {
+    @Test func theTemporaryFileKeepsTheNewestVersionAndGivesBackWhatItWasGiven() async throws {
         let scratch = try RunScratch()
         let first = [
             Self.event("evt_1", resource: "pay_a", at: 0.001, status: "pending", amount: 1_050),
             Self.event("evt_2", resource: "pay_b", at: -3_600.25, status: nil, amount: nil),
         ]
-        #expect(try scratch.keep(events: first) == KeptRows(new: 2, newer: 0))
+        #expect(try await scratch.keep(events: first) == KeptRows(new: 2, newer: 0))
         let older = Self.event("evt_1", resource: "pay_a", at: -10, status: "created", amount: 1_050)
         let newer = Self.event("evt_2", resource: "pay_b", at: 1_234.567, status: "failed", amount: 7)
-        #expect(try scratch.keep(events: [older, newer]) == KeptRows(new: 0, newer: 1))
+        #expect(try await scratch.keep(events: [older, newer]) == KeptRows(new: 0, newer: 1))
         let same = Self.event("evt_1", resource: "pay_a", at: 0.001, status: "succeeded", amount: 1_050)
-        #expect(try scratch.keep(events: [same]) == KeptRows(new: 0, newer: 0), "an equal time adds nothing")
+        #expect(try await scratch.keep(events: [same]) == KeptRows(new: 0, newer: 0), "an equal time adds nothing")
 
         let key = { (id: String) in ResourceKey("payment", id) }
         #expect(
@@ -178,7 +178,7 @@ import Testing
             "id": "pay_c", "rate": .number(12.0), "zero": .number(-0.0), "small": .number(0.1), "big": .number(1e300),
             "count": .integer(12),
         ])
-        _ = try scratch.keep(events: [apart])
+        _ = try await scratch.keep(events: [apart])
         #expect(try scratch.events(from: key("pay_c"), through: key("pay_c")) == [ListedEvent(apart)])
 
         // A repair that records an event takes its whole text from the kept list; an id the list
@@ -190,7 +190,7 @@ import Testing
         #expect(try planned.map { try ScratchCodec.event($0.body) } == [apart, same])
     }
 
-    @Test func anEventTheStoreRecordsIsKeptWithoutItsTextAndCannotBePlannedForRecording() throws {
+    @Test func anEventTheStoreRecordsIsKeptWithoutItsTextAndCannotBePlannedForRecording() async throws {
         let pages = Counter()
         let scratch = try RunScratch(recorded: { ids in
             _ = pages.next()
@@ -200,7 +200,7 @@ import Testing
             Self.event("evt_recorded", resource: "pay_a", at: 1, status: "pending", amount: 500),
             Self.event("evt_new", resource: "pay_a", at: 2, status: "succeeded", amount: 500),
         ]
-        #expect(try scratch.keep(events: events) == KeptRows(new: 2, newer: 0))
+        #expect(try await scratch.keep(events: events) == KeptRows(new: 2, newer: 0))
         #expect(pages.next() == 1, "one question per page")
         let key = ResourceKey("payment", "pay_a")
         #expect(try scratch.events(from: key, through: key) == events.map(ListedEvent.init), "its columns are kept")

@@ -250,7 +250,7 @@ import Testing
             let findings = try classifier.deliveryFindings(
                 duplicates: ids.map { DuplicatedEvent(eventID: $0, deliveries: 2) },
                 rejected: [],
-                store: store
+                events: store.events(provider: "crezco", ids: ids)
             )
             #expect(findings.map(\.eventID) == ids)
             let amounts: [JSONValue?] = (1...6).map { .integer(Int64($0 * 100)) } + [nil]

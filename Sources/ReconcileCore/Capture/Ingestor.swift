@@ -28,7 +28,7 @@ public struct IngestSummary: Sendable {
 public struct Ingestor: Sendable {
     let job: JobConfig
     let adapters: [String: any ProviderAdapter]
-    let store: Store
+    let store: any ReconcileStore
     let clock: JobClock
     let logger: Logger
     let batchSize: Int
@@ -37,7 +37,7 @@ public struct Ingestor: Sendable {
     public init(
         job: JobConfig,
         adapters: [String: any ProviderAdapter],
-        store: Store,
+        store: any ReconcileStore,
         clock: JobClock,
         logger: Logger,
         batchSize: Int = 500
@@ -59,17 +59,17 @@ public struct Ingestor: Sendable {
     /// signal; lines recorded before stay recorded (and counted in `summary`), so ingesting the same
     /// file again continues where it stopped.
     public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws {
-        try store.tuneForIngest()
+        try await store.prepareForIngest()
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
-        // While one batch is written (one transaction, on the store's queue), the next is read and
+        // While one batch is written (one transaction; SQLite writes on a thread of its own), the next is read and
         // verified on two tasks: three threads share the two cores, batches stay whole and go in in order.
         var writing: BatchWrite?
         var lines = CaptureReader(handle: handle, source: source).makeIterator()
         func finish(_ batch: inout [IngestRecord], _ summary: inout IngestSummary) async throws {
             try await writing?.wait(into: &summary)
             writing = nil
-            try flush(&batch, into: &summary)
+            try await flush(&batch, into: &summary)
         }
         while true {
             // The next batch's lines, read first, then verified on two tasks at once.
@@ -184,21 +184,14 @@ public struct Ingestor: Sendable {
         return record
     }
 
-    /// One batch being written on the store's queue while the caller goes on reading.
+    /// One batch being written by the store while the caller goes on reading.
     struct BatchWrite {
         let records: [IngestRecord]
         let task: Task<[IngestOutcome], any Error>
 
         init(_ records: [IngestRecord], ingestor: Ingestor) {
             self.records = records
-            self.task = Task {
-                try await withCheckedThrowingContinuation { continuation in
-                    // Off the cooperative pool: the write blocks its thread until SQLite is done.
-                    DispatchQueue.global().async {
-                        continuation.resume(with: Result { () throws(StoreFailure) in try ingestor.write(records) })
-                    }
-                }
-            }
+            self.task = Task { try await ingestor.write(records) }
         }
 
         /// Waits for the write and counts its lines; a store failure is thrown as it came.
@@ -228,16 +221,16 @@ public struct Ingestor: Sendable {
         )
     }
 
-    private func flush(_ batch: inout [IngestRecord], into summary: inout IngestSummary) throws(StoreFailure) {
+    private func flush(_ batch: inout [IngestRecord], into summary: inout IngestSummary) async throws(StoreFailure) {
         guard !batch.isEmpty else { return }
-        Self.count(batch, try write(batch), into: &summary)
+        Self.count(batch, try await write(batch), into: &summary)
         batch.removeAll(keepingCapacity: true)
     }
 
     /// Records one batch in one transaction.
-    func write(_ batch: [IngestRecord]) throws(StoreFailure) -> [IngestOutcome] {
+    func write(_ batch: [IngestRecord]) async throws(StoreFailure) -> [IngestOutcome] {
         let adapters = self.adapters
-        let outcomes = try store.ingest(batch, recordedAt: clock.now) { provider, event, current in
+        let outcomes = try await store.record(batch, recordedAt: clock.now) { provider, event, current in
             adapters[provider]?.applying(event, to: current)
         }
         logger.debug("ingest.batch", metadata: ["lines": "\(batch.count)"])

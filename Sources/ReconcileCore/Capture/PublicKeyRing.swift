@@ -26,7 +26,7 @@ public actor PublicKeyRing {
     /// How long a 404 for a key id is believed before the provider is asked again.
     public static let notFoundMemory: TimeInterval = 24 * 3600
 
-    let store: Store
+    let store: any ReconcileStore
     let logger: Logger
     let now: Date
     private var known: [String: PublishedKey?] = [:]
@@ -34,7 +34,7 @@ public actor PublicKeyRing {
     private var fetching: [String: Task<PublishedKey?, any Error>] = [:]
 
     /// A ring over `store`; `now` is the job clock's instant (the time a 404 is remembered at).
-    public init(store: Store, logger: Logger, now: Date = Date()) {
+    public init(store: any ReconcileStore, logger: Logger, now: Date = Date()) {
         self.store = store
         self.logger = logger
         self.now = now
@@ -45,18 +45,21 @@ public actor PublicKeyRing {
         let provider = adapter.config.name
         let cacheKey = provider + "\u{0}" + keyID
         if let cached = known[cacheKey] { return cached }
-        if let stored = try store.providerKey(provider: provider, keyID: keyID) {
+        if let stored = try await store.providerKey(provider: provider, keyID: keyID) {
             let key = PublishedKey(keyID: keyID, algorithm: "", publicKey: stored)
             known[cacheKey] = key
             return key
         }
-        if let answered = try store.providerKeyNotFound(provider: provider, keyID: keyID),
+        if let answered = try await store.providerKeyNotFound(provider: provider, keyID: keyID),
             now.timeIntervalSince(answered) < Self.notFoundMemory, answered <= now
         {
             known[cacheKey] = .some(nil)
             return nil
         }
-        // Lines are verified on several tasks at once: the first to need a key fetches it, the others wait for it.
+        // Lines are verified on several tasks at once: the first to need a key fetches it, the others
+        // wait for it. The store is read with the ring free for others, so another task may have
+        // fetched the key meanwhile.
+        if let cached = known[cacheKey] { return cached }
         if let running = fetching[cacheKey] { return try await running.value }
         let fetch = Task { try await self.fetch(keyID, provider: provider, adapter: adapter) }
         fetching[cacheKey] = fetch
@@ -72,7 +75,7 @@ public actor PublicKeyRing {
         readers[provider] = reader
         let fetched = try await reader.publicKey(id: keyID)
         if let fetched {
-            try store.saveProviderKey(
+            try await store.saveProviderKey(
                 provider: provider,
                 keyID: keyID,
                 algorithm: fetched.algorithm,
@@ -80,7 +83,7 @@ public actor PublicKeyRing {
                 at: now
             )
         } else {
-            try store.saveProviderKeyNotFound(provider: provider, keyID: keyID, at: now)
+            try await store.saveProviderKeyNotFound(provider: provider, keyID: keyID, at: now)
         }
         logger.info(
             "ingest.key_fetched",

@@ -9,7 +9,7 @@ extension JobRunner {
     /// What every provider of one run shares.
     struct ProviderRun: Sendable {
         var runID: String
-        var store: Store
+        var store: any ReconcileStore
         var now: Date
         var since: Date
         var until: Date
@@ -96,7 +96,7 @@ extension JobRunner {
             section.coverage = result.coverage
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
             if context.repair, !result.plan.isEmpty {
-                let repaired = try context.store.applyRepairs(
+                let repaired = try await context.store.applyRepairs(
                     result.plan,
                     provider: name,
                     runID: context.runID,

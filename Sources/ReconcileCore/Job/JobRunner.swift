@@ -57,13 +57,12 @@ public struct JobRunner: Sendable {
         let storePath = location.path
         let lock = try StoreLock(storePath: storePath)
         defer { withExtendedLifetime(lock) {} }
-        let store = try Store(path: storePath)
+        let store: any ReconcileStore = try Store(path: storePath)
         // A backfill given no --until resumes the unfinished backfill from the same --since, if any.
-        let resumable =
-            options.command == "backfill" && options.until == nil && !options.restart
-            ? try selected.first.flatMap {
-                try store.unfinishedBackfillUntil(job: job.name, provider: $0.name, since: since)
-            } : nil
+        var resumable: Date?
+        if options.command == "backfill", options.until == nil, !options.restart, let provider = selected.first {
+            resumable = try await store.unfinishedBackfillUntil(job: job.name, provider: provider.name, since: since)
+        }
         let until = (options.until ?? resumable ?? clock.now).wholeMilliseconds
         guard since < until else { throw Self.emptyWindow(since, until) }
         let runID = Self.makeRunID(Date())
@@ -83,7 +82,7 @@ public struct JobRunner: Sendable {
         let command =
             options.command == "run" && !options.providers.isEmpty
             ? "run --provider " + selected.map(\.name).joined(separator: ",") : options.command
-        let crashed = try store.beginRun(
+        let crashed = try await store.beginRun(
             id: runID,
             job: job.name,
             command: command,
@@ -104,7 +103,7 @@ public struct JobRunner: Sendable {
         var backfill: BackfillState?
         if options.command == "backfill", let provider = selected.first {
             let id = Store.backfillID(job: job.name, provider: provider.name, since: since, until: until)
-            let state = try store.beginBackfill(
+            let state = try await store.beginBackfill(
                 id: id,
                 job: job.name,
                 provider: provider.name,
@@ -145,15 +144,15 @@ public struct JobRunner: Sendable {
         outcomes.removeAll()
         FreedMemory.release()
         if let backfill, sections.allSatisfy({ $0.status == "complete" }) {
-            try store.completeBackfill(id: backfill.id, at: Date())
+            try await store.completeBackfill(id: backfill.id, at: Date())
         }
         if options.providers.isEmpty {
             let names = Set(job.providers.map(\.name))
-            findings += try store.rejectedDeliveries(provider: nil, since: since, until: until)
+            findings += try await store.rejectedDeliveries(provider: nil, since: since, until: until)
                 .filter { !names.contains($0.provider ?? "") }
                 .map(Classifier.invalidSignature)
         }
-        let firstSeen = try store.firstReported(job: job.name, keys: findings.map(\.key), excludingRun: runID)
+        let firstSeen = try await store.firstReported(job: job.name, keys: findings.map(\.key), excludingRun: runID)
         for index in findings.indices {
             let first = firstSeen[findings[index].key]
             findings[index].isNew = first == nil
@@ -161,7 +160,7 @@ public struct JobRunner: Sendable {
             findings[index].ageSeconds = Int64(max(0, clock.now.timeIntervalSince(first ?? clock.now)).rounded())
         }
         let resolved = try Self.resolved(
-            previous: store.previousRunFindings(
+            previous: await store.previousRunFindings(
                 job: job.name,
                 command: command,
                 sameWindow: options.command == "backfill" ? (since, until) : nil,
@@ -199,7 +198,7 @@ public struct JobRunner: Sendable {
             extraJSON: options.reportJSON,
             exitStatus: exitStatus
         )
-        try store.finishRun(
+        try await store.finishRun(
             id: runID,
             status: status,
             exitStatus: exitStatus,
@@ -211,14 +210,14 @@ public struct JobRunner: Sendable {
             let cutoffs = RetentionCutoffs(
                 now: clock.now,
                 wallClock: Date(),
-                newestReceipt: try store.newestReceipt(),
+                newestReceipt: try await store.newestReceipt(),
                 retention: job.retention
             )
-            let pruned = try store.prune(job: job.name, cutoffs: cutoffs, openKeys: findings.map(\.key))
+            let pruned = try await store.prune(job: job.name, cutoffs: cutoffs, openKeys: findings.map(\.key))
             let reports = ReportWriter.prune(
                 reportsRoot: job.reports,
                 job: job.name,
-                keptRuns: try store.runIDs(job: job.name),
+                keptRuns: try await store.runIDs(job: job.name),
                 before: cutoffs.runs
             )
             logger.info(
@@ -237,8 +236,8 @@ public struct JobRunner: Sendable {
                 exitStatus: exitStatus,
                 startedAt: started,
                 finishedAt: Date(),
-                lastSuccess: try store.lastSuccess(job: job.name, command: command),
-                deliveries: try store.deliveryCounts()
+                lastSuccess: try await store.lastSuccess(job: job.name, command: command),
+                deliveries: try await store.deliveryCounts()
             )
             do {
                 try ReportWriter.atomicWrite(PrometheusMetrics.render(snapshot), to: metrics, mode: 0o644)

@@ -107,7 +107,7 @@ final class RowsInMemory: RemoteRows, @unchecked Sendable {
     var events: [String: ProviderEvent] { lock.withLock { keptEvents } }
     var resources: [ResourceKey: ResourceSnapshot] { lock.withLock { keptResources } }
 
-    func keep(events: [ProviderEvent]) throws -> KeptRows {
+    func keep(events: [ProviderEvent]) async throws -> KeptRows {
         lock.withLock {
             var kept = KeptRows()
             for event in events {

@@ -140,13 +140,15 @@ struct Classifier: Sendable {
 
     // MARK: Deliveries
 
+    /// Duplicate and rejected deliveries as findings; `events` are the stored events of the
+    /// duplicates (those it lacks are reported without a type or an amount).
     func deliveryFindings(
         duplicates: [DuplicatedEvent],
         rejected: [RejectedDelivery],
-        store: Store
+        events: [LocalEvent]
     ) throws -> [Finding] {
         var known: [String: LocalEvent] = [:]
-        for event in try store.events(provider: name, ids: duplicates.map(\.eventID)) { known[event.eventID] = event }
+        for event in events { known[event.eventID] = event }
         var named: [(finding: Int, event: LocalEvent)] = []
         var findings: [Finding] = duplicates.enumerated().map { index, duplicate in
             let event = known[duplicate.eventID]

@@ -22,7 +22,7 @@ public struct ProviderReconciliation: Sendable {
 struct ProviderReconciler: Sendable {
     let adapter: any ProviderAdapter
     let reader: any ProviderReader
-    let store: Store
+    let store: any ReconcileStore
     let now: Date
     let since: Date
     let until: Date
@@ -46,7 +46,7 @@ struct ProviderReconciler: Sendable {
         )
         let endpoint = try await reader.endpoint()
         let scratch = try RunScratch(recorded: { [store, name] ids in
-            try store.recordedEventIDs(provider: name, among: ids)
+            try await store.recordedEventIDs(provider: name, among: ids)
         })
         if adapter.hasEventLog { try await reader.readEvents(since: eventSince, until: until, into: scratch) }
         try await reader.readResources(since: since, until: until, into: scratch)
@@ -60,10 +60,13 @@ struct ProviderReconciler: Sendable {
         // window, and those whose row is as of a time in the window. Resources with only other
         // events in the window (recorded by a repair) are read for their events alone.
         try scratch.addRemoteKeys()
-        let active = try store.resourcesWithEvents(provider: name, since: since, until: until)
+        let active = try await store.resourcesWithEvents(provider: name, since: since, until: until)
         try scratch.add(keys: active.filter(\.webhook).map(\.key), classified: true)
         try scratch.add(keys: active.filter { !$0.webhook }.map(\.key), classified: false)
-        try scratch.add(keys: store.resourceKeys(provider: name, asOfSince: since, until: until), classified: true)
+        try scratch.add(
+            keys: await store.resourceKeys(provider: name, asOfSince: since, until: until),
+            classified: true
+        )
 
         let classifier = Classifier(
             adapter: adapter,
@@ -88,10 +91,11 @@ struct ProviderReconciler: Sendable {
             )
         }
 
+        let duplicates = try await store.duplicatedEvents(provider: name, since: since, until: until)
         var global = try classifier.deliveryFindings(
-            duplicates: store.duplicatedEvents(provider: name, since: since, until: until),
-            rejected: store.rejectedDeliveries(provider: name, since: since, until: until),
-            store: store
+            duplicates: duplicates,
+            rejected: await store.rejectedDeliveries(provider: name, since: since, until: until),
+            events: await store.events(provider: name, ids: duplicates.map(\.eventID))
         )
         if let endpoint, !endpoint.isEnabled {
             global.append(
@@ -108,7 +112,7 @@ struct ProviderReconciler: Sendable {
                 )
             )
         }
-        findings += try withResourceMoney(
+        findings += try await withResourceMoney(
             global,
             known: { keys in try scratch.money(of: keys.filter { classifier.tracks(resourceType: $0.type) }) }
         )
@@ -137,12 +141,12 @@ struct ProviderReconciler: Sendable {
         let members = Set(keys)
         let remote = try scratch.events(from: first, through: last)
         var local = Dictionary(
-            try store.events(provider: name, ofResources: keys).map { ($0.eventID, $0) },
+            try await store.events(provider: name, ofResources: keys).map { ($0.eventID, $0) },
             uniquingKeysWith: { first, _ in first }
         )
         // An event the provider lists under this resource, stored under another (a provider fault).
         let unseen = remote.map(\.eventID).filter { local[$0] == nil }
-        for event in try store.events(provider: name, ids: unseen) { local[event.eventID] = event }
+        for event in try await store.events(provider: name, ids: unseen) { local[event.eventID] = event }
         let ours = local.values.filter { members.contains(ResourceKey($0.resourceType, $0.resourceID)) }
 
         let resources = try await resourceInputs(
@@ -160,7 +164,7 @@ struct ProviderReconciler: Sendable {
             resources: resources
         )
         findings += classifier.resourceFindings(resources, remote: remote, local: local, earlier: findings)
-        findings = try withResourceMoney(
+        findings = try await withResourceMoney(
             findings,
             known: { _ in
                 var money: [ResourceKey: Money] = [:]
@@ -185,7 +189,7 @@ struct ProviderReconciler: Sendable {
     private func withResourceMoney(
         _ findings: [Finding],
         known: ([ResourceKey]) throws -> [ResourceKey: Money]
-    ) throws -> [Finding] {
+    ) async throws -> [Finding] {
         func paymentKey(_ finding: Finding) -> ResourceKey? {
             guard finding.money == nil, let type = finding.resourceType, PaymentsCSV.paymentTypes.contains(type),
                 let id = finding.resourceID
@@ -197,7 +201,7 @@ struct ProviderReconciler: Sendable {
         var money = try known(wanted)
         let missing = wanted.filter { money[$0] == nil }
         if !missing.isEmpty {
-            for (key, row) in try store.resources(provider: name, keys: missing) {
+            for (key, row) in try await store.resources(provider: name, keys: missing) {
                 if let amount = row.money { money[key] = amount }
             }
         }
@@ -264,7 +268,7 @@ struct ProviderReconciler: Sendable {
         listed: [ResourceKey: ResourceSnapshot],
         scratch: RunScratch
     ) async throws -> [Classifier.ResourceInput] {
-        let localRows = try store.resources(provider: name, keys: tracked)
+        let localRows = try await store.resources(provider: name, keys: tracked)
         var inputs: [Classifier.ResourceInput] = []
         for key in tracked {
             var remoteSnapshot = listed[key]
@@ -279,14 +283,14 @@ struct ProviderReconciler: Sendable {
 }
 
 /// A resource's identity within one provider.
-struct ResourceKey: Hashable, Comparable, Sendable {
-    var type: String
-    var id: String
+public struct ResourceKey: Hashable, Comparable, Sendable {
+    public var type: String
+    public var id: String
 
-    init(_ type: String, _ id: String) {
+    public init(_ type: String, _ id: String) {
         self.type = type
         self.id = id
     }
 
-    static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool { (lhs.type, lhs.id) < (rhs.type, rhs.id) }
+    public static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool { (lhs.type, lhs.id) < (rhs.type, rhs.id) }
 }

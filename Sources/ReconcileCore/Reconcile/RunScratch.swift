@@ -27,7 +27,7 @@ public struct KeptRows: Sendable, Equatable {
 /// One version is kept per event id and per resource (type and id): the newest by provider time,
 /// and at an equal time the one read last, so a row updated while the list was read counts once.
 public protocol RemoteRows: Sendable {
-    func keep(events: [ProviderEvent]) throws -> KeptRows
+    func keep(events: [ProviderEvent]) async throws -> KeptRows
     func keep(resources: [ResourceSnapshot]) throws -> KeptRows
 }
 
@@ -81,7 +81,7 @@ struct ListedEvent: Sendable, Equatable {
 /// (`SQLITE_TMPDIR`, `TMPDIR`, else `/var/tmp`).
 final class RunScratch: RemoteRows {
     /// Which of a page's event ids the store already records.
-    typealias RecordedEvents = @Sendable (_ ids: [String]) throws -> Set<String>
+    typealias RecordedEvents = @Sendable (_ ids: [String]) async throws -> Set<String>
 
     private let queue: DatabaseQueue
     private let recorded: RecordedEvents
@@ -153,8 +153,8 @@ final class RunScratch: RemoteRows {
 
     // MARK: Keeping the lists
 
-    func keep(events: [ProviderEvent]) throws -> KeptRows {
-        let recorded = try recorded(events.map(\.eventID))
+    func keep(events: [ProviderEvent]) async throws -> KeptRows {
+        let recorded = try await recorded(events.map(\.eventID))
         return try write("keep the provider's events") { db in
             var kept = KeptRows()
             let find = try DirectStatement(db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")

@@ -77,6 +77,34 @@ extension Store {
             try String.fetchAll(db, sql: "SELECT id FROM backfill WHERE status = 'running' ORDER BY id")
         }
     }
+
+    /// The provider's answer kept for `requestKey` of backfill `backfillID`, if any.
+    public func checkpoint(backfillID: String, requestKey: String) throws(StoreFailure) -> HTTPResponse? {
+        let row = try read("read a checkpoint") { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT status, body FROM backfillPage WHERE backfillID = ? AND requestKey = ?",
+                arguments: [backfillID, requestKey]
+            )
+        }
+        guard let row else { return nil }
+        return HTTPResponse(status: row["status"], headers: [:], body: row["body"])
+    }
+
+    /// Keeps the provider's answer to `requestKey` of backfill `backfillID`.
+    public func saveCheckpoint(_ response: HTTPResponse, backfillID: String, requestKey: String, at time: Date)
+        throws(StoreFailure)
+    {
+        try write("keep a checkpoint") { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO backfillPage (backfillID, requestKey, status, body, savedAt)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [backfillID, requestKey, response.status, response.body, Store.text(time)]
+            )
+        }
+    }
 }
 
 /// A backfill's checkpoints: every read-API answer of the window, kept in the store as it arrives.
@@ -85,35 +113,20 @@ extension Store {
 /// answers), so the answers kept before the interruption are served from here and reading goes
 /// on from the first question that had no answer yet.
 public struct BackfillCheckpoints: ResponseCache {
-    let store: Store
+    let store: any ReconcileStore
     let backfillID: String
 
-    public init(store: Store, backfillID: String) {
+    public init(store: any ReconcileStore, backfillID: String) {
         self.store = store
         self.backfillID = backfillID
     }
 
+    /// A checkpoint the store cannot read is asked of the provider again.
     public func response(for key: String) async -> HTTPResponse? {
-        let row = try? store.read("read a checkpoint") { db in
-            try Row.fetchOne(
-                db,
-                sql: "SELECT status, body FROM backfillPage WHERE backfillID = ? AND requestKey = ?",
-                arguments: [backfillID, key]
-            )
-        }
-        guard let row = row ?? nil else { return nil }
-        return HTTPResponse(status: row["status"], headers: [:], body: row["body"])
+        try? await store.checkpoint(backfillID: backfillID, requestKey: key)
     }
 
     public func save(_ response: HTTPResponse, for key: String) async throws {
-        try store.write("keep a checkpoint") { db in
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO backfillPage (backfillID, requestKey, status, body, savedAt)
-                    VALUES (?, ?, ?, ?, ?)
-                    """,
-                arguments: [backfillID, key, response.status, response.body, Store.text(Date())]
-            )
-        }
+        try await store.saveCheckpoint(response, backfillID: backfillID, requestKey: key, at: Date())
     }
 }

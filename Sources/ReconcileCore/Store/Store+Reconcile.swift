@@ -244,7 +244,7 @@ extension Store {
 
     /// Which of `ids` (a page of the provider's events) the store records: a lookup by primary key
     /// each, bound directly (an `IN` list of a hundred cost more than the text it spares).
-    func recordedEventIDs(provider: String, among ids: [String]) throws(StoreFailure) -> Set<String> {
+    public func recordedEventIDs(provider: String, among ids: [String]) throws(StoreFailure) -> Set<String> {
         guard !ids.isEmpty else { return [] }
         return try read("look up recorded events") { db in
             let find = try DirectStatement(db, "SELECT eventID FROM event WHERE provider = ? AND eventID = ?")
@@ -259,7 +259,7 @@ extension Store {
     }
 
     /// Every event of the resources `keys`, by `event_resource`, a statement per 400 resources.
-    func events(provider: String, ofResources keys: [ResourceKey]) throws(StoreFailure) -> [LocalEvent] {
+    public func events(provider: String, ofResources keys: [ResourceKey]) throws(StoreFailure) -> [LocalEvent] {
         let bodies = DeliveryBodyReader(store: self, provider: provider)
         return try read("read local events") { db in
             var found: [LocalEvent] = []
@@ -297,7 +297,7 @@ extension Store {
     }
 
     /// The resources with an event with provider time in `[since, until)`, and whether one came by webhook.
-    func resourcesWithEvents(provider: String, since: Date, until: Date) throws(StoreFailure) -> [(
+    public func resourcesWithEvents(provider: String, since: Date, until: Date) throws(StoreFailure) -> [(
         key: ResourceKey, webhook: Bool
     )] {
         try read("read the window's local events") { db in
@@ -310,7 +310,8 @@ extension Store {
     }
 
     /// The resources whose local row has its `asOf` in `[since, until)`.
-    func resourceKeys(provider: String, asOfSince since: Date, until: Date) throws(StoreFailure) -> [ResourceKey] {
+    public func resourceKeys(provider: String, asOfSince since: Date, until: Date) throws(StoreFailure) -> [ResourceKey]
+    {
         try read("read local state") { db in
             try Row.fetchAll(
                 db,
@@ -329,7 +330,7 @@ extension Store {
     ///
     /// A transaction per resource was a fifth of a nightly run's CPU; then a lookup per resource
     /// through GRDB's statement cache and argument arrays was 4 % of a dry run's.
-    func resources(provider: String, keys: [ResourceKey]) throws(StoreFailure) -> [ResourceKey: LocalResource] {
+    public func resources(provider: String, keys: [ResourceKey]) throws(StoreFailure) -> [ResourceKey: LocalResource] {
         try read("read local state") { db in
             var found: [ResourceKey: LocalResource] = [:]
             found.reserveCapacity(keys.count)

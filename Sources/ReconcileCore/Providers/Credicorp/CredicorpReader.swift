@@ -45,7 +45,7 @@ struct CredicorpReader: JSONAPIReader {
                 // Outside the window asked for: not this run's to judge (never a dropped or pending event).
                 return event.occurredAt >= since && event.occurredAt < until ? event : nil
             }
-            _ = try sink.keep(events: events)
+            _ = try await sink.keep(events: events)
         }
     }
 
@@ -96,7 +96,7 @@ struct CredicorpReader: JSONAPIReader {
         _ path: String,
         window: [(String, String)],
         limits: ReadLimits,
-        take: (String, [JSONValue]) throws -> Void
+        take: (String, [JSONValue]) async throws -> Void
     ) async throws {
         let first = window + [("limit", "100")]
         var read = 0
@@ -117,7 +117,7 @@ struct CredicorpReader: JSONAPIReader {
             }
             let reached = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
             guard hasMore else {
-                try take(path, data)
+                try await take(path, data)
                 await progress?(data.count, reached.flatMap(RFC3339.parse))
                 return
             }
@@ -126,7 +126,7 @@ struct CredicorpReader: JSONAPIReader {
             }
             // Left unawaited when `take` throws: leaving the scope cancels and awaits it.
             async let following = json.page(path, query: first + [("starting_after", last)])
-            try take(path, data)
+            try await take(path, data)
             await progress?(data.count, reached.flatMap(RFC3339.parse))
             page = try await following
         }

@@ -25,7 +25,7 @@ struct CrezcoReader: JSONAPIReader {
             return WindowPage(rows: events, hasMore: try hasMore(page, index: index, path: path))
         }
         try await json.readWindow(pager, since: since, until: until, path: path, fetch: fetch) { events in
-            try sink.keep(events: events)
+            try await sink.keep(events: events)
         }
     }
 

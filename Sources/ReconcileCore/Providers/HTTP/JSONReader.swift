@@ -44,7 +44,7 @@ struct JSONReader: Sendable {
         until: Date,
         path: String,
         fetch: WindowPager<Row>.Fetch,
-        keep: ([Row]) throws -> KeptRows
+        keep: ([Row]) async throws -> KeptRows
     ) async throws {
         var pager = pager
         pager.onPage = progress(list: path)

@@ -64,7 +64,7 @@ struct WindowPager<Row: Sendable>: Sendable {
         until: Date,
         describe: String,
         fetch: Fetch,
-        keep: ([Row]) throws -> KeptRows
+        keep: ([Row]) async throws -> KeptRows
     ) async throws {
         let limits = ReadLimits(maxRows: maxRows, since: since, until: until)
         var cursor = since
@@ -101,7 +101,7 @@ struct WindowPager<Row: Sendable>: Sendable {
             // overlap; left unawaited when a check below throws, leaving the scope cancels and awaits it.
             let (from, position) = (cursor, index)
             async let following = more ? fetch(from, position) : nil
-            let kept = try keep(inWindow)
+            let kept = try await keep(inWindow)
             distinct += kept.new
             guard distinct <= limits.maxRows else {
                 throw PagingError.endless(
