@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything the commands ask of a job's store, whatever engine keeps it.
+/// Everything the commands ask of a job's store, whatever engine keeps it: the parts below, together.
 ///
 /// The reconciliation (``Ingestor``, `ProviderReconciler`, ``JobRunner``, the readers and the
 /// command-line tool) holds an `any ReconcileStore` and never knows which engine answers.
@@ -13,12 +13,17 @@ import Foundation
 ///   or none of it;
 /// - failures are ``StoreFailure``s that name the operation, never a secret;
 /// - a repair never moves a resource's row to an older `asOf` than it has.
-public protocol ReconcileStore: AnyObject, Sendable {
+public typealias ReconcileStore =
+    IngestStore & ProviderKeyStore & LocalStateStore & RunStore & BackfillStore & FindingStore
+
+/// What every engine's store is.
+public protocol StoreEngine: AnyObject, Sendable {
     /// Where the store is, for messages: a file's path, or a server URL without its password.
     var location: String { get }
+}
 
-    // MARK: Ingest
-
+/// Recording captured deliveries, their events and the local state they lead to.
+public protocol IngestStore: StoreEngine {
     /// Fits the store to a long series of batch transactions; only speed changes, never what a commit guarantees.
     func prepareForIngest() async throws(StoreFailure)
 
@@ -32,9 +37,14 @@ public protocol ReconcileStore: AnyObject, Sendable {
         recordedAt: Date,
         apply: @escaping @Sendable (String, ProviderEvent, LocalResource?) -> LocalResource?
     ) async throws(StoreFailure) -> [IngestOutcome]
+    /// Deliveries by provider and verdict.
+    func deliveryCounts() async throws(StoreFailure) -> [DeliveryCount]
+    /// When the newest delivery was received, if any.
+    func newestReceipt() async throws(StoreFailure) -> Date?
+}
 
-    // MARK: Providers' published keys
-
+/// Providers' published signature keys, and the key ids they answered 404 for.
+public protocol ProviderKeyStore: StoreEngine {
     /// The public key `keyID` of `provider` kept from an earlier fetch, or nil.
     func providerKey(provider: String, keyID: String) async throws(StoreFailure) -> String?
     /// Keeps a fetched key; it replaces a remembered "not found".
@@ -49,9 +59,10 @@ public protocol ReconcileStore: AnyObject, Sendable {
     func providerKeyNotFound(provider: String, keyID: String) async throws(StoreFailure) -> Date?
     /// Remembers that the provider answered 404 for `keyID` at `time`; a known key is never replaced.
     func saveProviderKeyNotFound(provider: String, keyID: String, at time: Date) async throws(StoreFailure)
+}
 
-    // MARK: What a run reads
-
+/// What a run reads of the local records: events, deliveries and resource rows.
+public protocol LocalStateStore: StoreEngine {
     /// The stored events of `provider` among `ids`, in no particular order.
     func events(provider: String, ids: [String]) async throws(StoreFailure) -> [LocalEvent]
     /// Every stored event of the resources `keys`, in no particular order.
@@ -71,19 +82,10 @@ public protocol ReconcileStore: AnyObject, Sendable {
         -> [RejectedDelivery]
     /// Events of the window delivered validly more than once.
     func duplicatedEvents(provider: String, since: Date, until: Date) async throws(StoreFailure) -> [DuplicatedEvent]
-    /// When each finding key was first reported by a run of `job` other than `runID`.
-    func firstReported(job: String, keys: [String], excludingRun runID: String) async throws(StoreFailure)
-        -> [String: Date]
-    /// The findings of the previous comparable run of `job` (same command; same window when given).
-    func previousRunFindings(
-        job: String,
-        command: String,
-        sameWindow: (since: Date, until: Date)?,
-        excludingRun runID: String
-    ) async throws(StoreFailure) -> [ReportedFinding]
+}
 
-    // MARK: Runs
-
+/// Runs: their start and end, their repairs, the findings they reported, and retention.
+public protocol RunStore: StoreEngine {
     /// Records the start of a run; returns the runs of `job` that never finished, with how many
     /// repairs each had applied.
     func beginRun(
@@ -114,9 +116,24 @@ public protocol ReconcileStore: AnyObject, Sendable {
     func runIDs(job: String) async throws(StoreFailure) -> Set<String>
     /// One run by id, or the newest finished run of `job` when `id` is nil.
     func run(job: String, id: String?) async throws(StoreFailure) -> RunSummary?
+    /// When each finding key was first reported by a run of `job` other than `runID`.
+    func firstReported(job: String, keys: [String], excludingRun runID: String) async throws(StoreFailure)
+        -> [String: Date]
+    /// The findings of the previous comparable run of `job` (same command; same window when given).
+    func previousRunFindings(
+        job: String,
+        command: String,
+        sameWindow: (since: Date, until: Date)?,
+        excludingRun runID: String
+    ) async throws(StoreFailure) -> [ReportedFinding]
+    /// When `command` last completed for `job` (not a dry run).
+    func lastSuccess(job: String, command: String) async throws(StoreFailure) -> Date?
+    /// Removes what is older than the cutoffs, after a complete run, keeping what is still needed.
+    func prune(job: String, cutoffs: RetentionCutoffs, openKeys: [String]) async throws(StoreFailure) -> PruneSummary
+}
 
-    // MARK: Backfills
-
+/// Backfills, and the provider's answers kept so that an interrupted one resumes.
+public protocol BackfillStore: StoreEngine {
     /// Starts or resumes a backfill; `restart` first forgets every answer kept for it.
     func beginBackfill(
         id: String,
@@ -136,20 +153,10 @@ public protocol ReconcileStore: AnyObject, Sendable {
     /// Keeps the provider's answer to `requestKey` of backfill `backfillID`.
     func saveCheckpoint(_ response: HTTPResponse, backfillID: String, requestKey: String, at time: Date)
         async throws(StoreFailure)
+}
 
-    // MARK: Retention and inspection
-
-    /// When the newest delivery was received, if any.
-    func newestReceipt() async throws(StoreFailure) -> Date?
-    /// Removes what is older than the cutoffs, after a complete run, keeping what is still needed.
-    func prune(job: String, cutoffs: RetentionCutoffs, openKeys: [String]) async throws(StoreFailure) -> PruneSummary
-    /// When `command` last completed for `job` (not a dry run).
-    func lastSuccess(job: String, command: String) async throws(StoreFailure) -> Date?
-    /// Deliveries by provider and verdict.
-    func deliveryCounts() async throws(StoreFailure) -> [DeliveryCount]
-
-    // MARK: Findings across nights
-
+/// Findings across nights, with the repairs and deliveries behind them.
+public protocol FindingStore: StoreEngine {
     /// Every finding `job` reported, each with its occurrences run by run.
     func findingHistories(job: String) async throws(StoreFailure) -> [FindingHistory]
     /// The repairs applied for a finding.

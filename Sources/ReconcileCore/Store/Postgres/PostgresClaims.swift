@@ -14,6 +14,9 @@ public enum ClaimKey {
     /// The key of job `job` as a whole.
     public static func job(_ job: String) -> Int64 { key(["job", job]) }
 
+    /// The key that store migrations are applied under, one host at a time.
+    public static let migrations = key(["migrations"])
+
     private static func key(_ parts: [String]) -> Int64 {
         var bytes = Array("reconcile".utf8)
         for part in parts {

@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// A job's store in PostgreSQL: the same records as the SQLite ``Store``, in the schema of
+/// ``PostgresStore/migrations`` (docs/postgres.md).
+///
+/// It holds a small pool of connections (``PostgresClient``), run by a task of its own until
+/// ``close()``. Every method that changes anything is one transaction. Failures are
+/// ``StoreFailure``s with the server's own message, never the password or a query's values.
+///
+/// Not yet every part of ``ReconcileStore``: it keeps providers' keys (``ProviderKeyStore``) and
+/// backfills (``BackfillStore``); ingest, the run's reads, runs and findings come next, so no job
+/// can name a PostgreSQL store yet.
+public final class PostgresStore: StoreEngine {
+    let client: PostgresClient
+    let logger: Logger
+    private let running: Task<Void, Never>
+    public let location: String
+
+    /// The most connections one process opens: the providers of a run (3 at once) and the ingest's writer.
+    static let maximumConnections = 4
+
+    private init(client: PostgresClient, running: Task<Void, Never>, location: String, logger: Logger) {
+        self.client = client
+        self.running = running
+        self.location = location
+        self.logger = logger
+    }
+
+    /// Connects to the store at `location` and brings its schema up to date.
+    ///
+    /// - Parameters:
+    ///   - location: the server and database.
+    ///   - password: the login's password, from the variable the job names.
+    ///   - schema: the schema the tables live in; nil for the login's `search_path` (`public`
+    ///     unless the server says otherwise). The tests give each store a schema of its own.
+    ///   - logger: where the pool's own events go.
+    /// - Returns: the store, its schema up to date, its pool running until ``close()``.
+    /// - Throws: ``StoreFailure`` when the server cannot be reached, refuses the login, or its
+    ///   schema was written by a newer build of reconcile.
+    public static func open(
+        _ location: PostgresLocation,
+        password: String,
+        schema: String? = nil,
+        logger: Logger
+    ) async throws(StoreFailure) -> PostgresStore {
+        // A killed process's session ends within 10 s even mid-query, and a silent host's within
+        // about a minute: its transactions roll back and its locks go (docs/postgres.md, Locks).
+        var parameters = [
+            ("application_name", "reconcile"), ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"),
+            ("tcp_keepalives_count", "3"), ("client_connection_check_interval", "10000"),
+        ]
+        if let schema { parameters.append(("search_path", schema)) }
+        let name = location.description
+
+        // One session of its own first, for the migrations: a refused login or an unreachable
+        // server fails here at once with what the server said, where the pool would retry for a
+        // minute and then report only that it gave up.
+        do {
+            var single = PostgresConnection.Configuration(
+                host: location.host,
+                port: location.port,
+                username: location.user,
+                password: password,
+                database: location.database,
+                tls: location.tls ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+            )
+            single.options.additionalStartupParameters = parameters
+            let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
+            do {
+                try await migrate(on: connection, location: name, logger: logger)
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try await connection.close()
+        } catch {
+            throw failure("open \(name)", error)
+        }
+
+        // libpq's verify-full: the certificate against the system's roots, and the server's name.
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: password,
+            database: location.database,
+            tls: location.tls ? .require(.makeClientConfiguration()) : .disable
+        )
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.additionalStartupParameters = parameters
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let running = Task { await client.run() }
+        return PostgresStore(client: client, running: running, location: name, logger: logger)
+    }
+
+    /// Closes every connection; the store cannot be used after.
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+
+    /// Runs `body` in one transaction: all of it is committed, or none of it.
+    func transaction<T: Sendable>(
+        _ operation: String,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws(StoreFailure) -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch {
+            throw Self.failure(operation, error)
+        }
+    }
+
+    /// Runs one statement outside a transaction of the caller's (it is one by itself).
+    func query(_ operation: String, _ query: PostgresQuery) async throws(StoreFailure) -> PostgresRowSequence {
+        do {
+            return try await client.query(query, logger: logger)
+        } catch {
+            throw Self.failure(operation, error)
+        }
+    }
+
+    /// The rows `query` answers, each decoded as `columns`.
+    func rows<each Column: PostgresDecodable>(
+        _ operation: String,
+        _ query: PostgresQuery,
+        as columns: (repeat each Column).Type
+    ) async throws(StoreFailure) -> [(repeat each Column)] {
+        do {
+            var rows: [(repeat each Column)] = []
+            for try await row in try await client.query(query, logger: logger).decode(columns) { rows.append(row) }
+            return rows
+        } catch {
+            throw Self.failure(operation, error)
+        }
+    }
+
+    /// An instant as both engines keep it: to the nearest millisecond, as SQLite's RFC 3339 text does.
+    ///
+    /// Bound values go through it, and so do instants read back, which PostgreSQL holds to the
+    /// microsecond: the same `Date` comes back as from SQLite.
+    static func instant(_ date: Date) -> Date { Date(timeIntervalSince1970: Double(RFC3339.epochMillis(date)) / 1000) }
+
+    /// A store failure that says what PostgreSQL said, and nothing of the query's values.
+    ///
+    /// PostgresNIO's own description of an error is deliberately empty ("Generic description to
+    /// prevent accidental leakage"); the server's message and SQLSTATE are what an operator needs.
+    static func failure(_ operation: String, _ error: any Error) -> StoreFailure {
+        if let failure = error as? StoreFailure { return failure }
+        if let transaction = error as? PostgresTransactionError {
+            let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError
+            if let inner { return failure(operation, inner) }
+        }
+        guard let error = error as? PSQLError else { return StoreFailure(operation, error) }
+        if let server = error.serverInfo {
+            let state = server[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return StoreFailure(operation, reason: (server[.message] ?? "the server refused it") + state)
+        }
+        let underlying = error.underlying.map { ": \($0)" } ?? ""
+        return StoreFailure(operation, reason: "PostgreSQL \(error.code)\(underlying)")
+    }
+}
