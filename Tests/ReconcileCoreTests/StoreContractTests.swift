@@ -16,7 +16,7 @@ enum TestStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     /// The parts of ``ReconcileStore`` that PostgreSQL's engine implements so far.
-    typealias Parts = ProviderKeyStore & BackfillStore
+    typealias Parts = IngestStore & ProviderKeyStore & LocalStateStore & BackfillStore
 
     /// Runs `body` with an empty store of this engine, removed after.
     ///
@@ -186,6 +186,230 @@ extension TestPostgres {
             #expect(try await store.checkpoint(backfillID: id, requestKey: "GET /events?page=1") == nil)
             #expect(try await store.unfinishedBackfillUntil(job: "nightly", provider: "crezco", since: since) == nil)
             #expect(try await begin().pages == 0, "a later backfill of the window reads afresh")
+        }
+    }
+
+    /// One accepted Credicorp line carrying `event` of payment `payment`, received at `received`.
+    static func line(
+        _ number: Int,
+        event: String,
+        payment: String,
+        status: String,
+        occurred: TimeInterval,
+        received: TimeInterval,
+        fingerprint: String? = nil,
+        prepared: Bool = true
+    ) -> IngestRecord {
+        let object: JSONValue = .object([
+            "id": .string(payment), "status": .string(status), "amount": .integer(1_050), "rate": .number(12.5),
+        ])
+        let snapshot = ResourceSnapshot(
+            resourceType: "payment",
+            resourceID: payment,
+            status: status,
+            updatedAt: start.addingTimeInterval(occurred),
+            object: object,
+            money: Money(minorUnits: 1_050, currency: "GBP")
+        )
+        let payload: JSONValue = .object(["id": .string(event), "data": .object(["object": object])])
+        var record = IngestRecord(
+            fingerprint: fingerprint ?? "line-\(number)",
+            sourceName: "capture.ndjson",
+            lineNumber: number,
+            provider: "credicorp",
+            receivedAt: start.addingTimeInterval(received),
+            method: "POST",
+            url: "https://hooks.example.com/credicorp",
+            headersJSON: "{}",
+            body: Data(payload.canonicalText.utf8),
+            verdict: .accepted([
+                ProviderEvent(eventID: event, eventType: "payment.\(status)", snapshot: snapshot, payload: payload)
+            ])
+        )
+        if prepared { record.prepare(replacingStateWhole: true) }
+        return record
+    }
+
+    @Test(arguments: TestStore.engines)
+    func anIngestedHistoryReadsBackTheSameOnEveryEngine(engine: TestStore) async throws {
+        try await engine.with { store in
+            var rejected = Self.line(5, event: "evt_9", payment: "pay_9", status: "failed", occurred: 0, received: 30)
+            rejected.verdict = .rejected(
+                .badSignature,
+                detail: "no signature matches",
+                hint: ResourceHint(eventID: "evt_9", resourceType: "payment", resourceID: "pay_9")
+            )
+            let batch = [
+                Self.line(1, event: "evt_1", payment: "pay_1", status: "pending", occurred: 0, received: 10),
+                Self.line(2, event: "evt_2", payment: "pay_1", status: "succeeded", occurred: 5, received: 20),
+                Self.line(
+                    3,
+                    event: "evt_1",
+                    payment: "pay_1",
+                    status: "pending",
+                    occurred: 0,
+                    received: 10,
+                    fingerprint: "line-1"
+                ),
+                Self.line(4, event: "evt_1", payment: "pay_1", status: "pending", occurred: 0, received: 5),
+                rejected,
+                Self.line(
+                    6,
+                    event: "evt_3",
+                    payment: "pay_2",
+                    status: "pending",
+                    occurred: -100,
+                    received: 12,
+                    prepared: false
+                ),
+                Self.line(7, event: "evt_4", payment: "pay_1", status: "processing", occurred: 1, received: 25),
+            ]
+            let outcomes = try await store.record(batch, recordedAt: Self.start.addingTimeInterval(40)) {
+                _,
+                event,
+                current in
+                current.map { event.occurredAt > $0.asOf } ?? true ? LocalResource(snapshot: event.snapshot) : nil
+            }
+            #expect(
+                outcomes == [
+                    .accepted, .accepted, .duplicate, .duplicate,
+                    .rejected(.badSignature, detail: "no signature matches"),
+                    .accepted, .accepted,
+                ]
+            )
+
+            let ids = ["evt_1", "evt_2", "evt_3", "evt_4", "evt_9"]
+            let events = try await store.events(provider: "credicorp", ids: ids).sorted { $0.eventID < $1.eventID }
+            #expect(events.map(\.eventID) == ["evt_1", "evt_2", "evt_3", "evt_4"], "a rejected line records no event")
+            #expect(events.map(\.validDeliveries) == [2, 1, 1, 1], "the same bytes twice are one delivery")
+            #expect(
+                events.map { Self.millis($0.firstReceipt) }
+                    == [5, 20, 12, 25].map { Self.millis(Self.start.addingTimeInterval($0)) }
+            )
+            #expect(events.map(\.source) == Array(repeating: "webhook", count: 4))
+            #expect(
+                events.map { Self.millis($0.occurredAt) }
+                    == [0, 5, -100, 1].map { Self.millis(Self.start.addingTimeInterval($0)) }
+            )
+            for (event, line) in zip(events, [batch[0], batch[1], batch[5], batch[6]]) {
+                guard case .accepted(let sent) = line.verdict else { continue }
+                #expect(try event.payload() == sent[0].payload, "\(event.eventID)'s payload, numbers as they were")
+            }
+            #expect(try await store.events(provider: "crezco", ids: ids).isEmpty, "events are per provider")
+            #expect(
+                try await store.recordedEventIDs(provider: "credicorp", among: ["evt_1", "evt_9", "evt_4"]) == [
+                    "evt_1", "evt_4",
+                ]
+            )
+
+            let payment = { (id: String) in ResourceKey("payment", id) }
+            let ofResources = try await store.events(
+                provider: "credicorp",
+                ofResources: [payment("pay_1"), payment("pay_2"), payment("pay_404")]
+            )
+            #expect(ofResources.map(\.eventID).sorted() == ["evt_1", "evt_2", "evt_3", "evt_4"])
+
+            let rows = try await store.resources(
+                provider: "credicorp",
+                keys: [payment("pay_1"), payment("pay_2"), payment("pay_404")]
+            )
+            #expect(rows.keys.sorted() == [payment("pay_1"), payment("pay_2")])
+            #expect(rows[payment("pay_1")]?.status == "succeeded", "an older event arriving later moves nothing back")
+            #expect(Self.millis(rows[payment("pay_1")]?.asOf) == Self.millis(Self.start.addingTimeInterval(5)))
+            #expect(rows[payment("pay_1")]?.money == Money(minorUnits: 1_050, currency: "GBP"))
+            #expect(rows[payment("pay_1")]?.object["rate"] == .number(12.5))
+            #expect(rows[payment("pay_2")]?.status == "pending", "applied by the provider's own rule")
+
+            let window = (since: Self.start.addingTimeInterval(-50), until: Self.start.addingTimeInterval(60))
+            let active = try await store.resourcesWithEvents(
+                provider: "credicorp",
+                since: window.since,
+                until: window.until
+            )
+            #expect(active.map(\.key) == [payment("pay_1")] && active.map(\.webhook) == [true])
+            #expect(
+                try await store.resourceKeys(provider: "credicorp", asOfSince: window.since, until: window.until) == [
+                    payment("pay_1")
+                ]
+            )
+            #expect(
+                try await store.resourceKeys(
+                    provider: "credicorp",
+                    asOfSince: Self.start.addingTimeInterval(-200),
+                    until: window.until
+                ).sorted()
+                    == [payment("pay_1"), payment("pay_2")]
+            )
+
+            let refused = try await store.rejectedDeliveries(
+                provider: "credicorp",
+                since: Self.start,
+                until: window.until
+            )
+            #expect(refused.map(\.reason) == ["bad_signature"] && refused.map(\.lineNumber) == [5])
+            #expect(refused.map(\.eventID) == ["evt_9"] && refused.map(\.resourceID) == ["pay_9"])
+            #expect(
+                try await store.rejectedDeliveries(provider: nil, since: Self.start, until: window.until).count == 1
+            )
+            #expect(
+                try await store.rejectedDeliveries(provider: "crezco", since: Self.start, until: window.until).isEmpty
+            )
+            #expect(
+                try await store.rejectedDeliveries(
+                    provider: nil,
+                    since: window.until,
+                    until: window.until.addingTimeInterval(60)
+                ).isEmpty
+            )
+
+            let duplicates = try await store.duplicatedEvents(
+                provider: "credicorp",
+                since: Self.start,
+                until: window.until
+            )
+            #expect(duplicates.map(\.eventID) == ["evt_1"] && duplicates.map(\.deliveries) == [2])
+            #expect(
+                try await store.duplicatedEvents(
+                    provider: "credicorp",
+                    since: Self.start,
+                    until: Self.start.addingTimeInterval(8)
+                ).isEmpty,
+                "one of its deliveries came after the window"
+            )
+
+            #expect(
+                try await store.deliveryCounts() == [
+                    DeliveryCount(provider: "credicorp", verdict: "accepted", count: 5),
+                    DeliveryCount(provider: "credicorp", verdict: "rejected", count: 1),
+                ]
+            )
+            #expect(try await Self.millis(store.newestReceipt()) == Self.millis(Self.start.addingTimeInterval(30)))
+        }
+    }
+
+    @Test(arguments: TestStore.engines)
+    func aBatchThatFailsLeavesNothingOfItBehind(engine: TestStore) async throws {
+        try await engine.with { store in
+            let good = Self.line(1, event: "evt_1", payment: "pay_1", status: "pending", occurred: 0, received: 10)
+            // A currency the store's check refuses, met only when the second line's row is written.
+            var bad = Self.line(2, event: "evt_2", payment: "pay_2", status: "pending", occurred: 0, received: 11)
+            if case .accepted(var events) = bad.verdict {
+                events[0].snapshot.money = Money(minorUnits: 1, currency: "POUNDS")
+                bad.verdict = .accepted(events)
+            }
+            let failure = await #expect(throws: StoreFailure.self) {
+                _ = try await store.record([good, bad], recordedAt: Self.start) { _, event, _ in
+                    LocalResource(snapshot: event.snapshot)
+                }
+            }
+            #expect(failure?.operation == "record a batch of deliveries")
+            #expect(try await store.deliveryCounts().isEmpty, "not even the first line")
+            #expect(try await store.events(provider: "credicorp", ids: ["evt_1", "evt_2"]).isEmpty)
+            #expect(try await store.resources(provider: "credicorp", keys: [ResourceKey("payment", "pay_1")]).isEmpty)
+            let again = try await store.record([good], recordedAt: Self.start) { _, event, _ in
+                LocalResource(snapshot: event.snapshot)
+            }
+            #expect(again == [.accepted], "the same line goes in afterwards")
         }
     }
 }

@@ -9,8 +9,9 @@ extension PostgresStore {
     /// names, `timestamptz` for instants (the application may write any offset; comparisons are
     /// by instant), `bytea` for raw bodies and reports, `boolean` for flags. An event's payload is
     /// its text, whole; SQLite's places in delivery bodies save space that a server's store does
-    /// not need to. `delivery_event` carries each delivery's receipt and verdict, so that a chunk's
-    /// events find their first valid receipt and duplicate count from its index alone (on SQLite
+    /// not need to. `delivery_event` links only accepted deliveries (as on SQLite) and carries each
+    /// one's receipt, so that a chunk's events find their first valid receipt and duplicate count
+    /// from its index alone (on SQLite
     /// the join to `delivery` is about 40 % of reading a chunk's events). `finding` carries its
     /// run's job, so that a finding's history is one index range.
     static let migrations: [(name: String, statements: [String])] = [
@@ -45,11 +46,11 @@ extension PostgresStore {
                     provider text NOT NULL,
                     event_id text NOT NULL,
                     received_at timestamptz,
-                    accepted boolean NOT NULL,
                     PRIMARY KEY (delivery_id, event_id)
                 )
                 """,
-                "CREATE INDEX delivery_event_event ON delivery_event (provider, event_id) INCLUDE (received_at, accepted)",
+                "CREATE INDEX delivery_event_event ON delivery_event (provider, event_id) INCLUDE (received_at)",
+                "CREATE INDEX delivery_event_received ON delivery_event (provider, received_at)",
                 """
                 CREATE TABLE event (
                     provider text NOT NULL,

@@ -1,0 +1,238 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+extension PostgresStore: IngestStore {
+    /// Nothing to fit: the server's settings are its operator's.
+    public func prepareForIngest() async throws(StoreFailure) {}
+
+    /// Records a batch of lines in one transaction, as SQLite's ``Store/ingest(_:recordedAt:apply:)`` does.
+    ///
+    /// A line seen before (same fingerprint) changes nothing. An accepted line's events are linked
+    /// to its delivery with the delivery's receipt time; an event seen before keeps its first
+    /// record and takes the earlier first receipt; the local row moves only to a newer state. An
+    /// event's payload is kept as its text.
+    public func record(
+        _ batch: [IngestRecord],
+        recordedAt: Date,
+        apply: @escaping @Sendable (String, ProviderEvent, LocalResource?) -> LocalResource?
+    ) async throws(StoreFailure) -> [IngestOutcome] {
+        let now = Self.instant(recordedAt)
+        let logger = self.logger
+        return try await transaction("record a batch of deliveries") { connection in
+            var outcomes: [IngestOutcome] = []
+            outcomes.reserveCapacity(batch.count)
+            for record in batch {
+                outcomes.append(try await Self.ingest(record, now: now, apply: apply, on: connection, logger: logger))
+            }
+            return outcomes
+        }
+    }
+
+    private static func ingest(
+        _ record: IngestRecord,
+        now: Date,
+        apply: (String, ProviderEvent, LocalResource?) -> LocalResource?,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> IngestOutcome {
+        switch record.verdict {
+        case .rejected(let reason, let detail, let hint):
+            _ = try await recordDelivery(
+                record,
+                now: now,
+                verdict: "rejected",
+                reason: reason.rawValue,
+                detail: detail,
+                hint: hint,
+                on: connection,
+                logger: logger
+            )
+            return .rejected(reason, detail: detail)
+        case .accepted(let events):
+            guard let provider = record.provider, let receivedAt = record.receivedAt.map(instant) else {
+                return .rejected(.malformed, detail: "no provider or received_at")
+            }
+            guard
+                let deliveryID = try await recordDelivery(
+                    record,
+                    now: now,
+                    verdict: "accepted",
+                    reason: nil,
+                    detail: nil,
+                    hint: nil,
+                    on: connection,
+                    logger: logger
+                )
+            else { return .duplicate }
+            // Events whose local row the record made before the transaction, by the default rule.
+            let prepared = record.prepared?.events.count == events.count ? record.prepared?.events : nil
+            var anyNew = false
+            for (index, event) in events.enumerated() {
+                try await connection.query(
+                    """
+                    INSERT INTO delivery_event (delivery_id, provider, event_id, received_at)
+                    VALUES (\(deliveryID), \(provider), \(event.eventID), \(receivedAt))
+                    ON CONFLICT DO NOTHING
+                    """,
+                    logger: logger
+                )
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO event (provider, event_id, event_type, resource_type, resource_id, occurred_at,
+                        payload, source, first_received_at, recorded_at)
+                    VALUES (\(provider), \(event.eventID), \(event.eventType), \(event.resourceType),
+                        \(event.resourceID), \(instant(event.occurredAt)), \(event.payload.canonicalText), 'webhook',
+                        \(receivedAt), \(now))
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """,
+                    logger: logger
+                )
+                if try await inserted.collect().isEmpty {
+                    try await connection.query(
+                        """
+                        UPDATE event SET first_received_at = \(receivedAt)
+                        WHERE provider = \(provider) AND event_id = \(event.eventID)
+                        AND (first_received_at IS NULL OR first_received_at > \(receivedAt))
+                        """,
+                        logger: logger
+                    )
+                } else {
+                    anyNew = true
+                }
+                let current = try await resource(
+                    provider: provider,
+                    type: event.resourceType,
+                    id: event.resourceID,
+                    on: connection,
+                    logger: logger
+                )
+                // The default rule of `ProviderAdapter.applying(_:to:)` for a record prepared with
+                // its rows: a row whose `asOf` is not older than the event stays as it is.
+                let next: LocalResource?
+                if prepared?[index].state != nil {
+                    next =
+                        current.map { event.occurredAt <= $0.asOf } == true
+                        ? nil : LocalResource(snapshot: event.snapshot)
+                } else {
+                    next = apply(provider, event, current)
+                }
+                if let next {
+                    try await save(
+                        next,
+                        provider: provider,
+                        updatedBy: "ingest",
+                        now: now,
+                        on: connection,
+                        logger: logger
+                    )
+                }
+            }
+            return anyNew || events.isEmpty ? .accepted : .duplicate
+        }
+    }
+
+    /// Inserts the line's delivery row; its id, or nil when its fingerprint was recorded before.
+    private static func recordDelivery(
+        _ record: IngestRecord,
+        now: Date,
+        verdict: String,
+        reason: String?,
+        detail: String?,
+        hint: ResourceHint?,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Int64? {
+        let rows = try await connection.query(
+            """
+            INSERT INTO delivery (fingerprint, provider, received_at, recorded_at, method, url, headers, body, verdict,
+                reason, detail, event_id, resource_type, resource_id, source_name, line_number)
+            VALUES (\(record.fingerprint), \(record.provider), \(record.receivedAt.map(instant)), \(now),
+                \(record.method), \(record.url), \(record.headersJSON), \(record.body.map { ByteBuffer(data: $0) }),
+                \(verdict), \(reason), \(detail), \(hint?.eventID), \(hint?.resourceType), \(hint?.resourceID),
+                \(record.sourceName), \(record.lineNumber))
+            ON CONFLICT (fingerprint) DO NOTHING RETURNING id
+            """,
+            logger: logger
+        )
+        for try await id in rows.decode(Int64.self) { return id }
+        return nil
+    }
+
+    /// The local row of one resource, as `resource_state` holds it.
+    static func resource(
+        provider: String,
+        type: String,
+        id: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> LocalResource? {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: resourceColumns) FROM resource_state
+            WHERE provider = \(provider) AND resource_type = \(type) AND resource_id = \(id)
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode(ResourceRow.self) { return localResource(row) }
+        return nil
+    }
+
+    /// The columns of `resource_state` a ``ResourceRow`` reads, in its order (`PostgresStore+LocalState` names them too).
+    static let resourceColumns = "resource_type, resource_id, status, as_of, object, amount_minor, currency"
+
+    typealias ResourceRow = (String, String, String?, Date, String, Int64?, String?)
+
+    static func localResource(_ row: ResourceRow) -> LocalResource {
+        let (type, id, status, asOf, object, amount, currency) = row
+        return LocalResource(
+            resourceType: type,
+            resourceID: id,
+            status: status,
+            asOf: instant(asOf),
+            object: JSONValue.parse(Data(object.utf8)) ?? .object([:]),
+            money: amount.flatMap { amount in currency.map { Money(minorUnits: amount, currency: $0) } }
+        )
+    }
+
+    /// Inserts or replaces a local row.
+    static func save(
+        _ resource: LocalResource,
+        provider: String,
+        updatedBy: String,
+        now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            INSERT INTO resource_state (provider, resource_type, resource_id, status, as_of, object, amount_minor,
+                currency, updated_by, updated_at)
+            VALUES (\(provider), \(resource.resourceType), \(resource.resourceID), \(resource.status),
+                \(instant(resource.asOf)), \(resource.object.canonicalText), \(resource.money?.minorUnits),
+                \(resource.money?.currency), \(updatedBy), \(now))
+            ON CONFLICT (provider, resource_type, resource_id) DO UPDATE SET
+                status = excluded.status, as_of = excluded.as_of, object = excluded.object,
+                amount_minor = excluded.amount_minor, currency = excluded.currency, updated_by = excluded.updated_by,
+                updated_at = excluded.updated_at
+            """,
+            logger: logger
+        )
+    }
+
+    public func deliveryCounts() async throws(StoreFailure) -> [DeliveryCount] {
+        try await rows(
+            "count deliveries",
+            """
+            SELECT coalesce(provider, '') COLLATE "C", verdict COLLATE "C", count(*) FROM delivery
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+            as: (String, String, Int).self
+        ).map { DeliveryCount(provider: $0.0, verdict: $0.1, count: $0.2) }
+    }
+
+    public func newestReceipt() async throws(StoreFailure) -> Date? {
+        try await rows("read the newest delivery", "SELECT max(received_at) FROM delivery", as: Date?.self)
+            .first?.map(Self.instant)
+    }
+}
