@@ -15,8 +15,8 @@ enum TestStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
-    /// The parts of ``ReconcileStore`` that PostgreSQL's engine implements so far.
-    typealias Parts = IngestStore & ProviderKeyStore & LocalStateStore & BackfillStore
+    /// The store contract, every part of it.
+    typealias Parts = ReconcileStore
 
     /// Runs `body` with an empty store of this engine, removed after.
     ///
@@ -410,6 +410,207 @@ extension TestPostgres {
                 LocalResource(snapshot: event.snapshot)
             }
             #expect(again == [.accepted], "the same line goes in afterwards")
+        }
+    }
+
+    /// The repairs of one finding each: `events` to record, `resources` to set.
+    static func plan(events: [ProviderEvent], resources: [(key: String, target: LocalResource)]) async throws
+        -> RepairPlan
+    {
+        let scratch = try RunScratch()
+        _ = try await scratch.keep(events: events)
+        try scratch.plan(
+            events: events.map { (findingKey: "drop-" + $0.eventID, eventID: $0.eventID) },
+            resources: resources.map { (findingKey: $0.key, rank: 0, target: $0.target) }
+        )
+        return RepairPlan(scratch: scratch, count: try scratch.plannedCount())
+    }
+
+    static func finding(_ kind: FindingKind, _ resource: String, event: String? = nil) -> Finding {
+        Finding(
+            kind: kind,
+            provider: "credicorp",
+            resourceType: "payment",
+            resourceID: resource,
+            eventID: event,
+            details: ["local": "pending", "amount": .integer(1_050)]
+        )
+    }
+
+    @Test(arguments: TestStore.engines)
+    func runsRepairsAndFindingsAcrossNightsReadTheSameOnEveryEngine(engine: TestStore) async throws {
+        try await engine.with { store in
+            let at = { (seconds: TimeInterval) in Self.start.addingTimeInterval(seconds) }
+            _ = try await store.record(
+                [Self.line(1, event: "evt_1", payment: "pay_1", status: "pending", occurred: 0, received: 10)],
+                recordedAt: at(10)
+            ) { _, event, _ in LocalResource(snapshot: event.snapshot) }
+            func begin(_ id: String, at seconds: TimeInterval, dryRun: Bool = false) async throws -> [(
+                id: String, repairs: Int
+            )] {
+                try await store.beginRun(
+                    id: id,
+                    job: "nightly",
+                    command: "run",
+                    startedAt: at(seconds),
+                    now: at(seconds),
+                    since: at(-1_000),
+                    until: at(seconds),
+                    dryRun: dryRun
+                )
+            }
+            #expect(try await begin("r1", at: 100).isEmpty)
+
+            // A dropped event, a row the provider has moved on, a row we lack, a row to move back.
+            let dropped = Self.line(2, event: "evt_2", payment: "pay_1", status: "succeeded", occurred: 50, received: 0)
+            guard case .accepted(let droppedEvents) = dropped.verdict else { return }
+            let moved = LocalResource(
+                resourceType: "payment",
+                resourceID: "pay_1",
+                status: "succeeded",
+                asOf: at(50),
+                object: .object(["id": "pay_1", "status": "succeeded"]),
+                money: Money(minorUnits: 1_050, currency: "GBP")
+            )
+            var missing = moved
+            missing.resourceID = "pay_3"
+            let plan = try await Self.plan(
+                events: droppedEvents,
+                resources: [("set-pay_1", moved), ("insert-pay_3", missing)]
+            )
+            #expect(
+                try await store.applyRepairs(plan, provider: "credicorp", runID: "r1", at: at(101)) == [
+                    "drop-evt_2", "set-pay_1", "insert-pay_3",
+                ]
+            )
+            #expect(
+                try await store.applyRepairs(plan, provider: "credicorp", runID: "r1", at: at(102)).isEmpty,
+                "applied again, nothing to do"
+            )
+            var older = moved
+            older.status = "pending"
+            older.asOf = at(20)
+            let back = try await Self.plan(events: [], resources: [("back-pay_1", older)])
+            #expect(
+                try await store.applyRepairs(back, provider: "credicorp", runID: "r1", at: at(103)).isEmpty,
+                "a row never moves back"
+            )
+
+            let recorded = try await store.events(provider: "credicorp", ids: ["evt_2"])
+            #expect(recorded.map(\.source) == ["reconciliation"] && recorded.map(\.validDeliveries) == [0])
+            #expect(try recorded.first?.payload() == droppedEvents[0].payload)
+            let rows = try await store.resources(
+                provider: "credicorp",
+                keys: [ResourceKey("payment", "pay_1"), ResourceKey("payment", "pay_3")]
+            )
+            #expect(rows[ResourceKey("payment", "pay_1")]?.status == "succeeded")
+            #expect(rows[ResourceKey("payment", "pay_3")]?.money == Money(minorUnits: 1_050, currency: "GBP"))
+
+            var first = [
+                Self.finding(.stateMismatch, "pay_1"), Self.finding(.droppedEvent, "pay_1", event: "evt_2"),
+                Self.finding(.missingLocally, "pay_9"),
+            ]
+            first[0].repaired = true
+            first[1].repaired = true
+            try await store.finishRun(
+                id: "r1",
+                status: "complete",
+                exitStatus: 1,
+                finishedAt: at(110),
+                findings: first,
+                report: Array(#"{"run":"r1"}"#.utf8)
+            )
+
+            let listed = try await store.runs(job: "nightly", limit: 5)
+            #expect(
+                listed.map(\.id) == ["r1"] && listed.map(\.exitStatus) == [1]
+                    && listed.map(\.report) == [#"{"run":"r1"}"#]
+            )
+            #expect(
+                listed.map(\.kind) == ["nightly"] && listed.map { Self.millis($0.finishedAt) } == [Self.millis(at(110))]
+            )
+            #expect(try await store.run(job: "nightly", id: nil)?.id == "r1")
+            #expect(try await store.run(job: "nightly", id: "r404") == nil)
+            #expect(try await Self.millis(store.lastSuccess(job: "nightly", command: "run")) == Self.millis(at(110)))
+            #expect(try await store.lastSuccess(job: "nightly", command: "backfill") == nil)
+
+            #expect(try await begin("r2", at: 200).isEmpty)
+            let keys = first.map(\.key) + ["never-reported"]
+            let firstSeen = try await store.firstReported(job: "nightly", keys: keys, excludingRun: "r2")
+            #expect(firstSeen.keys.sorted() == first.map(\.key).sorted())
+            #expect(firstSeen.values.map(Self.millis).allSatisfy { $0 == Self.millis(at(100)) })
+            let previous = try await store.previousRunFindings(
+                job: "nightly",
+                command: "run",
+                sameWindow: nil,
+                excludingRun: "r2"
+            )
+            #expect(previous.map(\.key) == first.map(\.key), "in the order stored")
+            #expect(
+                try await store.previousRunFindings(
+                    job: "nightly",
+                    command: "backfill",
+                    sameWindow: nil,
+                    excludingRun: "r2"
+                ).isEmpty
+            )
+
+            // r2 dies without finishing: the next run finds it.
+            let crashed = try await begin("r3", at: 300)
+            #expect(crashed.map(\.id) == ["r2"] && crashed.map(\.repairs) == [0])
+            #expect(try await store.runs(job: "nightly", limit: 5).map(\.status) == ["running", "crashed", "complete"])
+            #expect(try await store.runIDs(job: "nightly") == ["r1", "r2", "r3"])
+            try await store.finishRun(
+                id: "r3",
+                status: "complete",
+                exitStatus: 1,
+                finishedAt: at(310),
+                findings: [first[2]],
+                report: Array("{}".utf8)
+            )
+
+            let histories = try await store.findingHistories(job: "nightly")
+            #expect(histories.map(\.kind) == [.stateMismatch, .droppedEvent, .missingLocally])
+            #expect(histories.map(\.isOpen) == [false, false, true], "repaired, repaired, reported again")
+            #expect(histories[2].occurrences.map(\.runID) == ["r1", "r3"])
+            #expect(histories[0].details["amount"] == .integer(1_050))
+            let setState = try await store.repairs(of: histories[0])
+            #expect(setState.map(\.action) == ["set_state"] && setState.map(\.runID) == ["r1"])
+            #expect(setState.first?.at == RFC3339.formatMillis(at(101)))
+            #expect(
+                setState.first?.before?.contains("pending") == true
+                    && setState.first?.after?.contains("succeeded") == true
+            )
+            #expect(try await store.repairs(of: histories[1]).map(\.action) == ["record_event"])
+            let delivered = try await store.deliveries(
+                of: FindingHistory(
+                    id: "x",
+                    kind: .duplicateDelivery,
+                    provider: "credicorp",
+                    resourceType: "payment",
+                    resourceID: "pay_1",
+                    eventID: "evt_1",
+                    deliveryID: nil,
+                    occurrences: [],
+                    isOpen: true
+                )
+            )
+            #expect(
+                delivered.map(\.verdict) == ["accepted"]
+                    && delivered.map(\.receivedAt) == [RFC3339.formatMillis(at(10))]
+            )
+
+            // Retention: r1 keeps its repairs' audit, r3 its open finding; the rest goes.
+            var cutoffs = RetentionCutoffs(now: at(1_000), wallClock: at(1_000), newestReceipt: nil, retention: 0)
+            cutoffs.audit = at(-1)
+            let pruned = try await store.prune(job: "nightly", cutoffs: cutoffs, openKeys: [first[2].key])
+            #expect(pruned == PruneSummary(runs: 1, findings: 2, deliveries: 1, backfills: 0))
+            #expect(try await store.runIDs(job: "nightly") == ["r1", "r3"])
+            #expect(try await store.deliveryCounts().isEmpty)
+            #expect(
+                try await store.events(provider: "credicorp", ids: ["evt_1"]).first?.payload() != .null,
+                "events stay readable"
+            )
         }
     }
 }

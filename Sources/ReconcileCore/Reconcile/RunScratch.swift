@@ -426,29 +426,53 @@ final class RunScratch: RemoteRows {
     func plannedRepairs(kind: String, batch: Int, _ body: ([(findingKey: String, body: String)]) throws -> Void)
         throws
     {
-        let ranks = try read("read the planned repairs") { db in
-            try Int.fetchAll(
-                db,
-                sql: "SELECT DISTINCT rank FROM plannedRepair WHERE kind = ? ORDER BY rank",
-                arguments: [kind]
-            )
+        var position: PlannedPosition?
+        while let next = try plannedRepairs(kind: kind, after: position, limit: batch) {
+            position = next.position
+            try body(next.repairs)
         }
-        for rank in ranks {
-            var after: Int64 = 0
+    }
+
+    /// Where a reading of the planned repairs stands: the rank, and the last repair read in it.
+    struct PlannedPosition: Sendable {
+        var rank: Int
+        var seq: Int64
+    }
+
+    /// Up to `limit` planned repairs of `kind` after `position` (from the first when nil), in the
+    /// order of ``plannedRepairs(kind:batch:_:)``, with the position to go on from; nil when none are left.
+    ///
+    /// For a caller that must await between batches (a server's store).
+    func plannedRepairs(kind: String, after position: PlannedPosition?, limit: Int) throws(StoreFailure) -> (
+        repairs: [(findingKey: String, body: String)], position: PlannedPosition
+    )? {
+        try read("read the planned repairs") { db in
+            var rank = position?.rank ?? .min
+            var after = position?.seq ?? 0
             while true {
-                let rows = try read("read the planned repairs") { db in
-                    try Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT seq, findingKey, body FROM plannedRepair
-                            WHERE kind = ? AND rank = ? AND seq > ? ORDER BY seq LIMIT ?
-                            """,
-                        arguments: [kind, rank, after, batch]
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT seq, findingKey, body FROM plannedRepair
+                        WHERE kind = ? AND rank = ? AND seq > ? ORDER BY seq LIMIT ?
+                        """,
+                    arguments: [kind, rank, after, limit]
+                )
+                if let last = rows.last {
+                    return (
+                        rows.map { (findingKey: $0["findingKey"], body: $0["body"]) },
+                        PlannedPosition(rank: rank, seq: last["seq"])
                     )
                 }
-                guard let last = rows.last else { break }
-                after = last["seq"]
-                try body(rows.map { (findingKey: $0["findingKey"], body: $0["body"]) })
+                guard
+                    let next = try Int.fetchOne(
+                        db,
+                        sql: "SELECT MIN(rank) FROM plannedRepair WHERE kind = ? AND rank > ?",
+                        arguments: [kind, rank]
+                    )
+                else { return nil }
+                rank = next
+                after = 0
             }
         }
     }

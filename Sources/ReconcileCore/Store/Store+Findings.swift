@@ -78,82 +78,47 @@ extension Store {
                     ORDER BY r.startedAt, r.rowid, f.id
                     """,
                 arguments: [job]
-            )
-            let superseded = try Self.supersededRuns(job: job, db: db)
-            var order: [String] = []
-            var histories: [String: FindingHistory] = [:]
-            for row in rows {
-                let key: String = row["findingKey"]
-                guard let kind = FindingKind(rawValue: row["kind"]) else { continue }
-                let summary = RunSummary(
-                    id: row["runID"],
-                    job: job,
-                    command: row["command"],
-                    startedAt: .distantPast,
-                    finishedAt: nil,
-                    dryRun: row["dryRun"],
-                    status: row["status"],
-                    exitStatus: nil,
-                    report: nil
-                )
-                let details = JSONValue.parse(Data((row["details"] as String? ?? "{}").utf8))?.objectValue ?? [:]
-                let occurrence = FindingOccurrence(
-                    runID: summary.id,
-                    runKind: summary.kind,
-                    runStatus: summary.status,
-                    runNow: Store.date(row["now"]) ?? .distantPast,
+            ).map { row in
+                FindingHistory.Stored(
+                    key: row["findingKey"],
+                    kind: row["kind"],
+                    provider: row["provider"],
+                    resourceType: row["resourceType"],
+                    resourceID: row["resourceID"],
+                    eventID: row["eventID"],
+                    deliveryID: row["deliveryID"],
                     isNew: row["isNew"],
                     repaired: row["repaired"],
-                    details: details
-                )
-                if histories[key] == nil {
-                    order.append(key)
-                    histories[key] = FindingHistory(
-                        id: Finding.id(ofKey: key),
-                        kind: kind,
-                        provider: row["provider"],
-                        resourceType: row["resourceType"],
-                        resourceID: row["resourceID"],
-                        eventID: row["eventID"],
-                        deliveryID: row["deliveryID"],
-                        occurrences: [],
-                        isOpen: false
+                    details: row["details"],
+                    run: FindingHistory.StoredRun(
+                        id: row["runID"],
+                        command: row["command"],
+                        window: "",
+                        status: row["status"],
+                        dryRun: row["dryRun"],
+                        now: Store.date(row["now"]) ?? .distantPast
                     )
-                }
-                histories[key]?.occurrences.append(occurrence)
-                // Rows come oldest run first: the last one decides.
-                histories[key]?.isOpen = !occurrence.repaired && !superseded.contains(occurrence.runID)
+                )
             }
-            return order.compactMap { histories[$0] }
+            let runs = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, command, since, until, status, dryRun, now FROM run WHERE job = ?
+                    ORDER BY startedAt DESC, rowid DESC
+                    """,
+                arguments: [job]
+            ).map { row in
+                FindingHistory.StoredRun(
+                    id: row["id"],
+                    command: row["command"],
+                    window: "\(row["since"] as String? ?? "") \(row["until"] as String? ?? "")",
+                    status: row["status"],
+                    dryRun: row["dryRun"],
+                    now: Store.date(row["now"]) ?? .distantPast
+                )
+            }
+            return FindingHistory.histories(rows, job: job, runsNewestFirst: runs)
         }
-    }
-
-    /// The runs of `job` after which a complete, non-dry run of the same kind came: what they reported and a
-    /// later such run did not is no longer there.
-    ///
-    /// The same kind: the same command (`run`, `run --provider …`, `backfill`), and for a backfill the
-    /// same window too.
-    private static func supersededRuns(job: String, db: Database) throws -> Set<String> {
-        let runs = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT id, command, since, until, status, dryRun FROM run WHERE job = ?
-                ORDER BY startedAt DESC, rowid DESC
-                """,
-            arguments: [job]
-        )
-        var completeLater = Set<String>()
-        var superseded = Set<String>()
-        for row in runs {
-            let command: String = row["command"]
-            let kind =
-                command == "backfill"
-                ? "backfill \(row["since"] as String? ?? "") \(row["until"] as String? ?? "")" : command
-            if completeLater.contains(kind) { superseded.insert(row["id"]) }
-            // As for `resolved` (Store.previousRunFindings): only a complete run that is not a dry run counts.
-            if row["status"] as String? == "complete", !(row["dryRun"] as Bool? ?? false) { completeLater.insert(kind) }
-        }
-        return superseded
     }
 
     /// The audit rows of the repairs `history`'s runs made for it.
@@ -227,5 +192,100 @@ extension Store {
                 )
             }
         }
+    }
+}
+
+extension FindingHistory {
+    /// A run as the findings' histories need it, from either engine.
+    struct StoredRun {
+        var id: String
+        var command: String
+        /// The run's window as text, the same for the same window (only compared).
+        var window: String
+        var status: String
+        var dryRun: Bool
+        var now: Date
+    }
+
+    /// One stored finding row of a run, from either engine.
+    struct Stored {
+        var key: String
+        var kind: String
+        var provider: String?
+        var resourceType: String?
+        var resourceID: String?
+        var eventID: String?
+        var deliveryID: Int64?
+        var isNew: Bool
+        var repaired: Bool
+        /// The finding's details as canonical JSON text.
+        var details: String
+        var run: StoredRun
+    }
+
+    /// The histories of `rows` (oldest run first, each run's findings in the order stored), in the
+    /// order of their first report; a kind this build does not know is left out.
+    static func histories(_ rows: [Stored], job: String, runsNewestFirst runs: [StoredRun]) -> [FindingHistory] {
+        let superseded = supersededRuns(runs)
+        var order: [String] = []
+        var histories: [String: FindingHistory] = [:]
+        for row in rows {
+            guard let kind = FindingKind(rawValue: row.kind) else { continue }
+            let summary = RunSummary(
+                id: row.run.id,
+                job: job,
+                command: row.run.command,
+                startedAt: .distantPast,
+                finishedAt: nil,
+                dryRun: row.run.dryRun,
+                status: row.run.status,
+                exitStatus: nil,
+                report: nil
+            )
+            let occurrence = FindingOccurrence(
+                runID: summary.id,
+                runKind: summary.kind,
+                runStatus: summary.status,
+                runNow: row.run.now,
+                isNew: row.isNew,
+                repaired: row.repaired,
+                details: JSONValue.parse(Data(row.details.utf8))?.objectValue ?? [:]
+            )
+            if histories[row.key] == nil {
+                order.append(row.key)
+                histories[row.key] = FindingHistory(
+                    id: Finding.id(ofKey: row.key),
+                    kind: kind,
+                    provider: row.provider,
+                    resourceType: row.resourceType,
+                    resourceID: row.resourceID,
+                    eventID: row.eventID,
+                    deliveryID: row.deliveryID,
+                    occurrences: [],
+                    isOpen: false
+                )
+            }
+            histories[row.key]?.occurrences.append(occurrence)
+            // Rows come oldest run first: the last one decides.
+            histories[row.key]?.isOpen = !occurrence.repaired && !superseded.contains(occurrence.runID)
+        }
+        return order.compactMap { histories[$0] }
+    }
+
+    /// The runs after which a complete, non-dry run of the same kind came (`runs` newest first):
+    /// what they reported and a later such run did not is no longer there.
+    ///
+    /// The same kind: the same command (`run`, `run --provider …`, `backfill`), and for a backfill the
+    /// same window too.
+    static func supersededRuns(_ runs: [StoredRun]) -> Set<String> {
+        var completeLater = Set<String>()
+        var superseded = Set<String>()
+        for run in runs {
+            let kind = run.command == "backfill" ? "backfill \(run.window)" : run.command
+            if completeLater.contains(kind) { superseded.insert(run.id) }
+            // As for `resolved` (previousRunFindings): only a complete run that is not a dry run counts.
+            if run.status == "complete", !run.dryRun { completeLater.insert(kind) }
+        }
+        return superseded
     }
 }

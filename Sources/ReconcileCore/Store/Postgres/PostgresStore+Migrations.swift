@@ -7,13 +7,14 @@ extension PostgresStore {
     ///
     /// The same records as SQLite's schema (`Store.migrator`), in PostgreSQL's idiom: snake_case
     /// names, `timestamptz` for instants (the application may write any offset; comparisons are
-    /// by instant), `bytea` for raw bodies and reports, `boolean` for flags. An event's payload is
+    /// by instant), `bytea` for raw bodies, `text` for JSON (reports, payloads, details), `boolean` for flags. An event's payload is
     /// its text, whole; SQLite's places in delivery bodies save space that a server's store does
     /// not need to. `delivery_event` links only accepted deliveries (as on SQLite) and carries each
     /// one's receipt, so that a chunk's events find their first valid receipt and duplicate count
     /// from its index alone (on SQLite
     /// the join to `delivery` is about 40 % of reading a chunk's events). `finding` carries its
-    /// run's job, so that a finding's history is one index range.
+    /// run's job, so that a finding's history is one index range; `run.seq` orders runs that
+    /// started at the same instant, as SQLite's `rowid` does.
     static let migrations: [(name: String, statements: [String])] = [
         (
             "v1 deliveries, events, state, runs, findings, repairs, keys, backfills",
@@ -88,6 +89,7 @@ extension PostgresStore {
                 """
                 CREATE TABLE run (
                     id text PRIMARY KEY,
+                    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
                     job text NOT NULL,
                     command text NOT NULL,
                     started_at timestamptz NOT NULL,
@@ -98,7 +100,7 @@ extension PostgresStore {
                     dry_run boolean NOT NULL,
                     status text NOT NULL,
                     exit_status integer,
-                    report bytea
+                    report text
                 )
                 """,
                 "CREATE INDEX run_job ON run (job, started_at)",

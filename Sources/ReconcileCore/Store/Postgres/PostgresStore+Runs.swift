@@ -1,0 +1,526 @@
+import Foundation
+import PostgresNIO
+
+extension PostgresStore: RunStore {
+    public func beginRun(
+        id: String,
+        job: String,
+        command: String,
+        startedAt: Date,
+        now: Date,
+        since: Date,
+        until: Date,
+        dryRun: Bool
+    ) async throws(StoreFailure) -> [(id: String, repairs: Int)] {
+        let logger = self.logger
+        return try await transaction("record the start of run \(id)") { connection in
+            // The crashed runs' rows are locked first, so that two starts never both report them.
+            var crashed: [(id: String, repairs: Int)] = []
+            let rows = try await connection.query(
+                """
+                UPDATE run r SET status = 'crashed' WHERE r.job = \(job) AND r.status = 'running'
+                RETURNING r.id, r.started_at, (SELECT count(*) FROM repair WHERE run_id = r.id)
+                """,
+                logger: logger
+            )
+            var found: [(id: String, started: Date, repairs: Int)] = []
+            for try await (id, started, repairs) in rows.decode((String, Date, Int).self) {
+                found.append((id, started, repairs))
+            }
+            for run in found.sorted(by: { $0.started < $1.started }) { crashed.append((run.id, run.repairs)) }
+            try await connection.query(
+                """
+                INSERT INTO run (id, job, command, started_at, now, since, until, dry_run, status)
+                VALUES (\(id), \(job), \(command), \(Self.instant(startedAt)), \(Self.instant(now)),
+                    \(Self.instant(since)), \(Self.instant(until)), \(dryRun), 'running')
+                """,
+                logger: logger
+            )
+            return crashed
+        }
+    }
+
+    /// Records how a run ended, its findings and its report, in one transaction; findings go in
+    /// 1,000 to a statement.
+    public func finishRun(
+        id: String,
+        status: String,
+        exitStatus: Int32,
+        finishedAt: Date,
+        findings: [Finding],
+        report: [UInt8]
+    ) async throws(StoreFailure) {
+        let logger = self.logger
+        try await transaction("record the end of run \(id)") { connection in
+            var job = ""
+            for try await name in try await connection.query("SELECT job FROM run WHERE id = \(id)", logger: logger)
+                .decode(String.self)
+            {
+                job = name
+            }
+            for start in stride(from: 0, to: findings.count, by: 1_000) {
+                // A slice as one JSON array (PostgresNIO binds no arrays of optionals), in order.
+                let slice = JSONValue.array(
+                    findings[start..<min(start + 1_000, findings.count)].map { finding in
+                        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+                        return .object([
+                            "finding_key": .string(finding.key), "kind": .string(finding.kind.rawValue),
+                            "provider": text(finding.provider), "resource_type": text(finding.resourceType),
+                            "resource_id": text(finding.resourceID), "event_id": text(finding.eventID),
+                            "delivery_id": finding.deliveryID.map(JSONValue.integer) ?? .null,
+                            "is_new": .bool(finding.isNew), "repaired": .bool(finding.repaired),
+                            "details": .string(JSONValue.object(finding.details).canonicalText),
+                        ])
+                    }
+                )
+                try await connection.query(
+                    """
+                    INSERT INTO finding (run_id, job, finding_key, kind, provider, resource_type, resource_id, event_id,
+                        delivery_id, is_new, repaired, details)
+                    SELECT \(id), \(job), f ->> 'finding_key', f ->> 'kind', f ->> 'provider', f ->> 'resource_type',
+                        f ->> 'resource_id', f ->> 'event_id', (f ->> 'delivery_id')::bigint, (f ->> 'is_new')::boolean,
+                        (f ->> 'repaired')::boolean, f ->> 'details'
+                    FROM jsonb_array_elements(\(slice.canonicalText)::jsonb) WITH ORDINALITY AS e (f, position)
+                    ORDER BY position
+                    """,
+                    logger: logger
+                )
+            }
+            try await connection.query(
+                """
+                UPDATE run SET status = \(status), exit_status = \(Int(exitStatus)),
+                    finished_at = \(Self.instant(finishedAt)), report = \(String(decoding: report, as: UTF8.self))
+                WHERE id = \(id)
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// Applies a provider's repairs with their audit rows, 500 to a transaction; returns the keys
+    /// of the findings it resolved.
+    ///
+    /// The application keeps writing `resource_state` meanwhile, so a batch locks only its own rows
+    /// (`SELECT … FOR UPDATE`) and only for its own transaction. A row the application moved to a
+    /// newer `as_of` meanwhile is left alone, and so is a row it inserted meanwhile: a repair never
+    /// moves a row back. A kill leaves whole batches; the next run plans the rest again (an event
+    /// recorded, or a row already at its target, is left alone).
+    public func applyRepairs(_ plan: RepairPlan, provider: String, runID: String, at time: Date)
+        async throws(StoreFailure) -> Set<String>
+    {
+        guard let scratch = plan.scratch, !plan.isEmpty else { return [] }
+        let now = Self.instant(time)
+        var repaired = Set<String>()
+        for kind in ["event", "resource"] {
+            var position: RunScratch.PlannedPosition?
+            while let next = try scratch.plannedRepairs(kind: kind, after: position, limit: 500) {
+                position = next.position
+                repaired.formUnion(
+                    try await repairBatch(next.repairs, kind: kind, provider: provider, runID: runID, now: now)
+                )
+            }
+        }
+        return repaired
+    }
+
+    private func repairBatch(
+        _ batch: [(findingKey: String, body: String)],
+        kind: String,
+        provider: String,
+        runID: String,
+        now: Date
+    ) async throws(StoreFailure) -> Set<String> {
+        let logger = self.logger
+        return try await transaction("repair \(provider) local state") { connection in
+            var repaired = Set<String>()
+            if kind == "event" {
+                for (finding, body) in batch {
+                    let event = try ScratchCodec.event(body)
+                    let inserted = try await connection.query(
+                        """
+                        INSERT INTO event (provider, event_id, event_type, resource_type, resource_id, occurred_at,
+                            payload, source, recorded_at, run_id)
+                        VALUES (\(provider), \(event.eventID), \(event.eventType), \(event.resourceType),
+                            \(event.resourceID), \(Self.instant(event.occurredAt)), \(event.payload.canonicalText),
+                            'reconciliation', \(now), \(runID))
+                        ON CONFLICT DO NOTHING RETURNING 1
+                        """,
+                        logger: logger
+                    )
+                    guard try await !inserted.collect().isEmpty else { continue }
+                    try await Self.audit(
+                        runID: runID,
+                        provider: provider,
+                        type: event.resourceType,
+                        id: event.resourceID,
+                        eventID: event.eventID,
+                        action: "record_event",
+                        before: nil,
+                        after: event.payload,
+                        at: now,
+                        on: connection,
+                        logger: logger
+                    )
+                    repaired.insert(finding)
+                }
+                return repaired
+            }
+            let targets = try batch.map { (finding: $0.findingKey, target: try ScratchCodec.localResource($0.body)) }
+            var current: [ResourceKey: LocalResource] = [:]
+            let locked = try await connection.query(
+                """
+                SELECT r.resource_type, r.resource_id, r.status, r.as_of, r.object, r.amount_minor, r.currency
+                FROM resource_state r
+                JOIN unnest(\(targets.map(\.target.resourceType))::text[], \(targets.map(\.target.resourceID))::text[])
+                    AS k (resource_type, resource_id)
+                    ON r.resource_type = k.resource_type AND r.resource_id = k.resource_id
+                WHERE r.provider = \(provider)
+                ORDER BY r.resource_type, r.resource_id
+                FOR UPDATE OF r
+                """,
+                logger: logger
+            )
+            for try await row in locked.decode(ResourceRow.self) {
+                let resource = Self.localResource(row)
+                current[ResourceKey(resource.resourceType, resource.resourceID)] = resource
+            }
+            for (finding, target) in targets {
+                let before = current[ResourceKey(target.resourceType, target.resourceID)]
+                if let before {
+                    // Never move a row back: it may have advanced (ingest) since the provider was read.
+                    if Store.sameState(before, target) || before.asOf > target.asOf { continue }
+                    try await Self.save(
+                        target,
+                        provider: provider,
+                        updatedBy: "repair",
+                        now: now,
+                        on: connection,
+                        logger: logger
+                    )
+                } else {
+                    // Absent when locked: a row the application inserts meanwhile is its to keep.
+                    let inserted = try await connection.query(
+                        """
+                        INSERT INTO resource_state (provider, resource_type, resource_id, status, as_of, object,
+                            amount_minor, currency, updated_by, updated_at)
+                        VALUES (\(provider), \(target.resourceType), \(target.resourceID), \(target.status),
+                            \(Self.instant(target.asOf)), \(target.object.canonicalText), \(target.money?.minorUnits),
+                            \(target.money?.currency), 'repair', \(now))
+                        ON CONFLICT DO NOTHING RETURNING 1
+                        """,
+                        logger: logger
+                    )
+                    guard try await !inserted.collect().isEmpty else { continue }
+                }
+                try await Self.audit(
+                    runID: runID,
+                    provider: provider,
+                    type: target.resourceType,
+                    id: target.resourceID,
+                    eventID: nil,
+                    action: before == nil ? "insert_state" : "set_state",
+                    before: before.map(Store.stateJSON),
+                    after: Store.stateJSON(target),
+                    at: now,
+                    on: connection,
+                    logger: logger
+                )
+                repaired.insert(finding)
+            }
+            return repaired
+        }
+    }
+
+    private static func audit(
+        runID: String,
+        provider: String,
+        type: String,
+        id: String,
+        eventID: String?,
+        action: String,
+        before: JSONValue?,
+        after: JSONValue?,
+        at now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            INSERT INTO repair (run_id, provider, resource_type, resource_id, event_id, action, before, after, at)
+            VALUES (\(runID), \(provider), \(type), \(id), \(eventID), \(action), \(before?.canonicalText),
+                \(after?.canonicalText), \(now))
+            """,
+            logger: logger
+        )
+    }
+
+    private static let runColumns = "id, job, command, started_at, finished_at, dry_run, status, exit_status, report"
+
+    private typealias RunRow = (String, String, String, Date, Date?, Bool, String, Int?, String?)
+
+    private static func runSummary(_ row: RunRow) -> RunSummary {
+        RunSummary(
+            id: row.0,
+            job: row.1,
+            command: row.2,
+            startedAt: instant(row.3),
+            finishedAt: row.4.map(instant),
+            dryRun: row.5,
+            status: row.6,
+            exitStatus: row.7,
+            report: row.8
+        )
+    }
+
+    public func runs(job: String, limit: Int) async throws(StoreFailure) -> [RunSummary] {
+        try await rows(
+            "list runs",
+            """
+            SELECT \(unescaped: Self.runColumns) FROM run WHERE job = \(job)
+            ORDER BY started_at DESC, seq DESC LIMIT \(limit)
+            """,
+            as: RunRow.self
+        ).map(Self.runSummary)
+    }
+
+    public func runIDs(job: String) async throws(StoreFailure) -> Set<String> {
+        Set(try await rows("list run ids", "SELECT id FROM run WHERE job = \(job)", as: String.self))
+    }
+
+    public func run(job: String, id: String?) async throws(StoreFailure) -> RunSummary? {
+        let query: PostgresQuery =
+            if let id {
+                "SELECT \(unescaped: Self.runColumns) FROM run WHERE id = \(id)"
+            } else {
+                """
+                SELECT \(unescaped: Self.runColumns) FROM run WHERE job = \(job) AND report IS NOT NULL
+                ORDER BY started_at DESC, seq DESC LIMIT 1
+                """
+            }
+        return try await rows("read a run", query, as: RunRow.self).first.map(Self.runSummary)
+    }
+
+    public func firstReported(job: String, keys: [String], excludingRun runID: String) async throws(StoreFailure)
+        -> [String: Date]
+    {
+        guard !keys.isEmpty else { return [:] }
+        let found = try await rows(
+            "read earlier findings",
+            """
+            SELECT f.finding_key, min(r.now) FROM finding f JOIN run r ON r.id = f.run_id
+            WHERE f.job = \(job) AND f.finding_key = ANY(\(keys)) AND r.status = 'complete' AND NOT r.dry_run
+                AND r.id <> \(runID)
+            GROUP BY f.finding_key
+            """,
+            as: (String, Date).self
+        )
+        return Dictionary(found.map { ($0.0, Self.instant($0.1)) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func previousRunFindings(
+        job: String,
+        command: String,
+        sameWindow: (since: Date, until: Date)?,
+        excludingRun runID: String
+    ) async throws(StoreFailure) -> [ReportedFinding] {
+        let since = sameWindow.map { Self.instant($0.since) }
+        let until = sameWindow.map { Self.instant($0.until) }
+        return try await rows(
+            "read the previous run's findings",
+            """
+            SELECT finding_key, kind, provider, resource_type, resource_id, event_id FROM finding
+            WHERE run_id = (
+                SELECT id FROM run WHERE job = \(job) AND command = \(command) AND status = 'complete' AND NOT dry_run
+                AND id <> \(runID) AND (\(since)::timestamptz IS NULL OR (since = \(since) AND until = \(until)))
+                ORDER BY started_at DESC, id COLLATE "C" DESC LIMIT 1
+            )
+            ORDER BY id
+            """,
+            as: (String, String, String?, String?, String?, String?).self
+        ).map { row in
+            ReportedFinding(
+                id: Finding.id(ofKey: row.0),
+                key: row.0,
+                kind: row.1,
+                provider: row.2,
+                resourceType: row.3,
+                resourceID: row.4,
+                eventID: row.5
+            )
+        }
+    }
+
+    public func lastSuccess(job: String, command: String) async throws(StoreFailure) -> Date? {
+        try await rows(
+            "read the last complete run",
+            """
+            SELECT max(finished_at) FROM run
+            WHERE job = \(job) AND command = \(command) AND NOT dry_run AND status = 'complete'
+            """,
+            as: Date?.self
+        ).first?.map(Self.instant)
+    }
+
+    /// Removes what is older than the cutoffs, in one transaction.
+    ///
+    /// The rules of SQLite's ``Store/prune(job:cutoffs:openKeys:)``. Events keep their payloads
+    /// (their own text), so a delivery goes with nothing to copy out.
+    public func prune(job: String, cutoffs: RetentionCutoffs, openKeys: [String]) async throws(StoreFailure)
+        -> PruneSummary
+    {
+        let logger = self.logger
+        let limit = Self.instant(cutoffs.runs)
+        let auditLimit = Self.instant(cutoffs.audit)
+        let receiptLimit = Self.instant(cutoffs.deliveries)
+        return try await transaction("prune by retention") { connection in
+            func count(_ query: PostgresQuery) async throws -> Int {
+                var total = 0
+                for try await _ in try await connection.query(query, logger: logger).decode(Int.self) { total += 1 }
+                return total
+            }
+            var summary = PruneSummary()
+            summary.findings = try await count(
+                """
+                DELETE FROM finding WHERE run_id IN (
+                    SELECT id FROM run WHERE job = \(job) AND now < \(limit) AND status <> 'running'
+                ) AND finding_key <> ALL(\(openKeys)) RETURNING 1
+                """
+            )
+            summary.runs = try await count(
+                """
+                DELETE FROM run r WHERE r.job = \(job) AND r.now < \(limit) AND r.status <> 'running'
+                AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.run_id = r.id)
+                AND (r.now < \(auditLimit) OR NOT EXISTS (SELECT 1 FROM repair p WHERE p.run_id = r.id))
+                RETURNING 1
+                """
+            )
+            // A backfill left unfinished for longer than the retention is abandoned: it stops holding data.
+            summary.backfills = try await count("DELETE FROM backfill WHERE updated_at < \(limit) RETURNING 1")
+            var backfillStart: Date?
+            for try await start in try await connection.query(
+                "SELECT min(since) FROM backfill WHERE status = 'running'",
+                logger: logger
+            ).decode(Date?.self) {
+                backfillStart = start
+            }
+            let deliveryLimit = backfillStart.map { min($0, receiptLimit) } ?? receiptLimit
+            summary.deliveries = try await count(
+                """
+                DELETE FROM delivery d WHERE coalesce(d.received_at, d.recorded_at) < \(deliveryLimit)
+                AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id)
+                RETURNING 1
+                """
+            )
+            return summary
+        }
+    }
+}
+
+extension PostgresStore: FindingStore {
+    public func findingHistories(job: String) async throws(StoreFailure) -> [FindingHistory] {
+        let stored = try await rows(
+            "read findings",
+            """
+            SELECT f.finding_key, f.kind, f.provider, f.resource_type, f.resource_id, f.event_id, f.delivery_id,
+                f.is_new, f.repaired, f.details, r.id, r.command, r.dry_run, r.status, r.now
+            FROM finding f JOIN run r ON r.id = f.run_id
+            WHERE f.job = \(job)
+            ORDER BY r.started_at, r.seq, f.id
+            """,
+            as: (
+                String, String, String?, String?, String?, String?, Int64?, Bool, Bool, String, String, String, Bool,
+                String, Date
+            ).self
+        ).map { row in
+            FindingHistory.Stored(
+                key: row.0,
+                kind: row.1,
+                provider: row.2,
+                resourceType: row.3,
+                resourceID: row.4,
+                eventID: row.5,
+                deliveryID: row.6,
+                isNew: row.7,
+                repaired: row.8,
+                details: row.9,
+                run: FindingHistory.StoredRun(
+                    id: row.10,
+                    command: row.11,
+                    window: "",
+                    status: row.13,
+                    dryRun: row.12,
+                    now: Self.instant(row.14)
+                )
+            )
+        }
+        let runs = try await rows(
+            "read findings",
+            """
+            SELECT id, command, since, until, status, dry_run, now FROM run WHERE job = \(job)
+            ORDER BY started_at DESC, seq DESC
+            """,
+            as: (String, String, Date, Date, String, Bool, Date).self
+        ).map { row in
+            FindingHistory.StoredRun(
+                id: row.0,
+                command: row.1,
+                window: "\(RFC3339.formatMillis(row.2)) \(RFC3339.formatMillis(row.3))",
+                status: row.4,
+                dryRun: row.5,
+                now: Self.instant(row.6)
+            )
+        }
+        return FindingHistory.histories(stored, job: job, runsNewestFirst: runs)
+    }
+
+    public func repairs(of history: FindingHistory) async throws(StoreFailure) -> [RepairRecord] {
+        let runs = history.occurrences.filter(\.repaired).map(\.runID)
+        guard !runs.isEmpty, let provider = history.provider, let type = history.resourceType,
+            let id = history.resourceID
+        else { return [] }
+        let actions = history.kind == .droppedEvent ? ["record_event"] : ["set_state", "insert_state"]
+        let eventID = history.kind == .droppedEvent ? history.eventID : nil
+        return try await rows(
+            "read repairs",
+            """
+            SELECT run_id, action, at, before, after FROM repair
+            WHERE run_id = ANY(\(runs)) AND provider = \(provider) AND resource_type = \(type)
+                AND resource_id = \(id) AND action = ANY(\(actions))
+                AND (\(eventID)::text IS NULL OR event_id = \(eventID))
+            ORDER BY id
+            """,
+            as: (String, String, Date, String?, String?).self
+        ).map { row in
+            RepairRecord(runID: row.0, action: row.1, at: RFC3339.formatMillis(row.2), before: row.3, after: row.4)
+        }
+    }
+
+    public func deliveries(of history: FindingHistory) async throws(StoreFailure) -> [DeliveryRecord] {
+        let query: PostgresQuery
+        if let deliveryID = history.deliveryID {
+            query = """
+                SELECT id, received_at, recorded_at, verdict, reason, detail FROM delivery WHERE id = \(deliveryID)
+                """
+        } else if let eventID = history.eventID, let provider = history.provider {
+            query = """
+                SELECT d.id, d.received_at, d.recorded_at, d.verdict, d.reason, d.detail
+                FROM delivery_event de JOIN delivery d ON d.id = de.delivery_id
+                WHERE de.provider = \(provider) AND de.event_id = \(eventID)
+                ORDER BY d.received_at, d.id
+                """
+        } else {
+            return []
+        }
+        return try await rows("read deliveries", query, as: (Int64, Date?, Date, String, String?, String?).self).map {
+            row in
+            DeliveryRecord(
+                id: row.0,
+                receivedAt: row.1.map(RFC3339.formatMillis),
+                recordedAt: RFC3339.formatMillis(row.2),
+                verdict: row.3,
+                reason: row.4,
+                detail: row.5
+            )
+        }
+    }
+}
