@@ -79,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconcileCoreTests",
-            dependencies: ["ReconcileCore", "ReconcileSandbox"]
+            dependencies: ["ReconcileCore", "ReconcileSandbox", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "ReconcileSandboxTests",
@@ -87,7 +87,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconcileCLITests",
-            dependencies: ["ReconcileCore", "ReconcileSandbox"]
+            dependencies: ["ReconcileCore", "ReconcileSandbox", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -36,8 +36,11 @@ extension Reconcile {
                         + config.providers.map(\.name).joined(separator: ", ")
                 )
             }
-            let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
-            let histories = try await store.findingHistories(job: config.name).filter { history in
+            let stored = try await withStore(config: config, option: self.store, creation: .refusedForReading) {
+                store,
+                _ in try await store.findingHistories(job: config.name)
+            }
+            let histories = stored.filter { history in
                 (!open || history.isOpen) && (kind == nil || history.kind.rawValue == kind)
                     && (provider == nil || history.provider == provider)
             }.sorted { lhs, rhs in
@@ -87,16 +90,22 @@ extension Reconcile {
             _ = try common.makeLogger()
             let config = try loadJobForReading(job)
             let clock = try JobClock.resolve(option: now, environment: ProcessInfo.processInfo.environment)
-            let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
-            guard let history = try await store.findingHistories(job: config.name).first(where: { $0.id == findingID })
-            else {
-                throw UsageFailure(
-                    "no finding \(findingID) in the runs of job \(config.name) that the store keeps; "
-                        + "`reconcile findings \(job)` lists them"
-                )
+            let (history, repairs, deliveries) = try await withStore(
+                config: config,
+                option: self.store,
+                creation: .refusedForReading
+            ) { store, _ in
+                guard
+                    let history = try await store.findingHistories(job: config.name).first(where: { $0.id == findingID }
+                    )
+                else {
+                    throw UsageFailure(
+                        "no finding \(findingID) in the runs of job \(config.name) that the store keeps; "
+                            + "`reconcile findings \(job)` lists them"
+                    )
+                }
+                return (history, try await store.repairs(of: history), try await store.deliveries(of: history))
             }
-            let repairs = try await store.repairs(of: history)
-            let deliveries = try await store.deliveries(of: history)
             switch format {
             case .json:
                 var object = FindingText.json(history, now: clock.now).objectValue ?? [:]

@@ -29,24 +29,29 @@ extension Reconcile {
             }
             // A file-size limit must fail a write (and so the store, exit 3), not kill the process.
             signal(SIGXFSZ, SIG_IGN)
-            let store = try openStore(config: config, option: self.store, creation: .allowed)
-            let storePath = store.location
-            let ingestor = Ingestor(job: config, adapters: adapters, store: store, clock: clock, logger: logger)
             Interruption.shared.trapSignals { signal in
                 logger.warning("ingest.interrupt_requested", metadata: ["signal": "\(signal)"])
             }
             var summary = IngestSummary()
-            var stopped: (any Error)?
-            do {
-                for (source, handle) in handles {
-                    try await ingestor.ingest(handle: handle, source: source, into: &summary)
+            let stopped: (any Error)? = try await withStore(
+                config: config,
+                option: self.store,
+                creation: .allowed,
+                logger: logger
+            ) { store, storePath in
+                let ingestor = Ingestor(job: config, adapters: adapters, store: store, clock: clock, logger: logger)
+                do {
+                    for (source, handle) in handles {
+                        try await ingestor.ingest(handle: handle, source: source, into: &summary)
+                    }
+                    return nil
+                } catch let error as StoreFailure {
+                    return IngestStoreFailure(store: storePath, failure: error, recorded: summary.lines)
+                } catch {
+                    // Interrupted, a provider that cannot supply a key, a stream that is not text:
+                    // what was recorded before is printed first.
+                    return error
                 }
-            } catch let error as StoreFailure {
-                stopped = IngestStoreFailure(store: storePath, failure: error, recorded: summary.lines)
-            } catch {
-                // Interrupted, a provider that cannot supply a key, a stream that is not text:
-                // what was recorded before is printed first.
-                stopped = error
             }
             for rejection in summary.rejections {
                 print(

@@ -1,14 +1,30 @@
+import Logging
 import ReconcileCore
 
-/// Checks the store path of `config` (or `--store`) and opens it.
+/// Opens the store of `config` (or `--store`) for `body`, and closes it after, whatever happens.
 ///
-/// Relative paths are taken from the working directory; the error names the job file, line and
-/// key (or `--store`) when the path cannot be a store.
-func openStore(config: JobConfig, option: String?, creation: StoreLocation.Creation) throws -> any ReconcileStore {
-    let location = try StoreLocation.check(
+/// A path is taken from the working directory; the error names the job file, line and key (or
+/// `--store`) when the target cannot be a store.
+func withStore<T>(
+    config: JobConfig,
+    option: String?,
+    creation: StoreLocation.Creation,
+    logger: Logger = Logger(label: "reconcile.store"),
+    _ body: (any ReconcileStore, String) async throws -> T
+) async throws -> T {
+    let opened = try await OpenedStore.open(
         option ?? config.store,
         origin: option == nil ? "\(config.file):\(config.storeLine): store" : "--store",
-        creation: creation
+        password: config.storePassword,
+        creation: creation,
+        logger: logger
     )
-    return try Store(path: location.path)
+    do {
+        let result = try await body(opened.store, opened.location)
+        await opened.close()
+        return result
+    } catch {
+        await opened.close()
+        throw error
+    }
 }

@@ -17,8 +17,11 @@ extension Reconcile {
         func run() async throws {
             _ = try common.makeLogger()
             let config = try loadJobForReading(job)
-            let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
-            guard let summary = try await store.run(job: config.name, id: run), let text = summary.report,
+            let stored = try await withStore(config: config, option: self.store, creation: .refusedForReading) {
+                store,
+                _ in try await store.run(job: config.name, id: run)
+            }
+            guard let summary = stored, let text = summary.report,
                 let report = RunReport.decode(text)
             else {
                 throw UsageFailure(
@@ -49,9 +52,12 @@ extension Reconcile {
         func run() async throws {
             _ = try common.makeLogger()
             let config = try loadJobForReading(job)
-            let store = try openStore(config: config, option: self.store, creation: .refusedForReading)
+            let runs = try await withStore(config: config, option: self.store, creation: .refusedForReading) {
+                store,
+                _ in try await store.runs(job: config.name, limit: max(1, limit))
+            }
             print("id\tkind\tstarted\tduration_s\tstatus\texit\tfindings\trepairs")
-            for run in try await store.runs(job: config.name, limit: max(1, limit)) {
+            for run in runs {
                 let report = run.report.flatMap(RunReport.decode)
                 let duration = run.finishedAt.map { String(Int($0.timeIntervalSince(run.startedAt).rounded())) } ?? "-"
                 print(

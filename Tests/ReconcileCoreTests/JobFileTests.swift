@@ -57,6 +57,44 @@ import Testing
         #expect(kept.retention == 30 * 86_400)
     }
 
+    @Test func aPostgresStoreTakesItsPasswordFromTheEnvironmentAndNeverFromTheURL() throws {
+        func parse(_ store: String, password: String? = "STORE_PASSWORD", resolving: Bool = true) throws -> JobConfig {
+            let text = job().replacingOccurrences(
+                of: "store: var/reconcile.sqlite",
+                with: "store: \(store)" + (password.map { "\nstore_password_env: \($0)" } ?? "")
+            )
+            var environment = self.environment
+            environment["STORE_PASSWORD"] = "pw-in-the-environment"
+            return try JobFile.parse(text: text, file: "j.yml", environment: environment, resolvingSecrets: resolving)
+        }
+        let config = try parse("postgres://reconcile@db.internal:5433/payments")
+        #expect(config.storePassword?.value == "pw-in-the-environment")
+        #expect(config.storePassword?.variable == "STORE_PASSWORD")
+        let reading = try parse("postgresql://reconcile@127.0.0.1/payments", resolving: false)
+        #expect(reading.storePassword?.value == "pw-in-the-environment", "read-only commands talk to the store too")
+        #expect(try parse("var/reconcile.sqlite", password: nil).storePassword == nil)
+
+        func refusal(_ store: String, password: String? = "STORE_PASSWORD") -> String {
+            do {
+                _ = try parse(store, password: password)
+                return "loaded"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let withSecret = refusal("postgres://reconcile:hunter2@db.internal/payments")
+        #expect(withSecret.contains("j.yml:2: store is") && withSecret.contains("carries a password"), "\(withSecret)")
+        #expect(!withSecret.contains("hunter2"), "the password in the URL is not repeated")
+        #expect(refusal("postgres://reconcile@db.internal/payments", password: nil).contains("'store_password_env'"))
+        #expect(
+            refusal("postgres://reconcile@db.internal/payments", password: "UNSET_VARIABLE").contains(
+                "UNSET_VARIABLE, which is not set"
+            )
+        )
+        #expect(refusal("postgres://db.internal/payments").contains("names no user"))
+        #expect(refusal("var/reconcile.sqlite").contains("store is a SQLite file"))
+    }
+
     @Test func shippedNightlyJobIsValid() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

@@ -31,7 +31,8 @@ enum TestStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .postgres:
             let (location, password) = try TestPostgres.server()
             let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            let logger = Logger(label: "test.store")
+            var logger = Logger(label: "test.store")
+            logger.logLevel = .warning
             try await TestPostgres.execute("CREATE SCHEMA \(schema)")
             do {
                 let store = try await PostgresStore.open(location, password: password, schema: schema, logger: logger)
@@ -617,7 +618,11 @@ extension TestPostgres {
 
 /// What only the PostgreSQL engine has: a shared server, migrations and logins.
 @Suite(.enabled(if: TestPostgres.enabled)) struct PostgresStoreTests {
-    static let logger = Logger(label: "test.postgres-store")
+    static let logger: Logger = {
+        var logger = Logger(label: "test.postgres-store")
+        logger.logLevel = .warning
+        return logger
+    }()
 
     /// Runs `body` with the name of a fresh schema, dropped after.
     static func withSchema(_ body: (String) async throws -> Void) async throws {

@@ -65,10 +65,14 @@ public struct JobConfig: Sendable {
     /// The path the job was read from.
     public var file: String
     public var name: String
-    /// The SQLite store path, relative to the working directory.
+    /// The store: a SQLite file's path, relative to the working directory, or a `postgres://` URL.
     public var store: String
     /// The line of `store` in the job file, for errors about the path.
     public var storeLine = 1
+    /// A PostgreSQL store's password, from the variable `store_password_env` names; nil for a file.
+    ///
+    /// Read for every command, the read-only ones too: they all talk to the store.
+    public var storePassword: Secret?
     /// The run window reaches this far back from now.
     public var lookback: TimeInterval
     /// The folder that receives one sub-folder of reports per run.

@@ -8,7 +8,8 @@ import Yams
 /// naming the file, the line, the key and what was expected.
 public enum JobFile {
     static let topKeys = [
-        "name", "store", "lookback", "reports", "metrics", "repair", "retention", "retry_budget", "providers",
+        "name", "store", "store_password_env", "lookback", "reports", "metrics", "repair", "retention", "retry_budget",
+        "providers",
     ]
     static let commonProviderKeys = [
         "name", "kind", "base_url", "api_key_env", "retry_window", "rate_limit", "deadline", "max_rows", "retry_budget",
@@ -154,11 +155,20 @@ public enum JobFile {
                         + "a backfill can read need the deliveries of that long"
             )
         }
+        let store = try reader.string(
+            top,
+            "store",
+            pattern: "a path or a postgres:// URL",
+            maxLength: NodeReader.maxPathLength
+        )
+        let storeLine = reader.optional(top, "store").map(reader.line) ?? 1
+        let storePassword = try storePassword(store, line: storeLine, top: top, reader: reader)
         return JobConfig(
             file: file,
             name: name,
-            store: try reader.string(top, "store", pattern: "a path", maxLength: NodeReader.maxPathLength),
-            storeLine: reader.optional(top, "store").map(reader.line) ?? 1,
+            store: store,
+            storeLine: storeLine,
+            storePassword: storePassword,
             lookback: lookback,
             reports: try reader.string(top, "reports", pattern: "a folder path", maxLength: NodeReader.maxPathLength),
             metrics: try reader.optionalString(top, "metrics", maxLength: NodeReader.maxPathLength),
@@ -166,6 +176,47 @@ public enum JobFile {
             retention: retention,
             providers: providers
         )
+    }
+
+    /// The password of a PostgreSQL `store` (its URL checked first), or nil for a SQLite file.
+    ///
+    /// A URL is refused without being shown whole when it carries a password: the password goes
+    /// in the variable `store_password_env` names, which every command reads.
+    private static func storePassword(
+        _ store: String,
+        line: Int,
+        top: NodeReader.Fields,
+        reader: NodeReader
+    ) throws -> Secret? {
+        let passwordNode = reader.optional(top, "store_password_env")
+        guard PostgresLocation.isURL(store) else {
+            if let passwordNode {
+                throw JobFileError.badValue(
+                    file: reader.file,
+                    line: reader.line(passwordNode),
+                    key: "store_password_env",
+                    found: reader.shown(passwordNode),
+                    expected:
+                        "no such key: store is a SQLite file, which has no password (only a postgres:// store has)"
+                )
+            }
+            return nil
+        }
+        do {
+            _ = try PostgresLocation(url: store)
+        } catch {
+            throw JobFileError.badValue(
+                file: reader.file,
+                line: line,
+                key: "store",
+                found: PostgresLocation.shown(store),
+                expected: "a store URL postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|verify-full]: \(error)"
+            )
+        }
+        guard let passwordNode else {
+            throw JobFileError.missingKey(file: reader.file, line: line, key: "store_password_env")
+        }
+        return try reader.secret(passwordNode, key: "store_password_env", always: true)
     }
 
     /// Retention when the job file names none.

@@ -49,15 +49,33 @@ public struct JobRunner: Sendable {
         let selected = try selectProviders(options.providers)
         let since = (options.since ?? clock.now.addingTimeInterval(-job.lookback)).wholeMilliseconds
         if let until = options.until, since >= until { throw Self.emptyWindow(since, until) }
-        let location = try StoreLocation.check(
+        let opened = try await OpenedStore.open(
             options.storePath ?? job.store,
             origin: options.storePath == nil ? "\(job.file):\(job.storeLine): store" : "--store",
-            creation: options.createStore ? .allowed : .refusedForRun
+            password: job.storePassword,
+            creation: options.createStore ? .allowed : .refusedForRun,
+            lockingJob: job.name,
+            logger: logger
         )
-        let storePath = location.path
-        let lock = try StoreLock(storePath: storePath)
-        defer { withExtendedLifetime(lock) {} }
-        let store: any ReconcileStore = try Store(path: storePath)
+        do {
+            let outcome = try await run(options, providers: selected, since: since, store: opened)
+            await opened.close()
+            return outcome
+        } catch {
+            await opened.close()
+            throw error
+        }
+    }
+
+    /// The run itself, with its store open and the job's lock held.
+    private func run(
+        _ options: RunOptions,
+        providers selected: [ProviderConfig],
+        since: Date,
+        store opened: OpenedStore
+    ) async throws -> RunOutcome {
+        let store = opened.store
+        let storePath = opened.location
         // A backfill given no --until resumes the unfinished backfill from the same --since, if any.
         var resumable: Date?
         if options.command == "backfill", options.until == nil, !options.restart, let provider = selected.first {
@@ -72,7 +90,7 @@ public struct JobRunner: Sendable {
         logger.info(
             "run.start",
             metadata: [
-                "job": "\(job.name)", "store": "\(storePath)", "store.created": "\(!location.existed)",
+                "job": "\(job.name)", "store": "\(storePath)", "store.created": "\(!opened.existed)",
                 "since": "\(RFC3339.format(since))", "until": "\(RFC3339.format(until))",
                 "dry_run": "\(options.dryRun)",
             ]

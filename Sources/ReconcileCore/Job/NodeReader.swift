@@ -196,8 +196,9 @@ struct NodeReader {
     /// The secret in the environment variable that `node` names.
     ///
     /// A value that is not a variable name (letters, digits, `_`, not starting with a digit) is
-    /// not shown in the error: it may be the secret itself, pasted in by mistake.
-    func secret(_ node: Node, key: String) throws -> Secret {
+    /// not shown in the error: it may be the secret itself, pasted in by mistake. `always`
+    /// resolves it even for a command that reads no other secret (the store's password).
+    func secret(_ node: Node, key: String, always: Bool = false) throws -> Secret {
         let variable = try scalarString(node, key: key, expected: "the name of an environment variable")
         let isVariableScalar: (Unicode.Scalar) -> Bool = { scalar in
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_")
@@ -214,7 +215,7 @@ struct NodeReader {
                 expected: "the name of an environment variable (letters, digits and _), never the secret itself"
             )
         }
-        guard resolvesSecrets else { return Secret(variable: variable, value: "") }
+        guard resolvesSecrets || always else { return Secret(variable: variable, value: "") }
         guard let value = environment[variable], !value.isEmpty else {
             throw JobFileError.missingEnvironment(file: file, line: line(node), key: key, variable: variable)
         }

@@ -78,7 +78,18 @@ public actor PostgresClaims {
     ///
     /// - Throws: PostgresNIO's errors when the query fails.
     public func claim(job: String, entry: String) async throws -> Bool {
-        let key = ClaimKey.entry(job: job, entry: entry)
+        try await claim(ClaimKey.entry(job: job, entry: entry))
+    }
+
+    /// Claims job `job` as a whole for this session (the run lock of a job on one store); false
+    /// when another session holds it.
+    ///
+    /// - Throws: PostgresNIO's errors when the query fails.
+    public func claim(job: String) async throws -> Bool {
+        try await claim(ClaimKey.job(job))
+    }
+
+    private func claim(_ key: Int64) async throws -> Bool {
         if let asked = claims[key] { return try await asked.value }
         let asking = Task { try await answer("SELECT pg_try_advisory_lock(\(key))") }
         claims[key] = asking

@@ -17,6 +17,14 @@ public struct PostgresLocation: Sendable, Equatable {
     public var database: String
     public var tls: Bool
 
+    /// `text` as it may be shown in a message: a password in it is replaced by `<redacted>`.
+    public static func shown(_ text: String) -> String {
+        guard var parts = URLComponents(string: text) else { return "<not shown: not a URL>" }
+        guard parts.password != nil else { return text }
+        parts.password = "<redacted>"
+        return parts.string ?? "<not shown: a URL with a password>"
+    }
+
     /// Whether `text` names a PostgreSQL store rather than a SQLite file.
     public static func isURL(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")

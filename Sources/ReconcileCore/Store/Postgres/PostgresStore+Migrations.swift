@@ -180,10 +180,25 @@ extension PostgresStore {
     /// Under a transaction-level advisory lock (``ClaimKey/migrations``), so that hosts starting
     /// at once migrate one after another: the second finds the work done. A store that records a
     /// migration this build does not know was written by a newer build, and is refused as it is.
-    static func migrate(on connection: PostgresConnection, location: String, logger: Logger) async throws {
+    ///
+    /// - Returns: whether the schema held a store before (`reconcile_migration` was there).
+    /// - Throws: ``NoStoreYet`` when there was none and `creation` does not allow one.
+    static func migrate(
+        on connection: PostgresConnection,
+        location: String,
+        creation: StoreLocation.Creation,
+        logger: Logger
+    ) async throws -> Bool {
         let known = migrations.map(\.name)
-        let applied = try await connection.withTransaction(logger: logger) { connection in
+        let (existed, applied) = try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(ClaimKey.migrations))", logger: logger)
+            var existed = false
+            let found = try await connection.query(
+                "SELECT to_regclass('reconcile_migration') IS NOT NULL",
+                logger: logger
+            )
+            for try await there in found.decode(Bool.self) { existed = there }
+            if !existed, creation != .allowed { throw NoStoreYet(creation: creation) }
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS reconcile_migration (
@@ -214,10 +229,17 @@ extension PostgresStore {
                 )
                 applied.append(migration.name)
             }
-            return applied
+            return (existed, applied)
         }
         if !applied.isEmpty {
             logger.info("store.migrated", metadata: ["store": "\(location)", "migrations": "\(applied)"])
         }
+        return existed
+    }
+
+    /// The schema holds no store, and the command may not start one (`run` without
+    /// `--create-store`, or a command that only reads).
+    struct NoStoreYet: Error {
+        var creation: StoreLocation.Creation
     }
 }

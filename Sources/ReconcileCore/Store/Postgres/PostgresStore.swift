@@ -18,14 +18,17 @@ public final class PostgresStore: StoreEngine {
     let logger: Logger
     private let running: Task<Void, Never>
     public let location: String
+    /// Whether the schema held a store before this one was opened.
+    public let existed: Bool
 
     /// The most connections one process opens: the providers of a run (3 at once) and the ingest's writer.
     static let maximumConnections = 4
 
-    private init(client: PostgresClient, running: Task<Void, Never>, location: String, logger: Logger) {
+    private init(client: PostgresClient, running: Task<Void, Never>, location: String, existed: Bool, logger: Logger) {
         self.client = client
         self.running = running
         self.location = location
+        self.existed = existed
         self.logger = logger
     }
 
@@ -36,16 +39,19 @@ public final class PostgresStore: StoreEngine {
     ///   - password: the login's password, from the variable the job names.
     ///   - schema: the schema the tables live in; nil for the login's `search_path` (`public`
     ///     unless the server says otherwise). The tests give each store a schema of its own.
+    ///   - creation: whether the command may start a store where there is none.
     ///   - logger: where the pool's own events go.
     /// - Returns: the store, its schema up to date, its pool running until ``close()``.
     /// - Throws: ``StoreFailure`` when the server cannot be reached, refuses the login, or its
-    ///   schema was written by a newer build of reconcile.
+    ///   schema was written by a newer build of reconcile; `NoStoreYet` when the schema holds no
+    ///   store and `creation` does not allow one.
     public static func open(
         _ location: PostgresLocation,
         password: String,
         schema: String? = nil,
+        creation: StoreLocation.Creation = .allowed,
         logger: Logger
-    ) async throws(StoreFailure) -> PostgresStore {
+    ) async throws -> PostgresStore {
         // A killed process's session ends within 10 s even mid-query, and a silent host's within
         // about a minute: its transactions roll back and its locks go (docs/postgres.md, Locks).
         var parameters = [
@@ -55,6 +61,7 @@ public final class PostgresStore: StoreEngine {
         if let schema { parameters.append(("search_path", schema)) }
         let name = location.description
 
+        var existed = false
         // One session of its own first, for the migrations: a refused login or an unreachable
         // server fails here at once with what the server said, where the pool would retry for a
         // minute and then report only that it gave up.
@@ -70,13 +77,15 @@ public final class PostgresStore: StoreEngine {
             single.options.additionalStartupParameters = parameters
             let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
             do {
-                try await migrate(on: connection, location: name, logger: logger)
+                existed = try await migrate(on: connection, location: name, creation: creation, logger: logger)
             } catch {
                 try? await connection.close()
                 throw error
             }
             try await connection.close()
         } catch {
+            // Thrown inside the migrations' transaction, it comes back wrapped.
+            if let refused = (error as? PostgresTransactionError)?.closureError as? NoStoreYet { throw refused }
             throw failure("open \(name)", error)
         }
 
@@ -93,7 +102,7 @@ public final class PostgresStore: StoreEngine {
         configuration.options.additionalStartupParameters = parameters
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let running = Task { await client.run() }
-        return PostgresStore(client: client, running: running, location: name, logger: logger)
+        return PostgresStore(client: client, running: running, location: name, existed: existed, logger: logger)
     }
 
     /// Closes every connection; the store cannot be used after.

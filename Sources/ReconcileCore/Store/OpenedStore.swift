@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+
+/// A job's store, opened for one command on whichever engine its `store` names.
+///
+/// A path is a SQLite file (checked by ``StoreLocation`` first); a `postgres://` or
+/// `postgresql://` URL is a PostgreSQL database, whose password is the job's `store_password_env`.
+/// A run or backfill also holds the job's run lock while the store is open: an `flock` beside
+/// the file, or an advisory lock on the job's key held by a session of its own (released with the
+/// session, so a killed run never leaves it behind). ``close()`` lets go of both.
+public struct OpenedStore: Sendable {
+    public let store: any ReconcileStore
+    /// Where the store is, for logs and reports: the file's absolute path, or the URL (which holds no secret).
+    public let location: String
+    /// Whether a store was there before this command.
+    public let existed: Bool
+    private let release: @Sendable () async -> Void
+
+    /// Closes the store and lets go of the run lock.
+    public func close() async { await release() }
+
+    /// Opens the store `target` names.
+    ///
+    /// - Parameters:
+    ///   - target: the job's `store`, or `--store`.
+    ///   - origin: where `target` came from, for errors (`Jobs/nightly.yml:3: store`, `--store`).
+    ///   - password: the job's store password; needed for a URL only.
+    ///   - creation: what the command may do where there is no store yet.
+    ///   - job: the job whose run lock to hold while the store is open (`run`, `backfill`); nil for none.
+    ///   - logger: where a server store's connection pool logs.
+    /// - Returns: the store, open, with the lock held when asked for.
+    /// - Throws: ``StorePathError`` (exit 2) for a target that cannot be a store, or no store where
+    ///   one must be; ``StoreFileError`` for a file that is not one; ``LockFailure`` (exit 4) when
+    ///   another run holds the job's lock; ``StoreFailure`` (exit 3) when the store cannot be opened.
+    public static func open(
+        _ target: String,
+        origin: String,
+        password: Secret?,
+        creation: StoreLocation.Creation,
+        lockingJob job: String? = nil,
+        logger: Logger
+    ) async throws -> OpenedStore {
+        guard PostgresLocation.isURL(target) else {
+            let location = try StoreLocation.check(target, origin: origin, creation: creation)
+            let lock = try job.map { _ in try StoreLock(storePath: location.path) }
+            let store = try Store(path: location.path)
+            return OpenedStore(store: store, location: location.path, existed: location.existed) {
+                withExtendedLifetime(lock) {}
+            }
+        }
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation(url: target)
+        } catch {
+            throw StorePathError(origin: origin, path: PostgresLocation.shown(target), problem: "\(error)")
+        }
+        guard let password else {
+            throw StorePathError(
+                origin: origin,
+                path: location.description,
+                problem:
+                    "a PostgreSQL store needs its password: name its variable with store_password_env in the job file"
+            )
+        }
+        var claims: PostgresClaims?
+        do {
+            if let job {
+                let session = try await PostgresClaims.connect(to: location, password: password.value, logger: logger)
+                claims = session
+                guard try await session.claim(job: job) else {
+                    throw LockFailure(
+                        lockPath: "pg_advisory_lock(\(ClaimKey.job(job))) of job \(job) on \(location.description)"
+                    )
+                }
+            }
+            let store = try await PostgresStore.open(
+                location,
+                password: password.value,
+                creation: creation,
+                logger: logger
+            )
+            return OpenedStore(store: store, location: location.description, existed: store.existed) { [claims] in
+                await store.close()
+                try? await claims?.close()
+            }
+        } catch let refused as PostgresStore.NoStoreYet {
+            try? await claims?.close()
+            throw StorePathError(
+                origin: origin,
+                path: location.description,
+                problem: refused.creation == .refusedForRun
+                    ? "holds no reconcile store yet; ingest first, or pass --create-store to start an empty one"
+                    : "holds no reconcile store"
+            )
+        } catch let failure as ReconcileFailure {
+            try? await claims?.close()
+            throw failure
+        } catch {
+            try? await claims?.close()
+            throw PostgresStore.failure("open \(location.description)", error)
+        }
+    }
+}
