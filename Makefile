@@ -4,7 +4,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev python3-prometheu
 # The tests' throw-away PostgreSQL server (.ci/with-postgres): only `make test` installs it; the demo needs no server.
 TEST_APT_PACKAGES := postgresql
 
-.PHONY: deps test-deps apt demo test build release lint bench bench-run bench-naive
+.PHONY: deps test-deps apt demo test build release lint bench bench-run bench-naive bench-engines
 
 deps:
 	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
@@ -60,6 +60,11 @@ NAIVE_CHAINS ?= 6600
 NAIVE_UPDATES ?= 11
 bench-naive: deps
 	bash benchmarks/naive.sh $(NAIVE_CHAINS) $(NAIVE_UPDATES)
+
+# make bench-engines: the same world (the issue's, as bench-naive) on a SQLite file and on PostgreSQL,
+# beside a throw-away server (.ci/with-postgres).
+bench-engines: test-deps
+	.ci/with-postgres bash benchmarks/engines.sh $(NAIVE_CHAINS) $(NAIVE_UPDATES)
 
 # libFuzzer targets (Fuzz/, built only here, with -sanitize=fuzzer,address): make fuzz FUZZ_SECONDS=60
 # All targets run at once, each for FUZZ_SECONDS. Seeds are read from Tests/Fuzz/<target>/; new inputs go to

@@ -93,6 +93,8 @@ import Testing
         )
         #expect(refusal("postgres://db.internal/payments").contains("names no user"))
         #expect(refusal("var/reconcile.sqlite").contains("store is a SQLite file"))
+        let pasted = refusal("var/reconcile.sqlite", password: "hunter2-the-password")
+        #expect(!pasted.contains("hunter2"), "a password pasted in store_password_env is not repeated: \(pasted)")
     }
 
     @Test func shippedNightlyJobIsValid() throws {

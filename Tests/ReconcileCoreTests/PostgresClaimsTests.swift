@@ -27,6 +27,22 @@ enum TestPostgres {
 }
 
 @Suite struct PostgresLocationTests {
+    @Test func aURLIsShownWithoutWhatMayBeItsPassword() {
+        #expect(
+            PostgresLocation.shown("postgres://app:s3cret@db.internal/payments")
+                == "postgres://app:<redacted>@db.internal/payments"
+        )
+        // A URL parser reads this as host `admin`, port 12 and no password at all.
+        let tricky = PostgresLocation.shown("postgres://admin:12/34@db.example.com/prod")
+        #expect(!tricky.contains("12/34") && tricky.hasSuffix("@db.example.com/prod"), "\(tricky)")
+        #expect(!PostgresLocation.shown("postgres://u:a@b@h/db").contains("a@b"), "the last @ ends it")
+        #expect(
+            PostgresLocation.shown("postgres://app@db.internal:5432/payments")
+                == "postgres://app@db.internal:5432/payments"
+        )
+        #expect(PostgresLocation.shown("not a url") == "<not shown: not a URL>")
+    }
+
     @Test func aURLNamesUserHostPortAndDatabaseAndTLSIsOffOnlyOnLoopback() throws {
         let local = try PostgresLocation(url: "postgres://reconcile@127.0.0.1:6543/nightly")
         #expect(local.host == "127.0.0.1" && local.port == 6543 && local.user == "reconcile")

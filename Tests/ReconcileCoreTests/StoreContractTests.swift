@@ -614,6 +614,73 @@ extension TestPostgres {
             )
         }
     }
+
+    /// `count` rows to insert, `pay_0000` on; the one at `bad` (if any) with a currency the store refuses.
+    static func inserts(_ count: Int, bad: Int? = nil) -> [(key: String, target: LocalResource)] {
+        (0..<count).map { index in
+            let id = "pay_" + String(repeating: "0", count: 4 - String(index).count) + String(index)
+            let target = LocalResource(
+                resourceType: "payment",
+                resourceID: id,
+                status: "succeeded",
+                asOf: start,
+                object: .object(["id": .string(id)]),
+                money: Money(minorUnits: Int64(index), currency: index == bad ? "POUNDS" : "GBP")
+            )
+            return ("insert-" + id, target)
+        }
+    }
+
+    @Test(arguments: TestStore.engines)
+    func repairsBeyondOneBatchAreAllAppliedAndAFailedOneSaysWhatStands(engine: TestStore) async throws {
+        try await engine.with { store in
+            let many = Self.inserts(1_001)
+            _ = try await store.beginRun(
+                id: "r1",
+                job: "nightly",
+                command: "run",
+                startedAt: Self.start,
+                now: Self.start,
+                since: Self.start,
+                until: Self.start,
+                dryRun: false
+            )
+            let plan = try await Self.plan(events: [], resources: many)
+            #expect(
+                try await store.applyRepairs(plan, provider: "credicorp", runID: "r1", at: Self.start).count == 1_001
+            )
+            #expect(try await store.applyRepairs(plan, provider: "credicorp", runID: "r1", at: Self.start).isEmpty)
+            let keys = many.map { ResourceKey("payment", $0.target.resourceID) }
+            #expect(try await store.resources(provider: "credicorp", keys: keys).count == 1_001)
+
+            // The 551st of 600 cannot be written: the second batch of a server's store fails.
+            let broken = Self.inserts(600, bad: 550).map { item in
+                var target = item.target
+                target.resourceType = "decision"
+                return (key: "decision-" + item.key, target: target)
+            }
+            let failure = await #expect(throws: StoreFailure.self) {
+                _ = try await store.applyRepairs(
+                    try await Self.plan(events: [], resources: broken),
+                    provider: "credicorp",
+                    runID: "r1",
+                    at: Self.start
+                )
+            }
+            let written = try await store.resources(
+                provider: "credicorp",
+                keys: broken.map { ResourceKey("decision", $0.target.resourceID) }
+            )
+            switch engine {
+            case .sqlite:
+                #expect(failure?.committedRepairs.isEmpty == true, "one transaction: nothing stands")
+                #expect(written.isEmpty)
+            case .postgres:
+                #expect(failure?.committedRepairs == Set(broken.prefix(500).map(\.key)), "the first batch stands")
+                #expect(written.count == 500)
+            }
+        }
+    }
 }
 
 /// What only the PostgreSQL engine has: a shared server, migrations and logins.

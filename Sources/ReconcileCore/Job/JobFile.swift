@@ -195,7 +195,7 @@ public enum JobFile {
                     file: reader.file,
                     line: reader.line(passwordNode),
                     key: "store_password_env",
-                    found: reader.shown(passwordNode),
+                    found: "<not shown: it may be the password itself>",
                     expected:
                         "no such key: store is a SQLite file, which has no password (only a postgres:// store has)"
                 )

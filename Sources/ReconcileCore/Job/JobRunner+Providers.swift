@@ -96,12 +96,30 @@ extension JobRunner {
             section.coverage = result.coverage
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
             if context.repair, !result.plan.isEmpty {
-                let repaired = try await context.store.applyRepairs(
-                    result.plan,
-                    provider: name,
-                    runID: context.runID,
-                    at: context.now
-                )
+                let repaired: Set<String>
+                do {
+                    repaired = try await context.store.applyRepairs(
+                        result.plan,
+                        provider: name,
+                        runID: context.runID,
+                        at: context.now
+                    )
+                } catch let failure {
+                    if failure.committedRepairs.isEmpty { throw failure }
+                    // Some batches were committed before one failed (a server's store): those
+                    // repairs stand, so the report lists the findings and says which were repaired.
+                    let findings = Self.marking(result.findings, repaired: failure.committedRepairs)
+                    section.status = "failed"
+                    section.error = failure.description
+                    section.apiRequests = result.apiRequests
+                    section.requestOutcomes = await reader.requestOutcomes()
+                    let committed: String = "\(failure.committedRepairs.count)"
+                    context.logger.error(
+                        "provider.failed",
+                        metadata: ["provider": "\(name)", "error": "\(failure)", "repairs.committed": "\(committed)"]
+                    )
+                    return (section, findings)
+                }
                 for index in result.findings.indices where repaired.contains(result.findings[index].key) {
                     result.findings[index].repaired = true
                     result.findings[index].needsRepair = false
@@ -138,6 +156,17 @@ extension JobRunner {
                 metadata: ["provider": "\(name)", "error": "\(section.error ?? "")"]
             )
             return (section, [])
+        }
+    }
+
+    /// `findings` with those whose key is in `repaired` marked repaired.
+    static func marking(_ findings: [Finding], repaired: Set<String>) -> [Finding] {
+        findings.map { finding in
+            guard repaired.contains(finding.key) else { return finding }
+            var marked = finding
+            marked.repaired = true
+            marked.needsRepair = false
+            return marked
         }
     }
 

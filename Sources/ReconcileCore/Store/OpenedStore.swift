@@ -42,11 +42,9 @@ public struct OpenedStore: Sendable {
     ) async throws -> OpenedStore {
         guard PostgresLocation.isURL(target) else {
             let location = try StoreLocation.check(target, origin: origin, creation: creation)
-            let lock = try job.map { _ in try StoreLock(storePath: location.path) }
+            let lock = LockHolder(try job.map { _ in try StoreLock(storePath: location.path) })
             let store = try Store(path: location.path)
-            return OpenedStore(store: store, location: location.path, existed: location.existed) {
-                withExtendedLifetime(lock) {}
-            }
+            return OpenedStore(store: store, location: location.path, existed: location.existed) { lock.release() }
         }
         let location: PostgresLocation
         do {
@@ -99,5 +97,19 @@ public struct OpenedStore: Sendable {
             try? await claims?.close()
             throw PostgresStore.failure("open \(location.description)", error)
         }
+    }
+}
+
+/// A SQLite store's run lock until ``release()``: the `flock` goes when the lock is let go of.
+private final class LockHolder: @unchecked Sendable {
+    private let guardian = NSLock()
+    private var lock: StoreLock?
+
+    init(_ lock: StoreLock?) { self.lock = lock }
+
+    func release() {
+        guardian.lock()
+        defer { guardian.unlock() }
+        lock = nil
     }
 }

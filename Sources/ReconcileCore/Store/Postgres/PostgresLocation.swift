@@ -17,12 +17,16 @@ public struct PostgresLocation: Sendable, Equatable {
     public var database: String
     public var tls: Bool
 
-    /// `text` as it may be shown in a message: a password in it is replaced by `<redacted>`.
+    /// `text` as it may be shown in a message: what may be a password is replaced by `<redacted>`.
+    ///
+    /// Read from the raw text, not from a URL parser: `postgres://admin:12/34@db/prod` parses as
+    /// host `admin`, port `12` and no password. Whatever lies between the first `:` after the
+    /// scheme and the last `@` is hidden, which may hide a port too (only in a message).
     public static func shown(_ text: String) -> String {
-        guard var parts = URLComponents(string: text) else { return "<not shown: not a URL>" }
-        guard parts.password != nil else { return text }
-        parts.password = "<redacted>"
-        return parts.string ?? "<not shown: a URL with a password>"
+        guard let scheme = text.range(of: "://") else { return "<not shown: not a URL>" }
+        let rest = text[scheme.upperBound...]
+        guard let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") else { return text }
+        return String(text[..<rest.index(after: colon)]) + "<redacted>" + String(rest[at...])
     }
 
     /// Whether `text` names a PostgreSQL store rather than a SQLite file.

@@ -159,7 +159,9 @@ extension PostgresStore: IngestStore {
         return nil
     }
 
-    /// The local row of one resource, as `resource_state` holds it.
+    /// The local row of one resource, as `resource_state` holds it, locked until the transaction
+    /// ends: another writer (an ingest, a repair, the application) cannot move it between this
+    /// read and the write that follows.
     static func resource(
         provider: String,
         type: String,
@@ -171,6 +173,7 @@ extension PostgresStore: IngestStore {
             """
             SELECT \(unescaped: resourceColumns) FROM resource_state
             WHERE provider = \(provider) AND resource_type = \(type) AND resource_id = \(id)
+            FOR UPDATE
             """,
             logger: logger
         )
@@ -195,7 +198,8 @@ extension PostgresStore: IngestStore {
         )
     }
 
-    /// Inserts or replaces a local row.
+    /// Inserts or replaces a local row, never with an older `as_of` than the row has: a row another
+    /// writer inserted after it was read as absent is not moved back either.
     static func save(
         _ resource: LocalResource,
         provider: String,
@@ -215,6 +219,7 @@ extension PostgresStore: IngestStore {
                 status = excluded.status, as_of = excluded.as_of, object = excluded.object,
                 amount_minor = excluded.amount_minor, currency = excluded.currency, updated_by = excluded.updated_by,
                 updated_at = excluded.updated_at
+            WHERE resource_state.as_of <= excluded.as_of
             """,
             logger: logger
         )

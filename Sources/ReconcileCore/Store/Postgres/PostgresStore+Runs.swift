@@ -98,7 +98,8 @@ extension PostgresStore: RunStore {
     }
 
     /// Applies a provider's repairs with their audit rows, 500 to a transaction; returns the keys
-    /// of the findings it resolved.
+    /// of the findings it resolved. When a batch fails, the ``StoreFailure`` lists the repairs of
+    /// the batches committed before it (``StoreFailure/committedRepairs``).
     ///
     /// The application keeps writing `resource_state` meanwhile, so a batch locks only its own rows
     /// (`SELECT … FOR UPDATE`) and only for its own transaction. A row the application moved to a
@@ -115,9 +116,15 @@ extension PostgresStore: RunStore {
             var position: RunScratch.PlannedPosition?
             while let next = try scratch.plannedRepairs(kind: kind, after: position, limit: 500) {
                 position = next.position
-                repaired.formUnion(
-                    try await repairBatch(next.repairs, kind: kind, provider: provider, runID: runID, now: now)
-                )
+                do {
+                    repaired.formUnion(
+                        try await repairBatch(next.repairs, kind: kind, provider: provider, runID: runID, now: now)
+                    )
+                } catch {
+                    var failure = error
+                    failure.committedRepairs = repaired
+                    throw failure
+                }
             }
         }
         return repaired

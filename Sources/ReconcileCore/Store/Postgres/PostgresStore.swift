@@ -112,15 +112,41 @@ public final class PostgresStore: StoreEngine {
     }
 
     /// Runs `body` in one transaction: all of it is committed, or none of it.
+    ///
+    /// A transaction PostgreSQL aborted to break a deadlock (SQLSTATE 40P01) or a serialization
+    /// failure (40001) is run again, up to three times in all, after a short pause: on SQLite the
+    /// second writer waits for the first, and here one of two writers locking the same rows in
+    /// other orders (an ingest, a repair, the application) is rolled back instead.
     func transaction<T: Sendable>(
         _ operation: String,
         _ body: (PostgresConnection) async throws -> T
     ) async throws(StoreFailure) -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch {
-            throw Self.failure(operation, error)
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch {
+                let state = Self.sqlState(error)
+                if attempt < 3, state == "40P01" || state == "40001" {
+                    logger.warning(
+                        "store.retry",
+                        metadata: ["operation": "\(operation)", "sqlstate": "\(state ?? "")", "attempt": "\(attempt)"]
+                    )
+                    attempt += 1
+                    try? await Task.sleep(for: .milliseconds(50 * attempt))
+                    continue
+                }
+                throw Self.failure(operation, error)
+            }
         }
+    }
+
+    /// The SQLSTATE of a server error, inside a transaction's error or not.
+    static func sqlState(_ error: any Error) -> String? {
+        if let transaction = error as? PostgresTransactionError {
+            return (transaction.closureError ?? transaction.commitError ?? transaction.beginError).flatMap(sqlState)
+        }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
     /// Runs one statement outside a transaction of the caller's (it is one by itself).
