@@ -13,7 +13,9 @@ public struct StoreFailure: ReconcileFailure {
     public var operation: String
     /// The underlying error, described without any stored content.
     public var reason: String
-    /// Repairs committed before a repair failed, by finding key: they stand. Always empty on
+    /// Repairs committed before a repair failed, by finding key: they stand.
+    ///
+    /// Always empty on
     /// SQLite, whose repairs of a provider are one transaction; a PostgreSQL store commits them
     /// 500 at a time.
     public var committedRepairs: Set<String> = []

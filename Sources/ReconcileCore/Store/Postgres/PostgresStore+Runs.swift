@@ -97,8 +97,9 @@ extension PostgresStore: RunStore {
         }
     }
 
-    /// Applies a provider's repairs with their audit rows, 500 to a transaction; returns the keys
-    /// of the findings it resolved. When a batch fails, the ``StoreFailure`` lists the repairs of
+    /// Applies a provider's repairs with their audit rows, 500 to a transaction.
+    ///
+    /// Returns the keys of the findings it resolved. When a batch fails, the ``StoreFailure`` lists the repairs of
     /// the batches committed before it (``StoreFailure/committedRepairs``).
     ///
     /// The application keeps writing `resource_state` meanwhile, so a batch locks only its own rows
