@@ -28,20 +28,8 @@ sed "s|^store: .*|store: $server_url/$database\nstore_password_env: RECONCILE_TE
     "$work/job.yml" >"$work/pg.yml"
 sed -i "s|^reports: .*|reports: $work/pg-reports|" "$work/pg.yml"
 echo "capture: $(wc -l <"$work/captures.ndjson") lines, $(du -h "$work/captures.ndjson" | cut -f1); PostgreSQL at $server_url/$database"
-step() {
-    local name="$1" report="$2"; shift 2
-    if [ -n "$report" ]; then rm -f "$report"; fi
-    /usr/bin/time -f "$name: wall %e s, user %U s, sys %S s, peak RSS %M KiB" "$@" >"$work/step.out" 2>"$work/step.err" || true
-    tail -n 1 "$work/step.err"
-    if [ -n "$report" ] && [ -f "$report" ]; then
-        python3 - "$report" <<'PY'
-import collections, json, sys
-report = json.load(open(sys.argv[1]))
-kinds = collections.Counter(f["kind"] for f in report["findings"])
-print(f"  {len(report['findings'])} findings ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}), {report['repairs']} repairs")
-PY
-    fi
-}
+# shellcheck source=benchmarks/step.sh
+source benchmarks/step.sh
 product=(.build/release/reconcile)
 for engine in sqlite postgres; do
     job="$work/job.yml"

@@ -21,22 +21,8 @@ swift build -c release --product reconcile-world >/dev/null
 source benchmarks/start-world.sh
 base_url="$(sed -n 's/^ *base_url: //p' "$work/job.yml")"
 echo "capture: $(wc -l <"$work/captures.ndjson") lines, $(du -h "$work/captures.ndjson" | cut -f1)"
-step() {
-    # report: the report.json the step writes, or "" for none.
-    local name="$1" report="$2"; shift 2
-    if [ -n "$report" ]; then rm -f "$report"; fi
-    /usr/bin/time -f "$name: wall %e s, user %U s, sys %S s, peak RSS %M KiB" "$@" >"$work/step.out" 2>"$work/step.err" || true
-    tail -n 1 "$work/step.err"
-    if [ -n "$report" ] && [ -f "$report" ]; then
-        python3 - "$report" <<'PY'
-import collections, json, sys
-report = json.load(open(sys.argv[1]))
-kinds = collections.Counter(f["kind"] for f in report["findings"])
-requests = sum(p.get("api_requests", 0) for p in report["providers"])
-print(f"  {len(report['findings'])} findings ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}), read-API requests {requests}")
-PY
-    fi
-}
+# shellcheck source=benchmarks/step.sh
+source benchmarks/step.sh
 product=(.build/release/reconcile)
 naive=(python3 benchmarks/naive.py)
 step "reconcile ingest" "" "${product[@]}" ingest "$work/job.yml" "$work/captures.ndjson" --log-level warning
