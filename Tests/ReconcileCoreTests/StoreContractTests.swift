@@ -748,4 +748,33 @@ extension TestPostgres {
         #expect(text.contains("28P01"), "and its SQLSTATE")
         #expect(!text.contains(wrong) && !text.contains(password))
     }
+
+    @Test func aRunLockWhoseSessionIsGoneIsNoticedBeforeTheRunWritesMore() async throws {
+        let (location, password) = try TestPostgres.server()
+        let job = "lock-\(UUID().uuidString.prefix(8))"
+        let opened = try await OpenedStore.open(
+            location.description,
+            origin: "test",
+            password: Secret(variable: "RECONCILE_TEST_POSTGRES_PASSWORD", value: password),
+            creation: .allowed,
+            lockingJob: job,
+            logger: Self.logger
+        )
+        try await opened.checkLock()
+        // An operator (or a network cut) ends the session that holds the job's advisory lock.
+        let key = ClaimKey.job(job)
+        try await TestPostgres.execute(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'
+            AND classid::bigint = ((\(key) >> 32) & 4294967295) AND objid::bigint = (\(key) & 4294967295)
+            """
+        )
+        let failure = await #expect(throws: StoreFailure.self) { try await opened.checkLock() }
+        #expect(
+            failure?.description.contains("the session holding it is gone") == true,
+            "\(String(describing: failure))"
+        )
+        #expect(failure?.description.contains(password) == false)
+        await opened.close()
+    }
 }

@@ -18,6 +18,8 @@ extension JobRunner {
         var logger: Logger
         var progress: (any RunProgress)?
         var chunkSize = ProviderReconciler.defaultChunkSize
+        /// Throws when the run's lock is gone (``OpenedStore/checkLock()``): checked before repairs.
+        var checkLock: @Sendable () async throws(StoreFailure) -> Void = {}
     }
 
     /// Reconciles the providers, at most `limit` at a time; results in the order of `adapters`.
@@ -96,6 +98,7 @@ extension JobRunner {
             section.coverage = result.coverage
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
             if context.repair, !result.plan.isEmpty {
+                try await context.checkLock()
                 let repaired: Set<String>
                 do {
                     repaired = try await context.store.applyRepairs(

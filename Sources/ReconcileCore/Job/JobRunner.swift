@@ -153,7 +153,8 @@ public struct JobRunner: Sendable {
             repair: repairing,
             logger: logger,
             progress: options.progress,
-            chunkSize: options.chunkSize
+            chunkSize: options.chunkSize,
+            checkLock: { () throws(StoreFailure) in try await opened.checkLock() }
         )
         var outcomes = try await Self.reconcileConcurrently(adapters, limit: Self.concurrentProviders, context: context)
         let sections = outcomes.map(\.section)
@@ -216,6 +217,7 @@ public struct JobRunner: Sendable {
             extraJSON: options.reportJSON,
             exitStatus: exitStatus
         )
+        try await opened.checkLock()
         try await store.finishRun(
             id: runID,
             status: status,

@@ -15,9 +15,19 @@ public struct OpenedStore: Sendable {
     /// Whether a store was there before this command.
     public let existed: Bool
     private let release: @Sendable () async -> Void
+    private let verify: @Sendable () async throws(StoreFailure) -> Void
 
     /// Closes the store and lets go of the run lock.
     public func close() async { await release() }
+
+    /// Checks that the run lock is still held; a run calls it before it writes (repairs, its end).
+    ///
+    /// A file's `flock` lasts as long as the process. A PostgreSQL advisory lock lasts as long as
+    /// its session: if that connection dropped (a network cut, a server restart, an operator's
+    /// `pg_terminate_backend`), another run may have started since, so the run must stop writing.
+    ///
+    /// - Throws: ``StoreFailure`` (exit 3) when the lock is gone.
+    public func checkLock() async throws(StoreFailure) { try await verify() }
 
     /// Opens the store `target` names.
     ///
@@ -44,7 +54,13 @@ public struct OpenedStore: Sendable {
             let location = try StoreLocation.check(target, origin: origin, creation: creation)
             let lock = LockHolder(try job.map { _ in try StoreLock(storePath: location.path) })
             let store = try Store(path: location.path)
-            return OpenedStore(store: store, location: location.path, existed: location.existed) { lock.release() }
+            return OpenedStore(
+                store: store,
+                location: location.path,
+                existed: location.existed,
+                release: { lock.release() },
+                verify: {}
+            )
         }
         let location: PostgresLocation
         do {
@@ -77,10 +93,28 @@ public struct OpenedStore: Sendable {
                 creation: creation,
                 logger: logger
             )
-            return OpenedStore(store: store, location: location.description, existed: store.existed) { [claims] in
-                await store.close()
-                try? await claims?.close()
-            }
+            let name = location.description
+            return OpenedStore(
+                store: store,
+                location: name,
+                existed: store.existed,
+                release: { [claims] in
+                    await store.close()
+                    try? await claims?.close()
+                },
+                verify: { [claims] () throws(StoreFailure) in
+                    guard let claims else { return }
+                    do {
+                        try await claims.check()
+                    } catch {
+                        throw StoreFailure(
+                            "keep the run lock on \(name)",
+                            reason: "the session holding it is gone (\(PostgresStore.failure("", error).reason)); "
+                                + "another run may have started, so this one stops before writing more"
+                        )
+                    }
+                }
+            )
         } catch let refused as PostgresStore.NoStoreYet {
             try? await claims?.close()
             throw StorePathError(

@@ -113,12 +113,72 @@ public actor PostgresClaims {
         _ = try await answer("SELECT pg_advisory_unlock(\(key))")
     }
 
-    /// Closes the session, which gives back every claim it holds.
+    /// Whether the session is still there, and so still holds its claims (the server drops
+    /// them only with the session).
+    ///
+    /// Bounded by `seconds`: a query on a session the server ended (`pg_terminate_backend`) was
+    /// seen to wait for ever, so no answer in time counts as a session gone.
+    ///
+    /// - Throws: PostgresNIO's errors when the session is gone or the query fails; ``NoAnswer``
+    ///   when it does not answer in time.
+    public func check(within seconds: Double = 5) async throws {
+        let connection = self.connection
+        let logger = self.logger
+        let answered = try await Self.bounded(seconds) {
+            for try await value in try await connection.query("SELECT true", logger: logger).decode(Bool.self) {
+                return value
+            }
+            return false
+        }
+        guard answered == true else { throw NoAnswer() }
+    }
+
+    /// Closes the session, which gives back every claim it holds; waits at most 5 s for a
+    /// session that no longer answers (the server has dropped its claims then anyway).
     ///
     /// - Throws: PostgresNIO's errors when the connection cannot be closed cleanly.
     public func close() async throws {
         claims = [:]
-        try await connection.close()
+        let connection = self.connection
+        _ = try await Self.bounded(5) { try await connection.close() }
+    }
+
+    /// What `operation` gives within `seconds`, or nil when it has not finished by then (it is
+    /// then cancelled and left to end on its own: the caller does not wait for it).
+    static func bounded<T: Sendable>(_ seconds: Double, _ operation: @escaping @Sendable () async throws -> T)
+        async throws -> T?
+    {
+        let outcome = Race<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
+            let work = Task {
+                do {
+                    let value = try await operation()
+                    outcome.finish(continuation, with: .success(value))
+                } catch {
+                    outcome.finish(continuation, with: .failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if outcome.finish(continuation, with: .success(nil)) { work.cancel() }
+            }
+        }
+    }
+
+    /// The first of two outcomes to come resumes the continuation; the other is dropped.
+    final class Race<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var done = false
+
+        @discardableResult
+        func finish(_ continuation: CheckedContinuation<T?, any Error>, with result: Result<T?, any Error>) -> Bool {
+            lock.lock()
+            let first = !done
+            done = true
+            lock.unlock()
+            if first { continuation.resume(with: result) }
+            return first
+        }
     }
 
     /// The one boolean `query` answers.
