@@ -28,15 +28,11 @@ enum CLIPostgres {
     static func execute(_ sql: String) async throws {
         let (location, password) = try server()
         let logger = Logger(label: "test.postgres")
-        let configuration = PostgresConnection.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.user,
-            password: password,
-            database: location.database,
-            tls: .disable
+        let connection = try await PostgresConnection.connect(
+            configuration: try location.sessionConfiguration(password: password),
+            id: 1,
+            logger: logger
         )
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
         } catch {

@@ -30,44 +30,47 @@ enum TestStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
             }
         case .postgres:
             let (location, password) = try TestPostgres.server()
-            let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             var logger = Logger(label: "test.store")
             logger.logLevel = .warning
-            try await TestPostgres.execute("CREATE SCHEMA \(schema)")
-            do {
+            return try await TestPostgres.withSchema { schema in
                 let store = try await PostgresStore.open(location, password: password, schema: schema, logger: logger)
-                let result: T
                 do {
-                    result = try await body(store)
+                    let result = try await body(store)
+                    await store.close()
+                    return result
                 } catch {
                     await store.close()
                     throw error
                 }
-                await store.close()
-                try await TestPostgres.execute("DROP SCHEMA \(schema) CASCADE")
-                return result
-            } catch {
-                try? await TestPostgres.execute("DROP SCHEMA \(schema) CASCADE")
-                throw error
             }
         }
     }
 }
 
 extension TestPostgres {
+    /// Runs `body` with the name of a fresh schema (`t_` and a UUID), dropped after.
+    static func withSchema<T>(_ body: (String) async throws -> T) async throws -> T {
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await execute("CREATE SCHEMA \(schema)")
+        do {
+            let result = try await body(schema)
+            try await execute("DROP SCHEMA \(schema) CASCADE")
+            return result
+        } catch {
+            try? await execute("DROP SCHEMA \(schema) CASCADE")
+            throw error
+        }
+    }
+
     /// Runs `sql` on a session of its own (schemas made and dropped around a test).
     static func execute(_ sql: String) async throws {
         let (location, password) = try server()
         let logger = Logger(label: "test.postgres")
-        let configuration = PostgresConnection.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.user,
-            password: password,
-            database: location.database,
-            tls: .disable
+        let connection = try await PostgresConnection.connect(
+            configuration: try location.sessionConfiguration(password: password),
+            id: 1,
+            logger: logger
         )
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
         } catch {
@@ -691,22 +694,9 @@ extension TestPostgres {
         return logger
     }()
 
-    /// Runs `body` with the name of a fresh schema, dropped after.
-    static func withSchema(_ body: (String) async throws -> Void) async throws {
-        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await TestPostgres.execute("CREATE SCHEMA \(schema)")
-        do {
-            try await body(schema)
-        } catch {
-            try? await TestPostgres.execute("DROP SCHEMA \(schema) CASCADE")
-            throw error
-        }
-        try await TestPostgres.execute("DROP SCHEMA \(schema) CASCADE")
-    }
-
     @Test func hostsStartingAtOnceMigrateOnceAndANewerSchemaIsLeftAlone() async throws {
         let (location, password) = try TestPostgres.server()
-        try await Self.withSchema { schema in
+        try await TestPostgres.withSchema { schema in
             // Four processes' worth of stores opening one empty schema at once.
             let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
                 for _ in 0..<4 {

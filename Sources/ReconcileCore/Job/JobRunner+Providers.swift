@@ -84,6 +84,9 @@ extension JobRunner {
     ) async throws -> (RunReport.ProviderSection, [Finding]) {
         let name = adapter.config.name
         var section = section
+        // The findings whose repairs are being applied: a server's store commits them 500 at a
+        // time, and those committed before a failure stand.
+        var repairing: [Finding] = []
         do {
             var result = try await ProviderReconciler(
                 adapter: adapter,
@@ -99,34 +102,14 @@ extension JobRunner {
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
             if context.repair, !result.plan.isEmpty {
                 try await context.checkLock()
-                let repaired: Set<String>
-                do {
-                    repaired = try await context.store.applyRepairs(
-                        result.plan,
-                        provider: name,
-                        runID: context.runID,
-                        at: context.now
-                    )
-                } catch let failure {
-                    if failure.committedRepairs.isEmpty { throw failure }
-                    // Some batches were committed before one failed (a server's store): those
-                    // repairs stand, so the report lists the findings and says which were repaired.
-                    let findings = Self.marking(result.findings, repaired: failure.committedRepairs)
-                    section.status = "failed"
-                    section.error = failure.description
-                    section.apiRequests = result.apiRequests
-                    section.requestOutcomes = await reader.requestOutcomes()
-                    let committed: String = "\(failure.committedRepairs.count)"
-                    context.logger.error(
-                        "provider.failed",
-                        metadata: ["provider": "\(name)", "error": "\(failure)", "repairs.committed": "\(committed)"]
-                    )
-                    return (section, findings)
-                }
-                for index in result.findings.indices where repaired.contains(result.findings[index].key) {
-                    result.findings[index].repaired = true
-                    result.findings[index].needsRepair = false
-                }
+                repairing = result.findings
+                let repaired = try await context.store.applyRepairs(
+                    result.plan,
+                    provider: name,
+                    runID: context.runID,
+                    at: context.now
+                )
+                result.findings = Self.marking(result.findings, repaired: repaired)
                 context.logger.info(
                     "provider.repaired",
                     metadata: ["provider": "\(name)", "repairs": "\(repaired.count)"]
@@ -140,7 +123,10 @@ extension JobRunner {
             section.error = error.description
             section.apiRequests = await reader.requestCount()
             context.logger.error("provider.failed", metadata: ["provider": "\(name)", "error": "\(error)"])
-            return (section, [])
+            // Repairs committed before the failure stand, so the report lists their findings, repaired.
+            return (
+                section, error.committedRepairs.isEmpty ? [] : Self.marking(repairing, repaired: error.committedRepairs)
+            )
         } catch let error as ProviderError {
             section.status = error == .cancelled(provider: name) ? "interrupted" : "failed"
             section.error = error.description

@@ -58,19 +58,11 @@ public actor PostgresClaims {
     public static func connect(to location: PostgresLocation, password: String, logger: Logger) async throws
         -> PostgresClaims
     {
-        var configuration = PostgresConnection.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.user,
-            password: password,
-            database: location.database,
-            tls: location.tls ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        let connection = try await PostgresConnection.connect(
+            configuration: try location.sessionConfiguration(password: password),
+            id: 1,
+            logger: logger
         )
-        configuration.options.additionalStartupParameters = [
-            ("application_name", "reconcile"), ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"),
-            ("tcp_keepalives_count", "3"), ("client_connection_check_interval", "10000"),
-        ]
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         return PostgresClaims(connection: connection, logger: logger)
     }
 

@@ -77,18 +77,17 @@ extension PostgresStore: IngestStore {
                     """,
                     logger: logger
                 )
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO event (provider, event_id, event_type, resource_type, resource_id, occurred_at,
-                        payload, source, first_received_at, recorded_at)
-                    VALUES (\(provider), \(event.eventID), \(event.eventType), \(event.resourceType),
-                        \(event.resourceID), \(instant(event.occurredAt)), \(event.payload.canonicalText), 'webhook',
-                        \(receivedAt), \(now))
-                    ON CONFLICT DO NOTHING RETURNING 1
-                    """,
+                let inserted = try await recordEvent(
+                    event,
+                    provider: provider,
+                    source: "webhook",
+                    receivedAt: receivedAt,
+                    runID: nil,
+                    now: now,
+                    on: connection,
                     logger: logger
                 )
-                if try await inserted.collect().isEmpty {
+                if !inserted {
                     try await connection.query(
                         """
                         UPDATE event SET first_received_at = \(receivedAt)
@@ -130,6 +129,33 @@ extension PostgresStore: IngestStore {
             }
             return anyNew || events.isEmpty ? .accepted : .duplicate
         }
+    }
+
+    /// Inserts an event (any source) unless `(provider, event_id)` is known.
+    ///
+    /// Returns whether it was new. Its payload is kept as its text.
+    static func recordEvent(
+        _ event: ProviderEvent,
+        provider: String,
+        source: String,
+        receivedAt: Date?,
+        runID: String?,
+        now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Bool {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO event (provider, event_id, event_type, resource_type, resource_id, occurred_at, payload,
+                source, first_received_at, recorded_at, run_id)
+            VALUES (\(provider), \(event.eventID), \(event.eventType), \(event.resourceType), \(event.resourceID),
+                \(instant(event.occurredAt)), \(event.payload.canonicalText), \(source), \(receivedAt), \(now),
+                \(runID))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """,
+            logger: logger
+        )
+        return try await !inserted.collect().isEmpty
     }
 
     /// Inserts the line's delivery row; its id, or nil when its fingerprint was recorded before.
@@ -181,7 +207,7 @@ extension PostgresStore: IngestStore {
         return nil
     }
 
-    /// The columns of `resource_state` a ``ResourceRow`` reads, in its order (`PostgresStore+LocalState` names them too).
+    /// The columns of `resource_state` a ``ResourceRow`` reads, in its order.
     static let resourceColumns = "resource_type, resource_id, status, as_of, object, amount_minor, currency"
 
     typealias ResourceRow = (String, String, String?, Date, String, Int64?, String?)
@@ -198,31 +224,73 @@ extension PostgresStore: IngestStore {
         )
     }
 
-    /// Inserts or replaces a local row, never with an older `as_of` than the row has: a row another
-    /// writer inserted after it was read as absent is not moved back either.
+    /// Inserts or replaces a local row, never with an older `as_of` than the row has.
+    ///
+    /// A row another writer inserted after it was read as absent is not moved back either. With
+    /// `replacing` false, a row that is there by now is left as it is. Returns whether the row was written.
+    @discardableResult
     static func save(
         _ resource: LocalResource,
         provider: String,
         updatedBy: String,
         now: Date,
+        replacing: Bool = true,
         on connection: PostgresConnection,
         logger: Logger
-    ) async throws {
-        try await connection.query(
+    ) async throws -> Bool {
+        let conflict =
+            replacing
+            ? """
+            DO UPDATE SET
+                status = excluded.status, as_of = excluded.as_of, object = excluded.object,
+                amount_minor = excluded.amount_minor, currency = excluded.currency, updated_by = excluded.updated_by,
+                updated_at = excluded.updated_at
+            WHERE resource_state.as_of <= excluded.as_of
+            """ : "DO NOTHING"
+        let written = try await connection.query(
             """
             INSERT INTO resource_state (provider, resource_type, resource_id, status, as_of, object, amount_minor,
                 currency, updated_by, updated_at)
             VALUES (\(provider), \(resource.resourceType), \(resource.resourceID), \(resource.status),
                 \(instant(resource.asOf)), \(resource.object.canonicalText), \(resource.money?.minorUnits),
                 \(resource.money?.currency), \(updatedBy), \(now))
-            ON CONFLICT (provider, resource_type, resource_id) DO UPDATE SET
-                status = excluded.status, as_of = excluded.as_of, object = excluded.object,
-                amount_minor = excluded.amount_minor, currency = excluded.currency, updated_by = excluded.updated_by,
-                updated_at = excluded.updated_at
-            WHERE resource_state.as_of <= excluded.as_of
+            ON CONFLICT (provider, resource_type, resource_id) \(unescaped: conflict)
+            RETURNING 1
             """,
             logger: logger
         )
+        return try await !written.collect().isEmpty
+    }
+
+    /// The local rows of `keys` that exist.
+    ///
+    /// With `locking`, they stay locked until the transaction ends (`FOR UPDATE`), taken in key
+    /// order so that two lockers never wait on each other in a circle.
+    static func resources(
+        provider: String,
+        keys: [ResourceKey],
+        locking: Bool,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [ResourceKey: LocalResource] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            SELECT r.resource_type, r.resource_id, r.status, r.as_of, r.object, r.amount_minor, r.currency
+            FROM resource_state r
+            JOIN unnest(\(keys.map(\.type))::text[], \(keys.map(\.id))::text[]) AS k (resource_type, resource_id)
+                ON r.resource_type = k.resource_type AND r.resource_id = k.resource_id
+            WHERE r.provider = \(provider)
+            \(unescaped: locking ? "ORDER BY r.resource_type, r.resource_id FOR UPDATE OF r" : "")
+            """,
+            logger: logger
+        )
+        var found: [ResourceKey: LocalResource] = [:]
+        for try await row in rows.decode(ResourceRow.self) {
+            let resource = localResource(row)
+            found[ResourceKey(resource.resourceType, resource.resourceID)] = resource
+        }
+        return found
     }
 
     public func deliveryCounts() async throws(StoreFailure) -> [DeliveryCount] {

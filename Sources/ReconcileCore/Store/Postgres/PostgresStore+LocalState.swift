@@ -99,21 +99,14 @@ extension PostgresStore: LocalStateStore {
     public func resources(provider: String, keys: [ResourceKey]) async throws(StoreFailure)
         -> [ResourceKey: LocalResource]
     {
-        guard !keys.isEmpty else { return [:] }
-        let found = try await rows(
-            "read local state",
-            """
-            SELECT r.resource_type, r.resource_id, r.status, r.as_of, r.object, r.amount_minor, r.currency
-            FROM unnest(\(keys.map(\.type))::text[], \(keys.map(\.id))::text[]) AS k (resource_type, resource_id)
-            JOIN resource_state r ON r.provider = \(provider) AND r.resource_type = k.resource_type
-                AND r.resource_id = k.resource_id
-            """,
-            as: ResourceRow.self
-        ).map(Self.localResource)
-        return Dictionary(
-            found.map { (ResourceKey($0.resourceType, $0.resourceID), $0) },
-            uniquingKeysWith: { first, _ in first }
-        )
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                try await Self.resources(provider: provider, keys: keys, locking: false, on: connection, logger: logger)
+            }
+        } catch {
+            throw Self.failure("read local state", error)
+        }
     }
 
     /// Rejected deliveries received (or, unreadable ones, recorded) in `[since, until)`, in the order recorded.

@@ -15,7 +15,6 @@ extension PostgresStore: RunStore {
         let logger = self.logger
         return try await transaction("record the start of run \(id)") { connection in
             // The crashed runs' rows are locked first, so that two starts never both report them.
-            var crashed: [(id: String, repairs: Int)] = []
             let rows = try await connection.query(
                 """
                 UPDATE run r SET status = 'crashed' WHERE r.job = \(job) AND r.status = 'running'
@@ -27,7 +26,6 @@ extension PostgresStore: RunStore {
             for try await (id, started, repairs) in rows.decode((String, Date, Int).self) {
                 found.append((id, started, repairs))
             }
-            for run in found.sorted(by: { $0.started < $1.started }) { crashed.append((run.id, run.repairs)) }
             try await connection.query(
                 """
                 INSERT INTO run (id, job, command, started_at, now, since, until, dry_run, status)
@@ -36,7 +34,7 @@ extension PostgresStore: RunStore {
                 """,
                 logger: logger
             )
-            return crashed
+            return found.sorted { $0.started < $1.started }.map { (id: $0.id, repairs: $0.repairs) }
         }
     }
 
@@ -144,18 +142,18 @@ extension PostgresStore: RunStore {
             if kind == "event" {
                 for (finding, body) in batch {
                     let event = try ScratchCodec.event(body)
-                    let inserted = try await connection.query(
-                        """
-                        INSERT INTO event (provider, event_id, event_type, resource_type, resource_id, occurred_at,
-                            payload, source, recorded_at, run_id)
-                        VALUES (\(provider), \(event.eventID), \(event.eventType), \(event.resourceType),
-                            \(event.resourceID), \(Self.instant(event.occurredAt)), \(event.payload.canonicalText),
-                            'reconciliation', \(now), \(runID))
-                        ON CONFLICT DO NOTHING RETURNING 1
-                        """,
-                        logger: logger
-                    )
-                    guard try await !inserted.collect().isEmpty else { continue }
+                    guard
+                        try await Self.recordEvent(
+                            event,
+                            provider: provider,
+                            source: "reconciliation",
+                            receivedAt: nil,
+                            runID: runID,
+                            now: now,
+                            on: connection,
+                            logger: logger
+                        )
+                    else { continue }
                     try await Self.audit(
                         runID: runID,
                         provider: provider,
@@ -174,52 +172,29 @@ extension PostgresStore: RunStore {
                 return repaired
             }
             let targets = try batch.map { (finding: $0.findingKey, target: try ScratchCodec.localResource($0.body)) }
-            var current: [ResourceKey: LocalResource] = [:]
-            let locked = try await connection.query(
-                """
-                SELECT r.resource_type, r.resource_id, r.status, r.as_of, r.object, r.amount_minor, r.currency
-                FROM resource_state r
-                JOIN unnest(\(targets.map(\.target.resourceType))::text[], \(targets.map(\.target.resourceID))::text[])
-                    AS k (resource_type, resource_id)
-                    ON r.resource_type = k.resource_type AND r.resource_id = k.resource_id
-                WHERE r.provider = \(provider)
-                ORDER BY r.resource_type, r.resource_id
-                FOR UPDATE OF r
-                """,
+            let current = try await Self.resources(
+                provider: provider,
+                keys: targets.map { ResourceKey($0.target.resourceType, $0.target.resourceID) },
+                locking: true,
+                on: connection,
                 logger: logger
             )
-            for try await row in locked.decode(ResourceRow.self) {
-                let resource = Self.localResource(row)
-                current[ResourceKey(resource.resourceType, resource.resourceID)] = resource
-            }
             for (finding, target) in targets {
                 let before = current[ResourceKey(target.resourceType, target.resourceID)]
-                if let before {
-                    // Never move a row back: it may have advanced (ingest) since the provider was read.
-                    if Store.sameState(before, target) || before.asOf > target.asOf { continue }
+                // Never move a row back: it may have advanced (ingest) since the provider was read.
+                if let before, Store.sameState(before, target) || before.asOf > target.asOf { continue }
+                // A row absent when locked and inserted by the application meanwhile is its to keep.
+                guard
                     try await Self.save(
                         target,
                         provider: provider,
                         updatedBy: "repair",
                         now: now,
+                        replacing: before != nil,
                         on: connection,
                         logger: logger
                     )
-                } else {
-                    // Absent when locked: a row the application inserts meanwhile is its to keep.
-                    let inserted = try await connection.query(
-                        """
-                        INSERT INTO resource_state (provider, resource_type, resource_id, status, as_of, object,
-                            amount_minor, currency, updated_by, updated_at)
-                        VALUES (\(provider), \(target.resourceType), \(target.resourceID), \(target.status),
-                            \(Self.instant(target.asOf)), \(target.object.canonicalText), \(target.money?.minorUnits),
-                            \(target.money?.currency), 'repair', \(now))
-                        ON CONFLICT DO NOTHING RETURNING 1
-                        """,
-                        logger: logger
-                    )
-                    guard try await !inserted.collect().isEmpty else { continue }
-                }
+                else { continue }
                 try await Self.audit(
                     runID: runID,
                     provider: provider,

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOSSL
 import PostgresNIO
 
 /// A job's store in PostgreSQL: the same records as the SQLite ``Store``, in the schema of
@@ -52,13 +51,6 @@ public final class PostgresStore: StoreEngine {
         creation: StoreLocation.Creation = .allowed,
         logger: Logger
     ) async throws -> PostgresStore {
-        // A killed process's session ends within 10 s even mid-query, and a silent host's within
-        // about a minute: its transactions roll back and its locks go (docs/postgres.md, Locks).
-        var parameters = [
-            ("application_name", "reconcile"), ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"),
-            ("tcp_keepalives_count", "3"), ("client_connection_check_interval", "10000"),
-        ]
-        if let schema { parameters.append(("search_path", schema)) }
         let name = location.description
 
         var existed = false
@@ -66,16 +58,11 @@ public final class PostgresStore: StoreEngine {
         // server fails here at once with what the server said, where the pool would retry for a
         // minute and then report only that it gave up.
         do {
-            var single = PostgresConnection.Configuration(
-                host: location.host,
-                port: location.port,
-                username: location.user,
-                password: password,
-                database: location.database,
-                tls: location.tls ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+            let connection = try await PostgresConnection.connect(
+                configuration: try location.sessionConfiguration(password: password, schema: schema),
+                id: 0,
+                logger: logger
             )
-            single.options.additionalStartupParameters = parameters
-            let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
             do {
                 existed = try await migrate(on: connection, location: name, creation: creation, logger: logger)
             } catch {
@@ -85,7 +72,7 @@ public final class PostgresStore: StoreEngine {
             try await connection.close()
         } catch {
             // Thrown inside the migrations' transaction, it comes back wrapped.
-            if let refused = (error as? PostgresTransactionError)?.closureError as? NoStoreYet { throw refused }
+            if let refused = unwrapped(error) as? NoStoreYet { throw refused }
             throw failure("open \(name)", error)
         }
 
@@ -99,7 +86,7 @@ public final class PostgresStore: StoreEngine {
             tls: location.tls ? .require(.makeClientConfiguration()) : .disable
         )
         configuration.options.maximumConnections = maximumConnections
-        configuration.options.additionalStartupParameters = parameters
+        configuration.options.additionalStartupParameters = location.sessionParameters(schema: schema)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let running = Task { await client.run() }
         return PostgresStore(client: client, running: running, location: name, existed: existed, logger: logger)
@@ -141,12 +128,17 @@ public final class PostgresStore: StoreEngine {
         }
     }
 
+    /// The error inside a transaction's error (what its body, `COMMIT` or `BEGIN` threw), or `error` itself.
+    static func unwrapped(_ error: any Error) -> any Error {
+        guard let transaction = error as? PostgresTransactionError,
+            let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError
+        else { return error }
+        return unwrapped(inner)
+    }
+
     /// The SQLSTATE of a server error, inside a transaction's error or not.
     static func sqlState(_ error: any Error) -> String? {
-        if let transaction = error as? PostgresTransactionError {
-            return (transaction.closureError ?? transaction.commitError ?? transaction.beginError).flatMap(sqlState)
-        }
-        return (error as? PSQLError)?.serverInfo?[.sqlState]
+        (unwrapped(error) as? PSQLError)?.serverInfo?[.sqlState]
     }
 
     /// Runs one statement outside a transaction of the caller's (it is one by itself).
@@ -184,11 +176,8 @@ public final class PostgresStore: StoreEngine {
     /// PostgresNIO's own description of an error is deliberately empty ("Generic description to
     /// prevent accidental leakage"); the server's message and SQLSTATE are what an operator needs.
     static func failure(_ operation: String, _ error: any Error) -> StoreFailure {
+        let error = unwrapped(error)
         if let failure = error as? StoreFailure { return failure }
-        if let transaction = error as? PostgresTransactionError {
-            let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError
-            if let inner { return failure(operation, inner) }
-        }
         guard let error = error as? PSQLError else { return StoreFailure(operation, error) }
         if let server = error.serverInfo {
             let state = server[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
