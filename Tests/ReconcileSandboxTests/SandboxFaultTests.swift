@@ -28,6 +28,26 @@ import Testing
         }
     }
 
+    @Test func accountsAreAnsweredFromTheOneWorldAndLoggedApart() async throws {
+        try await withSandbox { server, plain in
+            let acme = SandboxClient(base: server.baseURL(for: "credicorp", account: "acme-7"))
+            let other = SandboxClient(base: server.baseURL(for: "credicorp", account: "other_2"))
+            let expected = try await plain.get("/public/v1/payments?limit=3")
+            #expect(expected.status == 200 && !expected.ids.isEmpty)
+            #expect(try await acme.get("/public/v1/payments?limit=3").ids == expected.ids)
+            #expect(try await other.get("/public/v1/payments?limit=3").ids == expected.ids)
+            #expect(
+                try await acme.get("/public/v1/payments", key: "sk_wrong").status == 401,
+                "the key is still checked"
+            )
+            let log = await server.requests()
+            #expect(log.map(\.account) == [nil, "acme-7", "other_2", "acme-7"])
+            #expect(log.map(\.provider) == ["credicorp", "credicorp", "credicorp", "credicorp"])
+            #expect(log.map(\.path) == Array(repeating: "/public/v1/payments", count: 4))
+            #expect(try await SandboxClient(base: server.baseURL + "/accounts/acme-7").get("/nope").status == 404)
+        }
+    }
+
     @Test func faultOnlyHitsItsPathPrefix() async throws {
         try await withSandbox { server, client in
             await server.setFaults([SandboxFault(.unauthorized, pathPrefix: "/public/v1/payments", times: nil)])

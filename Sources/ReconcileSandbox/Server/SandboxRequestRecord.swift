@@ -8,13 +8,16 @@ public struct SandboxRequestRecord: Sendable, Hashable {
     public var path: String
     /// The raw query string without `?`, if any.
     public var query: String?
+    /// The account the request was for, when it came through ``SandboxServer/baseURL(for:account:)``.
+    public var account: String?
 
     /// Creates a record.
-    public init(method: String, provider: String?, path: String, query: String?) {
+    public init(method: String, provider: String?, path: String, query: String?, account: String? = nil) {
         self.method = method
         self.provider = provider
         self.path = path
         self.query = query
+        self.account = account
     }
 
     /// Path and query as sent, relative to the provider base.

@@ -28,6 +28,15 @@ public final class SandboxServer: Sendable {
     /// The base URL of one provider's API, such as `http://127.0.0.1:PORT/credicorp`.
     public func baseURL(for provider: String) -> String { baseURL + "/" + provider }
 
+    /// The base URL of one provider's API for one of many accounts.
+    ///
+    /// Such as `http://127.0.0.1:PORT/accounts/acme-7/credicorp`: the same world answers every
+    /// account, and the request log says which account asked (``SandboxRequestRecord/account``).
+    /// `account` is letters, digits, `-` and `_`.
+    public func baseURL(for provider: String, account: String) -> String {
+        baseURL + "/accounts/" + account + "/" + provider
+    }
+
     /// Starts serving `world` and returns once the port is bound.
     ///
     /// - Throws: ``SandboxServerError`` when the server fails to bind or reports no port within

@@ -90,12 +90,26 @@ actor SandboxState {
         authorization: String?,
         crezcoKey: String?
     ) -> Admission {
-        let segments = fullPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
+        // `/accounts/NAME/PROVIDER/…`: one of many accounts, all answered from the one world.
+        var account: String?
+        var below = Substring(fullPath)
+        let accountParts = fullPath.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: true)
+        if accountParts.count == 3, accountParts[0] == "accounts" {
+            account = String(accountParts[1])
+            below = accountParts[2]
+        }
+        let segments = below.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
         let provider = segments.first.map(String.init)
         let known = provider.map(Self.providers.contains) ?? false
         let relative = known ? "/" + (segments.count > 1 ? String(segments[1]) : "") : fullPath
         log.append(
-            SandboxRequestRecord(method: method, provider: known ? provider : nil, path: relative, query: rawQuery)
+            SandboxRequestRecord(
+                method: method,
+                provider: known ? provider : nil,
+                path: relative,
+                query: rawQuery,
+                account: account
+            )
         )
         guard known, let provider else {
             return .answer(.error(404, type: "not_found", message: "no provider at \(fullPath)"))
