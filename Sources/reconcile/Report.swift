@@ -10,34 +10,69 @@ extension Reconcile {
 
         @Argument(help: "Job file, e.g. Jobs/nightly.yml.") var job: String
         @Option(help: "Run id (default: the last run).") var run: String?
+        @Flag(
+            help: """
+                The newest round of shared runs (run --shard) as one report: every host's part merged.
+                """
+        ) var jobWide = false
         @Option(help: "md, json, csv, or summary (a few lines for a mail).") var format: Format = .md
         @Option(help: "Store path; overrides the job's 'store'.") var store: String?
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             _ = try common.makeLogger()
+            if jobWide, run != nil { throw UsageFailure("--job-wide reports the newest round; it does not take --run") }
             let config = try loadJobForReading(job)
-            let stored = try await withStore(config: config, option: self.store, creation: .refusedForReading) {
-                store,
-                _ in try await store.run(job: config.name, id: run)
-            }
-            guard let summary = stored, let text = summary.report,
-                let report = RunReport.decode(text)
-            else {
-                throw UsageFailure(
-                    run.map { "no stored report for run \($0)" } ?? "no stored run of job \(config.name)"
-                )
+            let (report, exitStatus) = try await withStore(
+                config: config,
+                option: self.store,
+                creation: .refusedForReading
+            ) { store, _ in
+                jobWide
+                    ? try await Self.round(store, config: config)
+                    : try await Self.one(store, job: config.name, id: run)
             }
             switch format {
             case .json: print(report.jsonText(), terminator: "")
             case .md: print(MarkdownReport.render(report), terminator: "")
             case .csv: print(PaymentsCSV.render(report), terminator: "")
             case .summary:
+                // A round has no folder of its own: each host wrote its part under its run's id.
                 let folder = URL(fileURLWithPath: config.reports).standardizedFileURL.appendingPathComponent(
-                    report.run.id
+                    jobWide ? "" : report.run.id
                 ).path
-                print(MarkdownReport.summary(report, exitStatus: summary.exitStatus, folder: folder), terminator: "")
+                print(MarkdownReport.summary(report, exitStatus: exitStatus, folder: folder), terminator: "")
             }
+        }
+
+        /// Run `id`'s report (the newest finished run's when nil), with its exit status.
+        static func one(_ store: any ReconcileStore, job: String, id: String?) async throws -> (RunReport, Int?) {
+            guard let summary = try await store.run(job: job, id: id), let text = summary.report,
+                let report = RunReport.decode(text)
+            else {
+                throw UsageFailure(id.map { "no stored report for run \($0)" } ?? "no stored run of job \(job)")
+            }
+            return (report, summary.exitStatus)
+        }
+
+        /// The newest round's entries as one report; its exit status is the worst of its hosts',
+        /// and 3 when an entry was read by no host (they are named on standard error).
+        static func round(_ store: any ReconcileStore, config: JobConfig) async throws -> (RunReport, Int?) {
+            guard let round = try await store.newestRound(job: config.name),
+                let (report, missing) = RunReport.jobWide(round, entries: config.providers.map(\.name))
+            else {
+                throw UsageFailure(
+                    "no entry recorded by a run --shard of job \(config.name): --job-wide merges the hosts of a round"
+                )
+            }
+            if !missing.isEmpty {
+                StandardErrorLines.shared.writeLines(
+                    "round \(round.round): no host has read \(missing.count) entries: "
+                        + missing.joined(separator: ", ") + "\n"
+                )
+            }
+            let exit = round.runs.compactMap(\.exitStatus).max() ?? 0
+            return (report, report.run.status == "complete" ? exit : max(exit, 3))
         }
     }
 

@@ -23,10 +23,17 @@ extension Reconcile {
         @Option(help: "Store path; overrides the job's 'store'.") var store: String?
         @Flag(help: "Start an empty store if there is none (otherwise a missing store is refused).")
         var createStore = false
+        @Option(
+            help: """
+                Share the job with the runs of other hosts (PostgreSQL store): I/N tries the entries of \
+                shard I of N first, then takes any entry that is free; 1/1 takes whatever is free.
+                """
+        ) var shard: String?
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             var options = RunOptions()
+            options.shard = try shard.map(Shard.init(parsing:))
             options.createStore = createStore
             options.dryRun = dryRun
             options.providers = providers

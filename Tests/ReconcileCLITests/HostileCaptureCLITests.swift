@@ -160,8 +160,9 @@ import Testing
                 atomically: true,
                 encoding: .utf8
             )
-            // dash's ulimit -f counts 512-byte blocks: the store (and its WAL) may grow to 1 MB.
-            let command = "ulimit -f 2000; exec \"$0\" ingest job.yml junk.ndjson"
+            // dash's ulimit -f counts 512-byte blocks: the store (and its WAL) may grow to 1.5 MB,
+            // room for the schema and one batch of 500 of these lines (0.9 MB), not for two.
+            let command = "ulimit -f 3000; exec \"$0\" ingest job.yml junk.ndjson"
             let (result, _) = try await Self.run(["-c", command, CLIHarness.executable.path], harness: harness)
             #expect(!result.killed, "a file-size limit is an error, not SIGXFSZ")
             #expect(result.status == 3, "\(result.stderr)")

@@ -253,6 +253,7 @@ import Testing
                 id: "r1",
                 job: "nightly",
                 command: "run",
+                round: nil,
                 startedAt: now,
                 now: now,
                 since: now.addingTimeInterval(-86_400),
@@ -265,6 +266,7 @@ import Testing
                 status: "complete",
                 exitStatus: 0,
                 finishedAt: now,
+                entries: [],
                 findings: [],
                 report: Array(text.utf8)
             )

@@ -456,6 +456,7 @@ extension TestPostgres {
                     id: id,
                     job: "nightly",
                     command: "run",
+                    round: nil,
                     startedAt: at(seconds),
                     now: at(seconds),
                     since: at(-1_000),
@@ -521,6 +522,7 @@ extension TestPostgres {
                 status: "complete",
                 exitStatus: 1,
                 finishedAt: at(110),
+                entries: [],
                 findings: first,
                 report: Array(#"{"run":"r1"}"#.utf8)
             )
@@ -569,6 +571,7 @@ extension TestPostgres {
                 status: "complete",
                 exitStatus: 1,
                 finishedAt: at(310),
+                entries: [],
                 findings: [first[2]],
                 report: Array("{}".utf8)
             )
@@ -635,6 +638,128 @@ extension TestPostgres {
     }
 
     @Test(arguments: TestStore.engines)
+    func sharedRunsRecordEntriesAsTheyGoAndEachEntryIsComparedWithItsLastReading(engine: TestStore) async throws {
+        try await engine.with { store in
+            let at = { (seconds: TimeInterval) in Self.start.addingTimeInterval(seconds) }
+            func begin(_ id: String, at seconds: TimeInterval, round: String?, command: String = RunEntry.sharedCommand)
+                async throws -> [String]
+            {
+                try await store.beginRun(
+                    id: id,
+                    job: "nightly",
+                    command: command,
+                    round: round,
+                    startedAt: at(seconds),
+                    now: at(seconds),
+                    since: at(-1_000),
+                    until: at(seconds),
+                    dryRun: false
+                ).map(\.id)
+            }
+            func finding(_ provider: String?, _ resource: String) -> Finding {
+                var finding = Self.finding(.missingLocally, resource)
+                finding.provider = provider
+                return finding
+            }
+            func finish(_ id: String, at seconds: TimeInterval) async throws {
+                try await store.finishRun(
+                    id: id,
+                    status: "complete",
+                    exitStatus: 1,
+                    finishedAt: at(seconds),
+                    entries: [],
+                    findings: [],
+                    report: Array("{}".utf8)
+                )
+            }
+            let providers: Set<String> = ["a", "b"]
+            #expect(try await store.newestRound(job: "nightly") == nil)
+
+            // Round 1: two hosts; neither marks the other's live run crashed.
+            #expect(try await begin("h1", at: 100, round: "round-1").isEmpty)
+            #expect(try await begin("h2", at: 101, round: "round-1").isEmpty)
+            #expect(try await store.entryRead(job: "nightly", round: "round-1", entry: "a") == false)
+            try await store.recordEntry(
+                RunEntry(provider: "a", status: "complete", report: #"{"part":"a"}"#),
+                runID: "h1",
+                findings: [finding("a", "pay_1"), finding("a", "pay_2")]
+            )
+            try await store.recordEntry(
+                RunEntry(provider: "b", status: "failed", report: #"{"part":"b"}"#),
+                runID: "h2",
+                findings: []
+            )
+            try await store.recordEntry(
+                RunEntry(provider: RunEntry.otherLines, status: "complete", report: #"{"part":"*"}"#),
+                runID: "h2",
+                findings: [finding(nil, "line_3"), finding("gone", "line_4")]
+            )
+            try await store.recordEntry(RunEntry(provider: "c", status: "interrupted"), runID: "h2", findings: [])
+            #expect(try await store.entryRead(job: "nightly", round: "round-1", entry: "a"))
+            #expect(try await store.entryRead(job: "nightly", round: "round-1", entry: "b"), "a failed reading is one")
+            #expect(try await store.entryRead(job: "nightly", round: "round-1", entry: "c") == false)
+            #expect(try await store.entryRead(job: "nightly", round: "round-2", entry: "a") == false)
+            try await finish("h1", at: 110)
+            // h2 dies without finishing.
+
+            let first = try #require(try await store.newestRound(job: "nightly"))
+            #expect(first.round == "round-1" && first.runs.map(\.id) == ["h1", "h2"])
+            #expect(first.runs.map(\.kind) == ["nightly (shared)", "nightly (shared)"])
+            #expect(first.runs.map(\.round) == ["round-1", "round-1"])
+            #expect(first.parts == [#"{"part":"a"}"#, #"{"part":"b"}"#, #"{"part":"*"}"#])
+
+            // Round 2 starts when no run is live: h2 is found crashed.
+            #expect(try await begin("h3", at: 200, round: "round-2") == ["h2"])
+            let previous = try await store.previousEntryFindings(
+                job: "nightly",
+                entries: ["a", "b", RunEntry.otherLines],
+                providers: providers,
+                excludingRun: "h3"
+            )
+            #expect(
+                previous.map(\.resourceID) == ["pay_1", "pay_2", "line_3", "line_4"],
+                "a's from h1, none for b (it failed), the other lines' from h2 (recorded before it died)"
+            )
+            try await store.recordEntry(
+                RunEntry(provider: "a", status: "complete"),
+                runID: "h3",
+                findings: [finding("a", "pay_2")]
+            )
+            try await finish("h3", at: 210)
+            let histories = try await store.findingHistories(job: "nightly")
+            let open = Dictionary(histories.map { ($0.resourceID ?? "", $0.isOpen) }, uniquingKeysWith: { $1 })
+            #expect(
+                open == ["pay_1": false, "pay_2": true, "line_3": true, "line_4": true],
+                "a's were read again (pay_1 gone); the other lines were not"
+            )
+
+            // A whole run that completes reads every entry: it settles the other lines too.
+            #expect(try await begin("w1", at: 300, round: nil, command: "run").isEmpty)
+            try await store.finishRun(
+                id: "w1",
+                status: "complete",
+                exitStatus: 1,
+                finishedAt: at(310),
+                entries: [
+                    RunEntry(provider: "a", status: "complete"), RunEntry(provider: "b", status: "complete"),
+                    RunEntry(provider: RunEntry.otherLines, status: "complete"),
+                ],
+                findings: [finding("b", "pay_9")],
+                report: Array("{}".utf8)
+            )
+            #expect(try await store.findingHistories(job: "nightly").filter(\.isOpen).map(\.resourceID) == ["pay_9"])
+            let afterWhole = try await store.previousEntryFindings(
+                job: "nightly",
+                entries: ["a", "b"],
+                providers: providers,
+                excludingRun: "x"
+            )
+            #expect(afterWhole.map(\.resourceID) == ["pay_9"], "the whole run is every entry's last reading")
+            #expect(try await store.newestRound(job: "nightly")?.round == "round-2")
+        }
+    }
+
+    @Test(arguments: TestStore.engines)
     func repairsBeyondOneBatchAreAllAppliedAndAFailedOneSaysWhatStands(engine: TestStore) async throws {
         try await engine.with { store in
             let many = Self.inserts(1_001)
@@ -642,6 +767,7 @@ extension TestPostgres {
                 id: "r1",
                 job: "nightly",
                 command: "run",
+                round: nil,
                 startedAt: Self.start,
                 now: Self.start,
                 since: Self.start,

@@ -15,6 +15,9 @@ public struct RunOptions: Sendable {
     public var command = "run"
     /// Backfill only: forget the checkpoints of an interrupted backfill of the same window.
     public var restart = false
+    /// Share the job with the runs of other hosts (`run --shard I/N`, PostgreSQL only): which
+    /// entries this host tries first.
+    public var shard: Shard?
     /// Told of pages read and providers finished (the backfill's progress line).
     public var progress: (any RunProgress)?
     /// How many resources are classified at once (tests vary it; the findings must not change).
@@ -47,6 +50,11 @@ public struct JobRunner: Sendable {
 
     public func run(_ options: RunOptions) async throws -> RunOutcome {
         let selected = try selectProviders(options.providers)
+        if options.shard != nil, !options.providers.isEmpty || options.command != "run" {
+            throw UsageFailure(
+                "--shard shares the nightly run of every provider among hosts; it does not go with --provider or backfill"
+            )
+        }
         let since = (options.since ?? clock.now.addingTimeInterval(-job.lookback)).wholeMilliseconds
         if let until = options.until, since >= until { throw Self.emptyWindow(since, until) }
         let opened = try await OpenedStore.open(
@@ -55,6 +63,7 @@ public struct JobRunner: Sendable {
             password: job.storePassword,
             creation: options.createStore ? .allowed : .refusedForRun,
             lockingJob: job.name,
+            sharing: options.shard != nil,
             logger: logger
         )
         do {
@@ -92,18 +101,25 @@ public struct JobRunner: Sendable {
             metadata: [
                 "job": "\(job.name)", "store": "\(storePath)", "store.created": "\(!opened.existed)",
                 "since": "\(RFC3339.format(since))", "until": "\(RFC3339.format(until))",
-                "dry_run": "\(options.dryRun)",
+                "dry_run": "\(options.dryRun)", "shard": "\(options.shard.map(\.description) ?? "-")",
+                "round": "\(opened.shared.map(\.round) ?? "-")",
             ]
         )
         // A run of some providers only is not the nightly run: it is recorded as such, and neither
         // compared with the nightly runs for `resolved` nor counted as their last success.
         let command =
-            options.command == "run" && !options.providers.isEmpty
-            ? "run --provider " + selected.map(\.name).joined(separator: ",") : options.command
+            if options.shard != nil {
+                RunEntry.sharedCommand
+            } else if options.command == "run" && !options.providers.isEmpty {
+                "run --provider " + selected.map(\.name).joined(separator: ",")
+            } else {
+                options.command
+            }
         let crashed = try await store.beginRun(
             id: runID,
             job: job.name,
             command: command,
+            round: opened.shared?.round,
             startedAt: started,
             now: clock.now,
             since: since,
@@ -140,7 +156,6 @@ public struct JobRunner: Sendable {
                 ]
             )
         }
-        let adapters = selected.map { ProviderRegistry.adapter(for: $0, http: http) }
         let window = RunReport.Window(since: RFC3339.format(since), until: RFC3339.format(until))
         let repairing = !options.dryRun && job.repair
         let context = ProviderRun(
@@ -156,38 +171,125 @@ public struct JobRunner: Sendable {
             chunkSize: options.chunkSize,
             checkLock: { () throws(StoreFailure) in try await opened.checkLock() }
         )
-        var outcomes = try await Self.reconcileConcurrently(adapters, limit: Self.concurrentProviders, context: context)
-        let sections = outcomes.map(\.section)
-        var findings = outcomes.flatMap(\.findings)
-        // One copy of the findings from here on: a large run's are tens of megabytes.
-        outcomes.removeAll()
-        FreedMemory.release()
-        if let backfill, sections.allSatisfy({ $0.status == "complete" }) {
-            try await store.completeBackfill(id: backfill.id, at: Date())
-        }
-        if options.providers.isEmpty {
-            let names = Set(job.providers.map(\.name))
-            findings += try await store.rejectedDeliveries(provider: nil, since: since, until: until)
+        let names = Set(job.providers.map(\.name))
+        let otherLines: @Sendable () async throws -> [Finding] = {
+            try await store.rejectedDeliveries(provider: nil, since: since, until: until)
                 .filter { !names.contains($0.provider ?? "") }
                 .map(Classifier.invalidSignature)
         }
-        let firstSeen = try await store.firstReported(job: job.name, keys: findings.map(\.key), excludingRun: runID)
-        for index in findings.indices {
-            let first = firstSeen[findings[index].key]
-            findings[index].isNew = first == nil
-            findings[index].firstSeen = RFC3339.format(first ?? clock.now)
-            findings[index].ageSeconds = Int64(max(0, clock.now.timeIntervalSince(first ?? clock.now)).rounded())
-        }
-        let resolved = try Self.resolved(
-            previous: await store.previousRunFindings(
+        var sections: [RunReport.ProviderSection]
+        var findings: [Finding]
+        let resolved: [ReportedFinding]
+        var entries: [RunEntry] = []
+        if let shared = opened.shared, let shard = options.shard {
+            // Each entry is recorded as soon as it is read, with its findings and its part of
+            // the report, and compared with the run that read it last, whichever host that was.
+            let info = RunReport.RunInfo(
+                id: runID,
                 job: job.name,
-                command: command,
-                sameWindow: options.command == "backfill" ? (since, until) : nil,
-                excludingRun: runID
-            ),
-            current: findings,
-            completeProviders: Set(sections.filter { $0.status == "complete" }.map(\.name))
-        )
+                startedAt: RFC3339.format(started),
+                finishedAt: nil,
+                now: RFC3339.format(clock.now),
+                dryRun: options.dryRun,
+                repair: repairing,
+                status: "running",
+                store: storePath
+            )
+            let job = self.job
+            let now = clock.now
+            let record: @Sendable (EntryResult) async throws -> EntryResult = { result in
+                var result = result
+                result.findings = try await Self.annotate(
+                    result.findings,
+                    store: store,
+                    job: job.name,
+                    runID: runID,
+                    now: now
+                )
+                let status = result.section?.status ?? "complete"
+                guard status != "interrupted" else { return result }
+                if status == "complete" {
+                    let current = Set(result.findings.map(\.key))
+                    result.resolved = try await store.previousEntryFindings(
+                        job: job.name,
+                        entries: [result.entry],
+                        providers: names,
+                        excludingRun: runID
+                    ).filter { !current.contains($0.key) }
+                }
+                var part = info
+                part.status = status
+                let report = RunReport(
+                    run: part,
+                    providers: result.section.map { [$0] } ?? [],
+                    counts: RunReport.counts(of: result.findings),
+                    repairs: result.findings.filter(\.repaired).count,
+                    findings: result.findings,
+                    resolved: result.resolved
+                )
+                // Without its claim, another host may be reading the entry: this one stops.
+                try await opened.checkLock()
+                try await store.recordEntry(
+                    RunEntry(provider: result.entry, status: status, report: report.jsonText()),
+                    runID: runID,
+                    findings: result.findings
+                )
+                return result
+            }
+            var results = try await Self.reconcileShared(
+                SharedEntries(
+                    shard.ordered(selected.map(\.name)),
+                    shared: shared,
+                    store: store,
+                    job: job.name,
+                    logger: logger
+                ),
+                adapters: Dictionary(
+                    uniqueKeysWithValues: selected.map { ($0.name, ProviderRegistry.adapter(for: $0, http: http)) }
+                ),
+                order: [RunEntry.otherLines] + selected.map(\.name),
+                limit: Self.concurrentProviders,
+                context: context,
+                otherLines: otherLines,
+                record: record
+            )
+            sections = results.compactMap(\.section)
+            findings = results.flatMap(\.findings)
+            resolved = results.flatMap(\.resolved)
+            results.removeAll()
+            FreedMemory.release()
+        } else {
+            let adapters = selected.map { ProviderRegistry.adapter(for: $0, http: http) }
+            var outcomes = try await Self.reconcileConcurrently(
+                adapters,
+                limit: Self.concurrentProviders,
+                context: context
+            )
+            sections = outcomes.map(\.section)
+            findings = outcomes.flatMap(\.findings)
+            // One copy of the findings from here on: a large run's are tens of megabytes.
+            outcomes.removeAll()
+            FreedMemory.release()
+            entries = sections.map { RunEntry(provider: $0.name, status: $0.status) }
+            if options.providers.isEmpty {
+                findings += try await otherLines()
+                entries.append(RunEntry(provider: RunEntry.otherLines, status: "complete"))
+            }
+            if let backfill, sections.allSatisfy({ $0.status == "complete" }) {
+                try await store.completeBackfill(id: backfill.id, at: Date())
+            }
+            findings = try await Self.annotate(findings, store: store, job: job.name, runID: runID, now: clock.now)
+            resolved = try Self.resolved(
+                previous: await store.previousRunFindings(
+                    job: job.name,
+                    command: command,
+                    sameWindow: options.command == "backfill" ? (since, until) : nil,
+                    excludingRun: runID
+                ),
+                current: findings,
+                completeProviders: Set(sections.filter { $0.status == "complete" }.map(\.name))
+            )
+        }
         let interrupted = sections.contains { $0.status == "interrupted" } || Interruption.shared.isRequested
         let failed = sections.contains { $0.status == "failed" }
         let exitStatus = failed || interrupted ? 3 : Self.exitStatus(findings, repairing: repairing)
@@ -223,17 +325,30 @@ public struct JobRunner: Sendable {
             status: status,
             exitStatus: exitStatus,
             finishedAt: Date(),
-            findings: findings,
+            entries: entries,
+            // A shared run recorded its findings entry by entry.
+            findings: opened.shared == nil ? findings : [],
             report: json
         )
-        if status == "complete", !options.dryRun {
+        // A round of shared runs is pruned once, by the host that started it, with what every
+        // entry's last reading found still open.
+        if status == "complete", !options.dryRun, opened.shared?.started ?? true {
+            var openKeys = findings.map(\.key)
+            if opened.shared != nil {
+                openKeys += try await store.previousEntryFindings(
+                    job: job.name,
+                    entries: [RunEntry.otherLines] + job.providers.map(\.name),
+                    providers: names,
+                    excludingRun: runID
+                ).map(\.key)
+            }
             let cutoffs = RetentionCutoffs(
                 now: clock.now,
                 wallClock: Date(),
                 newestReceipt: try await store.newestReceipt(),
                 retention: job.retention
             )
-            let pruned = try await store.prune(job: job.name, cutoffs: cutoffs, openKeys: findings.map(\.key))
+            let pruned = try await store.prune(job: job.name, cutoffs: cutoffs, openKeys: openKeys)
             let reports = ReportWriter.prune(
                 reportsRoot: job.reports,
                 job: job.name,
@@ -249,7 +364,7 @@ public struct JobRunner: Sendable {
             )
         }
         // Metrics describe the nightly job: dry runs, single-provider runs and backfills leave them be.
-        if let metrics = job.metrics, command == "run", !options.dryRun {
+        if let metrics = job.metrics, RunEntry.nightlyCommands.contains(command), !options.dryRun {
             let snapshot = PrometheusMetrics.Snapshot(
                 job: job.name,
                 report: report,
@@ -273,6 +388,22 @@ public struct JobRunner: Sendable {
             ]
         )
         return RunOutcome(exitStatus: exitStatus, report: report, reportFolder: folder)
+    }
+
+    /// `findings` with when each was first reported (by a run other than `runID`), whether it is
+    /// new, and its age at `now`.
+    static func annotate(_ findings: [Finding], store: any ReconcileStore, job: String, runID: String, now: Date)
+        async throws -> [Finding]
+    {
+        var findings = findings
+        let firstSeen = try await store.firstReported(job: job, keys: findings.map(\.key), excludingRun: runID)
+        for index in findings.indices {
+            let first = firstSeen[findings[index].key]
+            findings[index].isNew = first == nil
+            findings[index].firstSeen = RFC3339.format(first ?? now)
+            findings[index].ageSeconds = Int64(max(0, now.timeIntervalSince(first ?? now)).rounded())
+        }
+        return findings
     }
 
     static func emptyWindow(_ since: Date, _ until: Date) -> UsageFailure {

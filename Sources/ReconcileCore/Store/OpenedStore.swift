@@ -14,6 +14,9 @@ public struct OpenedStore: Sendable {
     public let location: String
     /// Whether a store was there before this command.
     public let existed: Bool
+    /// The round a shared run (`run --shard`) joined, and its claims on entries; nil for a run
+    /// that holds the whole job, and for commands that hold no lock.
+    public let shared: SharedRound?
     private let release: @Sendable () async -> Void
     private let verify: @Sendable () async throws(StoreFailure) -> Void
 
@@ -37,6 +40,8 @@ public struct OpenedStore: Sendable {
     ///   - password: the job's store password; needed for a URL only.
     ///   - creation: what the command may do where there is no store yet.
     ///   - job: the job whose run lock to hold while the store is open (`run`, `backfill`); nil for none.
+    ///   - sharing: share the job with the runs of other hosts (`run --shard`): join their round
+    ///     instead of holding the whole job. A PostgreSQL store only.
     ///   - logger: where a server store's connection pool logs.
     /// - Returns: the store, open, with the lock held when asked for.
     /// - Throws: ``StorePathError`` (exit 2) for a target that cannot be a store, or no store where
@@ -48,9 +53,16 @@ public struct OpenedStore: Sendable {
         password: Secret?,
         creation: StoreLocation.Creation,
         lockingJob job: String? = nil,
+        sharing: Bool = false,
         logger: Logger
     ) async throws -> OpenedStore {
         guard PostgresLocation.isURL(target) else {
+            if sharing {
+                throw UsageFailure(
+                    "--shard: the store \(target) (\(origin)) is a SQLite file, which serves one host; "
+                        + "runs share a job across hosts on a PostgreSQL store (store: postgres://…)"
+                )
+            }
             let location = try StoreLocation.check(target, origin: origin, creation: creation)
             let lock = LockHolder(try job.map { _ in try StoreLock(storePath: location.path) })
             let store = try Store(path: location.path)
@@ -58,6 +70,7 @@ public struct OpenedStore: Sendable {
                 store: store,
                 location: location.path,
                 existed: location.existed,
+                shared: nil,
                 release: { lock.release() },
                 verify: {}
             )
@@ -77,15 +90,12 @@ public struct OpenedStore: Sendable {
             )
         }
         var claims: PostgresClaims?
+        let lockPath = "pg_advisory_lock(\(ClaimKey.job(job ?? ""))) of job \(job ?? "") on \(location.description)"
         do {
-            if let job {
+            if let job, !sharing {
                 let session = try await PostgresClaims.connect(to: location, password: password.value, logger: logger)
                 claims = session
-                guard try await session.claim(job: job) else {
-                    throw LockFailure(
-                        lockPath: "pg_advisory_lock(\(ClaimKey.job(job))) of job \(job) on \(location.description)"
-                    )
-                }
+                guard try await session.claim(job: job) else { throw LockFailure(lockPath: lockPath) }
             }
             let store = try await PostgresStore.open(
                 location,
@@ -93,11 +103,43 @@ public struct OpenedStore: Sendable {
                 creation: creation,
                 logger: logger
             )
+            var shared: SharedRound?
+            if let job, sharing {
+                // After the store is open: the round is recorded in its schema.
+                do {
+                    let session = try await PostgresClaims.connect(
+                        to: location,
+                        password: password.value,
+                        logger: logger
+                    )
+                    claims = session
+                    guard
+                        let joined = try await session.joinRound(
+                            job: job,
+                            newRound: JobRunner.makeRunID(Date()),
+                            at: Date()
+                        )
+                    else { throw LockFailure(lockPath: lockPath + " (a whole run of the job)") }
+                    shared = SharedRound(
+                        round: joined.round,
+                        started: joined.started,
+                        claim: { entry in try await session.claim(job: job, entry: entry) },
+                        release: { entry in
+                            // A claim that cannot be given back goes with the session at the end.
+                            try? await session.release(job: job, entry: entry)
+                        }
+                    )
+                } catch {
+                    await store.close()
+                    throw error
+                }
+            }
             let name = location.description
             return OpenedStore(
                 store: store,
                 location: name,
                 existed: store.existed,
+                shared: shared,
                 release: { [claims] in
                     await store.close()
                     try? await claims?.close()
@@ -132,6 +174,18 @@ public struct OpenedStore: Sendable {
             throw PostgresStore.failure("open \(location.description)", error)
         }
     }
+}
+
+/// The round of shared runs (`run --shard`) a run joined, and its claims on the job's entries.
+public struct SharedRound: Sendable {
+    /// The round's id: the same for every host that shares the night's work.
+    public let round: String
+    /// Whether this run started the round (no run of the job was live).
+    public let started: Bool
+    /// Claims an entry for this run; false while another host holds it.
+    public let claim: @Sendable (String) async throws -> Bool
+    /// Gives back the claim on an entry (all go when the store is closed).
+    public let release: @Sendable (String) async -> Void
 }
 
 /// A SQLite store's run lock until ``release()``: the `flock` goes when the lock is let go of.

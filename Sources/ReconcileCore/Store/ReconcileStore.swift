@@ -90,10 +90,14 @@ public protocol LocalStateStore: StoreEngine {
 public protocol RunStore: StoreEngine {
     /// Records the start of a run; returns the runs of `job` that never finished, with how many
     /// repairs each had applied.
+    ///
+    /// A shared run (`run --shard`) names its `round`: the live runs of the same round are other
+    /// hosts' parts of the night, not crashed runs. Nil for a run that has the job to itself.
     func beginRun(
         id: String,
         job: String,
         command: String,
+        round: String?,
         startedAt: Date,
         now: Date,
         since: Date,
@@ -103,12 +107,13 @@ public protocol RunStore: StoreEngine {
     /// Applies one provider's planned repairs in one transaction; returns the finding keys repaired.
     func applyRepairs(_ plan: RepairPlan, provider: String, runID: String, at time: Date) async throws(StoreFailure)
         -> Set<String>
-    /// Records how a run ended, with its findings and its report.
+    /// Records how a run ended, with the entries it read, its findings and its report.
     func finishRun(
         id: String,
         status: String,
         exitStatus: Int32,
         finishedAt: Date,
+        entries: [RunEntry],
         findings: [Finding],
         report: [UInt8]
     ) async throws(StoreFailure)
@@ -128,6 +133,17 @@ public protocol RunStore: StoreEngine {
         sameWindow: (since: Date, until: Date)?,
         excludingRun runID: String
     ) async throws(StoreFailure) -> [ReportedFinding]
+    /// For each of `entries`, its findings from the latest non-dry nightly run of `job` that read
+    /// it whole (a complete `run`, or a shared run that recorded it `complete`);
+    /// ``RunEntry/otherLines`` stands for the findings naming none of `providers`.
+    func previousEntryFindings(job: String, entries: [String], providers: Set<String>, excludingRun runID: String)
+        async throws(StoreFailure) -> [ReportedFinding]
+    /// Whether a run of `job` in `round` has read `entry` (recorded it `complete` or `failed`).
+    func entryRead(job: String, round: String, entry: String) async throws(StoreFailure) -> Bool
+    /// The newest round of `job`'s shared runs, with the report parts of the entries they recorded.
+    func newestRound(job: String) async throws(StoreFailure) -> StoredRound?
+    /// Records one entry a shared run has read, with its findings, in one transaction.
+    func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) async throws(StoreFailure)
     /// When `command` last completed for `job` (not a dry run).
     func lastSuccess(job: String, command: String) async throws(StoreFailure) -> Date?
     /// Removes what is older than the cutoffs, after a complete run, keeping what is still needed.

@@ -100,6 +100,18 @@ extension Store {
                     )
                 )
             }
+            var complete: [String: Set<String>] = [:]
+            var entries = Set<String>()
+            for row in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT e.runID, e.provider, e.status FROM runEntry e JOIN run r ON r.id = e.runID WHERE r.job = ?",
+                arguments: [job]
+            ) {
+                let provider: String = row["provider"]
+                entries.insert(provider)
+                if row["status"] as String == "complete" { complete[row["runID"], default: []].insert(provider) }
+            }
             let runs = try Row.fetchAll(
                 db,
                 sql: """
@@ -114,10 +126,11 @@ extension Store {
                     window: "\(row["since"] as String? ?? "") \(row["until"] as String? ?? "")",
                     status: row["status"],
                     dryRun: row["dryRun"],
-                    now: Store.date(row["now"]) ?? .distantPast
+                    now: Store.date(row["now"]) ?? .distantPast,
+                    completeEntries: complete[row["id"] as String, default: []]
                 )
             }
-            return FindingHistory.histories(rows, job: job, runsNewestFirst: runs)
+            return FindingHistory.histories(rows, job: job, runsNewestFirst: runs, entries: entries)
         }
     }
 
@@ -205,6 +218,8 @@ extension FindingHistory {
         var status: String
         var dryRun: Bool
         var now: Date
+        /// The entries the run recorded `complete` (what a shared run read whole).
+        var completeEntries: Set<String> = []
     }
 
     /// One stored finding row of a run, from either engine.
@@ -225,8 +240,13 @@ extension FindingHistory {
 
     /// The histories of `rows` (oldest run first, each run's findings in the order stored), in the
     /// order of their first report; a kind this build does not know is left out.
-    static func histories(_ rows: [Stored], job: String, runsNewestFirst runs: [StoredRun]) -> [FindingHistory] {
-        let superseded = supersededRuns(runs)
+    static func histories(
+        _ rows: [Stored],
+        job: String,
+        runsNewestFirst runs: [StoredRun],
+        entries: Set<String> = []
+    ) -> [FindingHistory] {
+        let settled = Settled(runsNewestFirst: runs, entries: entries)
         var order: [String] = []
         var histories: [String: FindingHistory] = [:]
         for row in rows {
@@ -267,25 +287,51 @@ extension FindingHistory {
             }
             histories[row.key]?.occurrences.append(occurrence)
             // Rows come oldest run first: the last one decides.
-            histories[row.key]?.isOpen = !occurrence.repaired && !superseded.contains(occurrence.runID)
+            histories[row.key]?.isOpen =
+                !occurrence.repaired && !settled.contains(run: occurrence.runID, provider: row.provider)
         }
         return order.compactMap { histories[$0] }
     }
 
-    /// The runs after which a complete, non-dry run of the same kind came (`runs` newest first):
-    /// what they reported and a later such run did not is no longer there.
+    /// What later runs settled: what a run reported and a later run that read the same thing
+    /// no longer found is no longer there.
     ///
-    /// The same kind: the same command (`run`, `run --provider …`, `backfill`), and for a backfill the
-    /// same window too.
-    static func supersededRuns(_ runs: [StoredRun]) -> Set<String> {
-        var completeLater = Set<String>()
-        var superseded = Set<String>()
-        for run in runs {
-            let kind = run.command == "backfill" ? "backfill \(run.window)" : run.command
-            if completeLater.contains(kind) { superseded.insert(run.id) }
-            // As for `resolved` (previousRunFindings): only a complete run that is not a dry run counts.
-            if run.status == "complete", !run.dryRun { completeLater.insert(kind) }
+    /// "Read the same thing": a later complete, non-dry run of the same command (`run`,
+    /// `run --provider …`, `backfill`), and for a backfill of the same window too. A nightly run's
+    /// finding of an entry is also settled by a later non-dry shared run (`run --shard`) that
+    /// read that entry whole; a shared run's, only so, or by a later complete `run` (which reads
+    /// every entry), since each host of a round reads other entries.
+    struct Settled {
+        private var runs: Set<String> = []
+        private var entriesByRun: [String: Set<String>] = [:]
+        private let providers: Set<String>
+
+        /// `entries`: every entry the job's runs recorded (the job's providers, as far as the
+        /// store knows them), to tell a provider's findings from the other lines'.
+        init(runsNewestFirst stored: [StoredRun], entries: Set<String>) {
+            providers = entries
+            var completeLater = Set<String>()
+            var readLater = Set<String>()
+            for run in stored {
+                let shared = run.command == RunEntry.sharedCommand
+                let kind = run.command == "backfill" ? "backfill \(run.window)" : run.command
+                if !shared, completeLater.contains(kind) { runs.insert(run.id) }
+                if RunEntry.nightlyCommands.contains(run.command) {
+                    if completeLater.contains("run") { runs.insert(run.id) }
+                    if !readLater.isEmpty { entriesByRun[run.id] = readLater }
+                }
+                guard !run.dryRun else { continue }
+                if shared { readLater.formUnion(run.completeEntries) }
+                // As for `resolved` (previousRunFindings): only a complete run that is not a dry run counts.
+                if !shared, run.status == "complete" { completeLater.insert(kind) }
+            }
         }
-        return superseded
+
+        /// Whether what run `run` reported of `provider` was settled by a later run.
+        func contains(run: String, provider: String?) -> Bool {
+            if runs.contains(run) { return true }
+            guard let read = entriesByRun[run] else { return false }
+            return read.contains(RunEntry.entry(of: provider, providers: providers))
+        }
     }
 }

@@ -194,6 +194,24 @@ extension Store {
             // (the application may write `…22Z` or `…22.000Z`); without this it read every row.
             try db.execute(sql: "CREATE INDEX resourceState_asOf ON resourceState(provider, julianday(asOf))")
         }
+        migrator.registerMigration("v7 the entries each run read, and rounds of shared runs") { db in
+            // `round` is PostgreSQL's (runs of many hosts sharing a night); a SQLite store serves
+            // one host, but keeps the same records so that both engines answer alike.
+            try db.execute(
+                sql: """
+                    ALTER TABLE run ADD COLUMN round TEXT;
+                    CREATE INDEX run_round ON run(job, round) WHERE round IS NOT NULL;
+                    CREATE TABLE runEntry (
+                        runID TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        provider TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        report TEXT,
+                        PRIMARY KEY (runID, provider)
+                    );
+                    CREATE INDEX runEntry_provider ON runEntry(provider, status);
+                    """
+            )
+        }
         return migrator
     }
 }

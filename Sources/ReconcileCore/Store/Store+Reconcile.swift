@@ -474,6 +474,107 @@ extension Store {
     }
 }
 
+extension Store {
+    /// For each of `entries`, its findings from the last nightly run of `job` that read it whole.
+    ///
+    /// That is the latest non-dry complete `run`, or shared run (`run --shard`) that recorded the
+    /// entry `complete`. ``RunEntry/otherLines`` stands for the findings naming none of
+    /// `providers`, the job's entries.
+    ///
+    /// What a shared run compares with to say what is `resolved`: its hosts read different
+    /// entries each night, so the previous reading of each entry may be a different run.
+    public func previousEntryFindings(
+        job: String,
+        entries: [String],
+        providers: Set<String>,
+        excludingRun runID: String
+    ) throws(StoreFailure) -> [ReportedFinding] {
+        try read("read the previous findings of each entry") { db in
+            var found: [ReportedFinding] = []
+            for entry in entries {
+                guard
+                    let previous = try String.fetchOne(
+                        db,
+                        sql: """
+                            SELECT r.id FROM run r WHERE r.job = ? AND r.dryRun = 0 AND r.id != ?
+                            AND ((r.command = 'run' AND r.status = 'complete')
+                                OR (r.command = ? AND EXISTS (SELECT 1 FROM runEntry e
+                                    WHERE e.runID = r.id AND e.provider = ? AND e.status = 'complete')))
+                            ORDER BY r.startedAt DESC, r.rowid DESC LIMIT 1
+                            """,
+                        arguments: [job, runID, RunEntry.sharedCommand, entry]
+                    )
+                else { continue }
+                found += try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT findingKey, kind, provider, resourceType, resourceID, eventID FROM finding
+                        WHERE runID = ? ORDER BY id
+                        """,
+                    arguments: [previous]
+                ).map { row in
+                    ReportedFinding(
+                        id: Finding.id(ofKey: row["findingKey"]),
+                        key: row["findingKey"],
+                        kind: row["kind"],
+                        provider: row["provider"],
+                        resourceType: row["resourceType"],
+                        resourceID: row["resourceID"],
+                        eventID: row["eventID"]
+                    )
+                }.filter { RunEntry.entry(of: $0.provider, providers: providers) == entry }
+            }
+            return found
+        }
+    }
+
+    /// Whether a run of `job` in `round` has read `entry` (recorded it `complete` or `failed`).
+    public func entryRead(job: String, round: String, entry: String) throws(StoreFailure) -> Bool {
+        try read("read the entries of round \(round)") { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM runEntry e JOIN run r ON r.id = e.runID
+                        WHERE r.job = ? AND r.round = ? AND e.provider = ? AND e.status != 'interrupted')
+                    """,
+                arguments: [job, round, entry]
+            ) ?? false
+        }
+    }
+
+    /// The newest round of `job`'s shared runs: its runs, and the report parts of the entries
+    /// they recorded, in the order recorded; nil when the job has no shared run.
+    public func newestRound(job: String) throws(StoreFailure) -> StoredRound? {
+        try read("read the newest round") { db in
+            guard
+                let round = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT round FROM run WHERE job = ? AND round IS NOT NULL
+                        ORDER BY startedAt DESC, rowid DESC LIMIT 1
+                        """,
+                    arguments: [job]
+                )
+            else { return nil }
+            let runs = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM run WHERE job = ? AND round = ? ORDER BY startedAt, rowid",
+                arguments: [job, round]
+            ).map(Self.runSummary)
+            let parts = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT e.report FROM runEntry e JOIN run r ON r.id = e.runID
+                    WHERE r.job = ? AND r.round = ? AND e.report IS NOT NULL
+                    ORDER BY r.startedAt, r.rowid, e.rowid
+                    """,
+                arguments: [job, round]
+            )
+            return StoredRound(round: round, runs: runs, parts: parts)
+        }
+    }
+}
+
 /// A finding as an earlier run reported it; in a report, one that is no longer found.
 public struct ReportedFinding: Codable, Sendable, Equatable {
     public var id: String

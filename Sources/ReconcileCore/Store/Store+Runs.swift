@@ -12,13 +12,62 @@ public struct RunSummary: Sendable {
     public var status: String
     public var exitStatus: Int?
     public var report: String?
+    /// The round of a shared run (`run --shard`), nil for a run that had the job to itself.
+    ///
+    /// A round is the runs of many hosts that shared one night's work.
+    public var round: String? = nil
 
-    /// What kind of run this was: `nightly` (a `run` of every provider), `manual` (a `run` of
-    /// some providers), `dry run` or `backfill`.
+    /// What kind of run this was: `nightly` (a `run` of every provider), `nightly (shared)` (one
+    /// host's part of a `run --shard` round), `manual` (a `run` of some providers), `dry run` or
+    /// `backfill`.
     public var kind: String {
         if command == "backfill" { return dryRun ? "backfill (dry run)" : "backfill" }
         if dryRun { return "dry run" }
+        if command == RunEntry.sharedCommand { return "nightly (shared)" }
         return command == "run" ? "nightly" : "manual"
+    }
+}
+
+/// The newest round of a job's shared runs, as the store keeps it.
+public struct StoredRound: Sendable {
+    public var round: String
+    /// Its runs, oldest first, finished or not (a host that died leaves its run `running`).
+    public var runs: [RunSummary]
+    /// The report parts of the entries its runs recorded, in the order recorded.
+    public var parts: [String]
+}
+
+/// One provider entry a run read, and how its reading ended (`complete`, `failed`, `interrupted`).
+public struct RunEntry: Sendable, Hashable {
+    public var provider: String
+    public var status: String
+    /// A shared run's part of the report for this entry (report JSON of its section, findings and
+    /// resolved findings), kept so that the round's report includes it whatever becomes of the host.
+    public var report: String?
+
+    public init(provider: String, status: String, report: String? = nil) {
+        self.provider = provider
+        self.status = status
+        self.report = report
+    }
+
+    /// The command recorded for one host's part of a shared nightly run (`run --shard I/N`).
+    public static let sharedCommand = "run --shard"
+
+    /// The commands whose runs read the job's entries for the night: the nightly run, whole or shared.
+    static let nightlyCommands = ["run", sharedCommand]
+
+    /// The entry of the lines that name none of the job's providers.
+    ///
+    /// Those are rejected deliveries of an unknown or missing provider, read by the whole run,
+    /// and by one host of a round (it comes first in shard 1's order). Never a provider's name,
+    /// which starts with a letter or digit.
+    public static let otherLines = "*"
+
+    /// The entry a finding naming `provider` belongs to, among the job's `providers`.
+    static func entry(of provider: String?, providers: Set<String>) -> String {
+        guard let provider, providers.contains(provider) else { return otherLines }
+        return provider
     }
 }
 
@@ -50,6 +99,7 @@ extension Store {
         id: String,
         job: String,
         command: String,
+        round: String?,
         startedAt: Date,
         now: Date,
         since: Date,
@@ -61,22 +111,24 @@ extension Store {
                 db,
                 sql: """
                     SELECT r.id AS id, (SELECT COUNT(*) FROM repair WHERE runID = r.id) AS repairs
-                    FROM run r WHERE r.job = ? AND r.status = 'running' ORDER BY r.startedAt
+                    FROM run r WHERE r.job = ? AND r.status = 'running' AND NOT coalesce(r.round = ?, 0)
+                    ORDER BY r.startedAt
                     """,
-                arguments: [job]
+                arguments: [job, round]
             ).map { (id: $0["id"] as String, repairs: $0["repairs"] as Int) }
             try db.execute(
-                sql: "UPDATE run SET status = 'crashed' WHERE job = ? AND status = 'running'",
-                arguments: [job]
+                sql:
+                    "UPDATE run SET status = 'crashed' WHERE job = ? AND status = 'running' AND NOT coalesce(round = ?, 0)",
+                arguments: [job, round]
             )
             try db.execute(
                 sql: """
-                    INSERT INTO run (id, job, command, startedAt, now, since, until, dryRun, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')
+                    INSERT INTO run (id, job, command, round, startedAt, now, since, until, dryRun, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')
                     """,
                 arguments: [
-                    id, job, command, Store.text(startedAt), Store.text(now), Store.text(since), Store.text(until),
-                    dryRun,
+                    id, job, command, round, Store.text(startedAt), Store.text(now), Store.text(since),
+                    Store.text(until), dryRun,
                 ]
             )
             return crashed
@@ -89,24 +141,12 @@ extension Store {
         status: String,
         exitStatus: Int32,
         finishedAt: Date,
+        entries: [RunEntry],
         findings: [Finding],
         report: [UInt8]
     ) throws(StoreFailure) {
         try write("record the end of run \(id)") { db in
-            for finding in findings {
-                try db.executeCached(
-                    sql: """
-                        INSERT INTO finding (runID, findingKey, kind, provider, resourceType, resourceID, eventID,
-                            deliveryID, isNew, repaired, details)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        id, finding.key, finding.kind.rawValue, finding.provider, finding.resourceType,
-                        finding.resourceID, finding.eventID, finding.deliveryID, finding.isNew, finding.repaired,
-                        JSONValue.object(finding.details).canonicalText,
-                    ]
-                )
-            }
+            try Self.insert(entries, findings: findings, runID: id, db: db)
             // The report is bound where it lies: a large run's report is tens of megabytes (GRDB's
             // binding would copy it once more).
             let update = try DirectStatement(
@@ -121,6 +161,37 @@ extension Store {
                 update.bind(id)
                 try update.run()
             }
+        }
+    }
+
+    /// Records one entry a shared run has read, with its findings, in one transaction: from then
+    /// on no host of the round reads it again, whatever becomes of this one.
+    public func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) throws(StoreFailure) {
+        try write("record entry \(entry.provider) of run \(runID)") { db in
+            try Self.insert([entry], findings: findings, runID: runID, db: db)
+        }
+    }
+
+    private static func insert(_ entries: [RunEntry], findings: [Finding], runID: String, db: Database) throws {
+        for entry in entries {
+            try db.executeCached(
+                sql: "INSERT INTO runEntry (runID, provider, status, report) VALUES (?, ?, ?, ?)",
+                arguments: [runID, entry.provider, entry.status, entry.report]
+            )
+        }
+        for finding in findings {
+            try db.executeCached(
+                sql: """
+                    INSERT INTO finding (runID, findingKey, kind, provider, resourceType, resourceID, eventID,
+                        deliveryID, isNew, repaired, details)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    runID, finding.key, finding.kind.rawValue, finding.provider, finding.resourceType,
+                    finding.resourceID, finding.eventID, finding.deliveryID, finding.isNew, finding.repaired,
+                    JSONValue.object(finding.details).canonicalText,
+                ]
+            )
         }
     }
 
@@ -267,7 +338,7 @@ extension Store {
         }
     }
 
-    private static func runSummary(_ row: Row) -> RunSummary {
+    static func runSummary(_ row: Row) -> RunSummary {
         RunSummary(
             id: row["id"],
             job: row["job"],
@@ -277,7 +348,8 @@ extension Store {
             dryRun: row["dryRun"],
             status: row["status"],
             exitStatus: row["exitStatus"],
-            report: row["report"]
+            report: row["report"],
+            round: row["round"]
         )
     }
 

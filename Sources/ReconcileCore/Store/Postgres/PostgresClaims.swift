@@ -14,6 +14,9 @@ public enum ClaimKey {
     /// The key of job `job` as a whole.
     public static func job(_ job: String) -> Int64 { key(["job", job]) }
 
+    /// The key under which the hosts of job `job` decide, one at a time, which round they join.
+    public static func round(_ job: String) -> Int64 { key(["round", job]) }
+
     /// The key that store migrations are applied under, one host at a time.
     public static let migrations = key(["migrations"])
 
@@ -92,6 +95,55 @@ public actor PostgresClaims {
         } catch {
             if claims[key] == asking { claims[key] = nil }
             throw error
+        }
+    }
+
+    /// Joins this session to the round of shared runs (`run --shard`) of job `job`: the live one,
+    /// or a new one, `newRound`, when no run of the job is live.
+    ///
+    /// A shared run holds the job's key shared (`pg_advisory_lock_shared`), a whole run holds it
+    /// exclusively, so the two kinds never overlap. Hosts decide one at a time (a transaction-level
+    /// lock on ``ClaimKey/round(_:)``): one that gets the key exclusively finds no run live and
+    /// starts a round (it then holds the key shared only); one that gets it shared only joins the
+    /// round `job_round` names. The store's schema must be there (``PostgresStore/open``).
+    ///
+    /// - Returns: the round and whether this session started it; nil while a whole run holds the job.
+    /// - Throws: PostgresNIO's errors when a query fails; the session's locks are then unknown,
+    ///   and closing it gives them all back.
+    public func joinRound(job: String, newRound: String, at time: Date) async throws -> (round: String, started: Bool)?
+    {
+        let key = ClaimKey.job(job)
+        let logger = self.logger
+        return try await connection.withTransaction(logger: logger) { connection in
+            func answer(_ query: PostgresQuery) async throws -> Bool {
+                for try await value in try await connection.query(query, logger: logger).decode(Bool.self) {
+                    return value
+                }
+                throw NoAnswer()
+            }
+            try await connection.query("SELECT pg_advisory_xact_lock(\(ClaimKey.round(job)))", logger: logger)
+            if try await answer("SELECT pg_try_advisory_lock(\(key))") {
+                // No run of the job is live: this one starts the round, and keeps the key shared only.
+                _ = try await answer("SELECT pg_try_advisory_lock_shared(\(key))")
+                _ = try await answer("SELECT pg_advisory_unlock(\(key))")
+                try await connection.query(
+                    """
+                    INSERT INTO job_round (job, round, started_at) VALUES (\(job), \(newRound), \(time))
+                    ON CONFLICT (job) DO UPDATE SET round = excluded.round, started_at = excluded.started_at
+                    """,
+                    logger: logger
+                )
+                return (newRound, true)
+            }
+            guard try await answer("SELECT pg_try_advisory_lock_shared(\(key))") else { return nil }
+            for try await round in try await connection.query(
+                "SELECT round FROM job_round WHERE job = \(job)",
+                logger: logger
+            ).decode(String.self) {
+                return (round, false)
+            }
+            // Live shared runs always wrote their round first; a store emptied by hand could lack it.
+            throw NoAnswer()
         }
     }
 

@@ -172,7 +172,33 @@ extension PostgresStore {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            "v2 the entries each run read, and rounds of shared runs",
+            [
+                "ALTER TABLE run ADD COLUMN round text",
+                "CREATE INDEX run_round ON run (job, round) WHERE round IS NOT NULL",
+                """
+                CREATE TABLE run_entry (
+                    seq bigint GENERATED ALWAYS AS IDENTITY,
+                    run_id text NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+                    provider text NOT NULL,
+                    status text NOT NULL,
+                    report text,
+                    PRIMARY KEY (run_id, provider)
+                )
+                """,
+                "CREATE INDEX run_entry_provider ON run_entry (provider, status)",
+                // The round a shared run joins: the one the first of the night's hosts started.
+                """
+                CREATE TABLE job_round (
+                    job text PRIMARY KEY,
+                    round text NOT NULL,
+                    started_at timestamptz NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Applies the migrations the store at `location` lacks, in one transaction on `connection`.

@@ -6,6 +6,7 @@ extension PostgresStore: RunStore {
         id: String,
         job: String,
         command: String,
+        round: String?,
         startedAt: Date,
         now: Date,
         since: Date,
@@ -17,7 +18,8 @@ extension PostgresStore: RunStore {
             // The crashed runs' rows are locked first, so that two starts never both report them.
             let rows = try await connection.query(
                 """
-                UPDATE run r SET status = 'crashed' WHERE r.job = \(job) AND r.status = 'running'
+                UPDATE run r SET status = 'crashed'
+                WHERE r.job = \(job) AND r.status = 'running' AND NOT coalesce(r.round = \(round), false)
                 RETURNING r.id, r.started_at, (SELECT count(*) FROM repair WHERE run_id = r.id)
                 """,
                 logger: logger
@@ -28,8 +30,8 @@ extension PostgresStore: RunStore {
             }
             try await connection.query(
                 """
-                INSERT INTO run (id, job, command, started_at, now, since, until, dry_run, status)
-                VALUES (\(id), \(job), \(command), \(Self.instant(startedAt)), \(Self.instant(now)),
+                INSERT INTO run (id, job, command, round, started_at, now, since, until, dry_run, status)
+                VALUES (\(id), \(job), \(command), \(round), \(Self.instant(startedAt)), \(Self.instant(now)),
                     \(Self.instant(since)), \(Self.instant(until)), \(dryRun), 'running')
                 """,
                 logger: logger
@@ -45,6 +47,7 @@ extension PostgresStore: RunStore {
         status: String,
         exitStatus: Int32,
         finishedAt: Date,
+        entries: [RunEntry],
         findings: [Finding],
         report: [UInt8]
     ) async throws(StoreFailure) {
@@ -56,39 +59,75 @@ extension PostgresStore: RunStore {
             {
                 job = name
             }
-            for start in stride(from: 0, to: findings.count, by: 1_000) {
-                // A slice as one JSON array (PostgresNIO binds no arrays of optionals), in order.
-                let slice = JSONValue.array(
-                    findings[start..<min(start + 1_000, findings.count)].map { finding in
-                        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-                        return .object([
-                            "finding_key": .string(finding.key), "kind": .string(finding.kind.rawValue),
-                            "provider": text(finding.provider), "resource_type": text(finding.resourceType),
-                            "resource_id": text(finding.resourceID), "event_id": text(finding.eventID),
-                            "delivery_id": finding.deliveryID.map(JSONValue.integer) ?? .null,
-                            "is_new": .bool(finding.isNew), "repaired": .bool(finding.repaired),
-                            "details": .string(JSONValue.object(finding.details).canonicalText),
-                        ])
-                    }
-                )
-                try await connection.query(
-                    """
-                    INSERT INTO finding (run_id, job, finding_key, kind, provider, resource_type, resource_id, event_id,
-                        delivery_id, is_new, repaired, details)
-                    SELECT \(id), \(job), f ->> 'finding_key', f ->> 'kind', f ->> 'provider', f ->> 'resource_type',
-                        f ->> 'resource_id', f ->> 'event_id', (f ->> 'delivery_id')::bigint, (f ->> 'is_new')::boolean,
-                        (f ->> 'repaired')::boolean, f ->> 'details'
-                    FROM jsonb_array_elements(\(slice.canonicalText)::jsonb) WITH ORDINALITY AS e (f, position)
-                    ORDER BY position
-                    """,
-                    logger: logger
-                )
-            }
+            try await Self.insert(entries, findings: findings, runID: id, job: job, on: connection, logger: logger)
             try await connection.query(
                 """
                 UPDATE run SET status = \(status), exit_status = \(Int(exitStatus)),
                     finished_at = \(Self.instant(finishedAt)), report = \(String(decoding: report, as: UTF8.self))
                 WHERE id = \(id)
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// Records one entry a shared run has read, with its findings, in one transaction: from then
+    /// on no host of the round reads it again, whatever becomes of this one.
+    public func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) async throws(StoreFailure) {
+        let logger = self.logger
+        try await transaction("record entry \(entry.provider) of run \(runID)") { connection in
+            var job = ""
+            for try await name in try await connection.query("SELECT job FROM run WHERE id = \(runID)", logger: logger)
+                .decode(String.self)
+            {
+                job = name
+            }
+            try await Self.insert([entry], findings: findings, runID: runID, job: job, on: connection, logger: logger)
+        }
+    }
+
+    /// Inserts a run's entries and findings; findings go in 1,000 to a statement.
+    private static func insert(
+        _ entries: [RunEntry],
+        findings: [Finding],
+        runID id: String,
+        job: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        for entry in entries {
+            try await connection.query(
+                """
+                INSERT INTO run_entry (run_id, provider, status, report)
+                VALUES (\(id), \(entry.provider), \(entry.status), \(entry.report))
+                """,
+                logger: logger
+            )
+        }
+        for start in stride(from: 0, to: findings.count, by: 1_000) {
+            // A slice as one JSON array (PostgresNIO binds no arrays of optionals), in order.
+            let slice = JSONValue.array(
+                findings[start..<min(start + 1_000, findings.count)].map { finding in
+                    func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+                    return .object([
+                        "finding_key": .string(finding.key), "kind": .string(finding.kind.rawValue),
+                        "provider": text(finding.provider), "resource_type": text(finding.resourceType),
+                        "resource_id": text(finding.resourceID), "event_id": text(finding.eventID),
+                        "delivery_id": finding.deliveryID.map(JSONValue.integer) ?? .null,
+                        "is_new": .bool(finding.isNew), "repaired": .bool(finding.repaired),
+                        "details": .string(JSONValue.object(finding.details).canonicalText),
+                    ])
+                }
+            )
+            try await connection.query(
+                """
+                INSERT INTO finding (run_id, job, finding_key, kind, provider, resource_type, resource_id, event_id,
+                    delivery_id, is_new, repaired, details)
+                SELECT \(id), \(job), f ->> 'finding_key', f ->> 'kind', f ->> 'provider', f ->> 'resource_type',
+                    f ->> 'resource_id', f ->> 'event_id', (f ->> 'delivery_id')::bigint, (f ->> 'is_new')::boolean,
+                    (f ->> 'repaired')::boolean, f ->> 'details'
+                FROM jsonb_array_elements(\(slice.canonicalText)::jsonb) WITH ORDINALITY AS e (f, position)
+                ORDER BY position
                 """,
                 logger: logger
             )
@@ -237,9 +276,10 @@ extension PostgresStore: RunStore {
         )
     }
 
-    private static let runColumns = "id, job, command, started_at, finished_at, dry_run, status, exit_status, report"
+    private static let runColumns =
+        "id, job, command, started_at, finished_at, dry_run, status, exit_status, report, round"
 
-    private typealias RunRow = (String, String, String, Date, Date?, Bool, String, Int?, String?)
+    private typealias RunRow = (String, String, String, Date, Date?, Bool, String, Int?, String?, String?)
 
     private static func runSummary(_ row: RunRow) -> RunSummary {
         RunSummary(
@@ -251,7 +291,8 @@ extension PostgresStore: RunStore {
             dryRun: row.5,
             status: row.6,
             exitStatus: row.7,
-            report: row.8
+            report: row.8,
+            round: row.9
         )
     }
 
@@ -331,6 +372,94 @@ extension PostgresStore: RunStore {
                 eventID: row.5
             )
         }
+    }
+
+    public func previousEntryFindings(
+        job: String,
+        entries: [String],
+        providers: Set<String>,
+        excludingRun runID: String
+    ) async throws(StoreFailure) -> [ReportedFinding] {
+        guard !entries.isEmpty else { return [] }
+        // The latest run that read each entry whole, then its findings of that entry.
+        let latest = try await rows(
+            "read the previous findings of each entry",
+            """
+            SELECT e.entry, (
+                SELECT r.id FROM run r WHERE r.job = \(job) AND NOT r.dry_run AND r.id <> \(runID)
+                AND ((r.command = 'run' AND r.status = 'complete')
+                    OR (r.command = \(RunEntry.sharedCommand) AND EXISTS (SELECT 1 FROM run_entry x
+                        WHERE x.run_id = r.id AND x.provider = e.entry AND x.status = 'complete')))
+                ORDER BY r.started_at DESC, r.seq DESC LIMIT 1
+            )
+            FROM unnest(\(entries)) WITH ORDINALITY AS e (entry, position)
+            ORDER BY e.position
+            """,
+            as: (String, String?).self
+        )
+        var found: [ReportedFinding] = []
+        for case let (entry, run?) in latest {
+            found += try await rows(
+                "read the previous findings of each entry",
+                """
+                SELECT finding_key, kind, provider, resource_type, resource_id, event_id FROM finding
+                WHERE run_id = \(run) ORDER BY id
+                """,
+                as: (String, String, String?, String?, String?, String?).self
+            ).map { row in
+                ReportedFinding(
+                    id: Finding.id(ofKey: row.0),
+                    key: row.0,
+                    kind: row.1,
+                    provider: row.2,
+                    resourceType: row.3,
+                    resourceID: row.4,
+                    eventID: row.5
+                )
+            }.filter { RunEntry.entry(of: $0.provider, providers: providers) == entry }
+        }
+        return found
+    }
+
+    public func entryRead(job: String, round: String, entry: String) async throws(StoreFailure) -> Bool {
+        try await rows(
+            "read the entries of round \(round)",
+            """
+            SELECT EXISTS (SELECT 1 FROM run_entry e JOIN run r ON r.id = e.run_id
+                WHERE r.job = \(job) AND r.round = \(round) AND e.provider = \(entry) AND e.status <> 'interrupted')
+            """,
+            as: Bool.self
+        ).first ?? false
+    }
+
+    public func newestRound(job: String) async throws(StoreFailure) -> StoredRound? {
+        guard
+            let round = try await rows(
+                "read the newest round",
+                """
+                SELECT round FROM run WHERE job = \(job) AND round IS NOT NULL ORDER BY started_at DESC, seq DESC LIMIT 1
+                """,
+                as: String.self
+            ).first
+        else { return nil }
+        let runs = try await rows(
+            "read the newest round",
+            """
+            SELECT \(unescaped: Self.runColumns) FROM run WHERE job = \(job) AND round = \(round)
+            ORDER BY started_at, seq
+            """,
+            as: RunRow.self
+        ).map(Self.runSummary)
+        let parts = try await rows(
+            "read the newest round",
+            """
+            SELECT e.report FROM run_entry e JOIN run r ON r.id = e.run_id
+            WHERE r.job = \(job) AND r.round = \(round) AND e.report IS NOT NULL
+            ORDER BY r.started_at, r.seq, e.seq
+            """,
+            as: String.self
+        )
+        return StoredRound(round: round, runs: runs, parts: parts)
     }
 
     public func lastSuccess(job: String, command: String) async throws(StoreFailure) -> Date? {
@@ -436,6 +565,16 @@ extension PostgresStore: FindingStore {
                 )
             )
         }
+        var complete: [String: Set<String>] = [:]
+        var entries = Set<String>()
+        for (run, provider, status) in try await rows(
+            "read findings",
+            "SELECT e.run_id, e.provider, e.status FROM run_entry e JOIN run r ON r.id = e.run_id WHERE r.job = \(job)",
+            as: (String, String, String).self
+        ) {
+            entries.insert(provider)
+            if status == "complete" { complete[run, default: []].insert(provider) }
+        }
         let runs = try await rows(
             "read findings",
             """
@@ -450,10 +589,11 @@ extension PostgresStore: FindingStore {
                 window: "\(RFC3339.formatMillis(row.2)) \(RFC3339.formatMillis(row.3))",
                 status: row.4,
                 dryRun: row.5,
-                now: Self.instant(row.6)
+                now: Self.instant(row.6),
+                completeEntries: complete[row.0, default: []]
             )
         }
-        return FindingHistory.histories(stored, job: job, runsNewestFirst: runs)
+        return FindingHistory.histories(stored, job: job, runsNewestFirst: runs, entries: entries)
     }
 
     public func repairs(of history: FindingHistory) async throws(StoreFailure) -> [RepairRecord] {
