@@ -15,13 +15,17 @@ extension Reconcile {
                 The newest round of shared runs (run --shard) as one report: every host's part merged.
                 """
         ) var jobWide = false
+        @Option(help: "With --job-wide: the round to report (default: the newest).") var round: String?
+        // Exit status with --job-wide: the round's, as a run's (0, 1, or 3 when an entry failed or
+        // no host recorded it).
         @Option(help: "md, json, csv, or summary (a few lines for a mail).") var format: Format = .md
         @Option(help: "Store path; overrides the job's 'store'.") var store: String?
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             _ = try common.makeLogger()
-            if jobWide, run != nil { throw UsageFailure("--job-wide reports the newest round; it does not take --run") }
+            if jobWide, run != nil { throw UsageFailure("--job-wide reports a round; it does not take --run") }
+            if round != nil, !jobWide { throw UsageFailure("--round names the round of --job-wide") }
             let config = try loadJobForReading(job)
             let (report, exitStatus) = try await withStore(
                 config: config,
@@ -29,7 +33,7 @@ extension Reconcile {
                 creation: .refusedForReading
             ) { store, _ in
                 jobWide
-                    ? try await Self.round(store, config: config)
+                    ? try await Self.round(store, config: config, named: round)
                     : try await Self.one(store, job: config.name, id: run)
             }
             switch format {
@@ -43,6 +47,8 @@ extension Reconcile {
                 ).path
                 print(MarkdownReport.summary(report, exitStatus: exitStatus, folder: folder), terminator: "")
             }
+            // A round's state is its exit status, as a run's is: monitoring reads it.
+            if jobWide, let exitStatus, exitStatus != 0 { throw ExitCode(Int32(exitStatus)) }
         }
 
         /// Run `id`'s report (the newest finished run's when nil), with its exit status.
@@ -55,24 +61,26 @@ extension Reconcile {
             return (report, summary.exitStatus)
         }
 
-        /// The newest round's entries as one report; its exit status is the worst of its hosts',
-        /// and 3 when an entry was read by no host (they are named on standard error).
-        static func round(_ store: any ReconcileStore, config: JobConfig) async throws -> (RunReport, Int?) {
-            guard let round = try await store.newestRound(job: config.name),
-                let (report, missing) = RunReport.jobWide(round, entries: config.providers.map(\.name))
+        /// A round's entries as one report (the newest round's when `named` is nil), with its exit
+        /// status; the entries no host recorded are named on standard error.
+        static func round(_ store: any ReconcileStore, config: JobConfig, named: String?) async throws -> (
+            RunReport, Int?
+        ) {
+            guard let round = try await store.round(job: config.name, named: named),
+                let (report, exit, missing) = RunReport.jobWide(round, providers: config.providers.map(\.name))
             else {
                 throw UsageFailure(
-                    "no entry recorded by a run --shard of job \(config.name): --job-wide merges the hosts of a round"
+                    named.map { "no entry recorded in round \($0) of job \(config.name)" }
+                        ?? "no entry recorded by a run --shard of job \(config.name): --job-wide merges the hosts of a round"
                 )
             }
             if !missing.isEmpty {
                 StandardErrorLines.shared.writeLines(
-                    "round \(round.round): no host has read \(missing.count) entries: "
+                    "round \(round.round): no host recorded \(missing.count) entries: "
                         + missing.joined(separator: ", ") + "\n"
                 )
             }
-            let exit = round.runs.compactMap(\.exitStatus).max() ?? 0
-            return (report, report.run.status == "complete" ? exit : max(exit, 3))
+            return (report, Int(exit))
         }
     }
 

@@ -29,11 +29,18 @@ extension Reconcile {
                 shard I of N first, then takes any entry that is free; 1/1 takes whatever is free.
                 """
         ) var shard: String?
+        @Option(
+            help: """
+                With --shard: the round to join, the same on every host of one night (default: the UTC date \
+                of the run's clock, such as 2026-12-07).
+                """
+        ) var round: String?
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             var options = RunOptions()
             options.shard = try shard.map(Shard.init(parsing:))
+            options.round = round
             options.createStore = createStore
             options.dryRun = dryRun
             options.providers = providers

@@ -71,15 +71,15 @@ import Testing
 
                 func round(_ tag: String) async throws -> [[String: Any]] {
                     async let first = cli.reconcile(
-                        ["run", "shared.yml", "--shard", "1/3", "--report-json", "\(tag)-1.json"],
+                        ["run", "shared.yml", "--shard", "1/3", "--round", tag, "--report-json", "\(tag)-1.json"],
                         extraEnvironment: env
                     )
                     async let second = cli.reconcile(
-                        ["run", "shared.yml", "--shard", "2/3", "--report-json", "\(tag)-2.json"],
+                        ["run", "shared.yml", "--shard", "2/3", "--round", tag, "--report-json", "\(tag)-2.json"],
                         extraEnvironment: env
                     )
                     async let third = cli.reconcile(
-                        ["run", "shared.yml", "--shard", "3/3", "--report-json", "\(tag)-3.json"],
+                        ["run", "shared.yml", "--shard", "3/3", "--round", tag, "--report-json", "\(tag)-3.json"],
                         extraEnvironment: env
                     )
                     let hosts = try await [first, second, third]
@@ -92,7 +92,6 @@ import Testing
                 // as often as one entry's reading needs.
                 let read = first.flatMap { Self.sections($0).keys }
                 #expect(read.sorted() == Self.entries, "each entry read by one host: \(read.sorted())")
-                #expect(first.allSatisfy { !Self.sections($0).isEmpty }, "every host had a share")
                 #expect(
                     first.flatMap { Self.sections($0).values }.allSatisfy { $0["status"] as? String == "complete" }
                 )
@@ -120,15 +119,26 @@ import Testing
                     ["report", "shared.yml", "--job-wide", "--format", "json"],
                     extraEnvironment: env
                 )
-                #expect(wide.status == 0, "\(wide.stderr)")
+                #expect(wide.status <= 1, "\(wide.stderr)")
                 let merged = try #require(
                     try JSONSerialization.jsonObject(with: Data(wide.stdout.utf8)) as? [String: Any]
                 )
                 #expect(Self.sections(merged).keys.sorted() == Self.entries)
                 #expect((merged["resolved"] as? [Any])?.count == resolved.count)
                 #expect((merged["findings"] as? [Any])?.count == left.count)
+                #expect((merged["run"] as? [String: Any])?["id"] as? String == "second")
+
+                // A host that comes late to the night's round finds every entry recorded.
+                await cli.server.clearRequests()
+                let late = try await cli.reconcile(
+                    ["run", "shared.yml", "--shard", "2/3", "--round", "second", "--report-json", "late.json"],
+                    extraEnvironment: env
+                )
+                #expect(late.status == 0, "\(late.stderr)")
+                #expect(Self.sections(try cli.report("late.json")).isEmpty)
+                #expect(await cli.server.requests().isEmpty, "the late host asked no provider")
                 let runs = try await cli.reconcile(["runs", "shared.yml"], extraEnvironment: env)
-                #expect(runs.stdout.components(separatedBy: "nightly (shared)").count - 1 == 6, "\(runs.stdout)")
+                #expect(runs.stdout.components(separatedBy: "nightly (shared)").count - 1 == 7, "\(runs.stdout)")
                 #expect(!runs.stdout.contains("crashed"), "no host of a round marks another's run crashed")
             }
         }
@@ -147,16 +157,16 @@ import Testing
                 ])
 
                 async let first = cli.reconcile(
-                    ["run", "shared.yml", "--shard", "1/3", "--report-json", "host-1.json"],
+                    ["run", "shared.yml", "--shard", "1/3", "--round", "killed", "--report-json", "host-1.json"],
                     extraEnvironment: env
                 )
                 async let second = cli.reconcile(
-                    ["run", "shared.yml", "--shard", "2/3", "--report-json", "host-2.json"],
+                    ["run", "shared.yml", "--shard", "2/3", "--round", "killed", "--report-json", "host-2.json"],
                     extraEnvironment: env
                 )
                 // The third is killed while it reads its first entries.
                 async let third = cli.reconcile(
-                    ["run", "shared.yml", "--shard", "3/3", "--report-json", "host-3.json"],
+                    ["run", "shared.yml", "--shard", "3/3", "--round", "killed", "--report-json", "host-3.json"],
                     extraEnvironment: env,
                     signal: SIGKILL,
                     after: 0.3,
@@ -182,9 +192,10 @@ import Testing
                 #expect(!takenOver.isEmpty, "a survivor read what the killed host had in hand")
                 let counts = await Self.requestsByAccount(cli)
                 #expect(
-                    Set(counts.filter { $0.value > perEntry }.keys) == takenOver,
+                    Set(counts.filter { $0.value > perEntry }.keys).isSubset(of: takenOver),
                     "only what the killed host had in hand was read twice: \(counts), \(takenOver)"
                 )
+                #expect(Self.entries.allSatisfy { counts[$0, default: 0] >= perEntry }, "\(counts)")
                 #expect(counts.values.allSatisfy { $0 <= 2 * perEntry }, "\(counts)")
                 let wide = try await cli.reconcile(
                     ["report", "shared.yml", "--job-wide", "--format", "json"],
@@ -199,7 +210,10 @@ import Testing
                 await cli.server.setFaults([])
 
                 // The next round starts afresh and reports the killed host's run as crashed.
-                let next = try await cli.reconcile(["run", "shared.yml", "--shard", "1/1"], extraEnvironment: env)
+                let next = try await cli.reconcile(
+                    ["run", "shared.yml", "--shard", "1/1", "--round", "next"],
+                    extraEnvironment: env
+                )
                 #expect(next.status <= 1, "\(next.stderr)")
                 #expect(next.stderr.contains("run.earlier_crashed"), "\(next.stderr)")
             }
@@ -212,21 +226,18 @@ import Testing
             try await CLIHarness.with(seed: 7) { cli in
                 try Self.sharedJob(cli, url: url)
                 let env = ["RECONCILE_STORE_PASSWORD": password]
-                #expect(
-                    try await cli.reconcile(
-                        ["run", "shared.yml", "--shard", "1/1", "--create-store", "--dry-run"],
-                        extraEnvironment: env
-                    )
-                    .status == 1
+                let create = try await cli.reconcile(
+                    ["run", "shared.yml", "--provider", "acct-01", "--create-store", "--dry-run"],
+                    extraEnvironment: env
                 )
+                #expect(create.status == 1, "\(create.stderr)")
                 let location = try PostgresLocation(url: url)
                 let host = try await PostgresClaims.connect(
                     to: location,
                     password: password,
                     logger: Logger(label: "test")
                 )
-                let joined = try await host.joinRound(job: "shared", newRound: "round-x", at: Date())
-                #expect(joined?.round == "round-x" && joined?.started == true)
+                #expect(try await host.joinRound(job: "shared", round: "round-x", at: Date()) == true)
                 let whole = try await cli.reconcile(["run", "shared.yml"], extraEnvironment: env)
                 #expect(whole.status == 4, "a whole run waits for no round: \(whole.stderr)")
                 #expect(whole.stderr.contains("another run holds the lock"), "\(whole.stderr)")
@@ -235,8 +246,7 @@ import Testing
                     password: password,
                     logger: Logger(label: "test")
                 )
-                let second = try await other.joinRound(job: "shared", newRound: "round-y", at: Date())
-                #expect(second?.round == "round-x" && second?.started == false, "a live round is joined")
+                #expect(try await other.joinRound(job: "shared", round: "round-x", at: Date()) == false, "joined")
                 try await host.close()
                 try await other.close()
 
@@ -256,6 +266,14 @@ import Testing
                         refused.status == 2 && refused.stderr.contains("--shard \(bad)"),
                         "\(bad): \(refused.stderr)"
                     )
+                }
+                for (arguments, expected) in [
+                    (["--shard", "1/2", "--dry-run"], "--dry-run"),
+                    (["--shard", "1/2", "--round", "a b"], "--round a b"),
+                    (["--round", "x"], "--round names the round of --shard"),
+                ] {
+                    let refused = try await cli.reconcile(["run", "shared.yml"] + arguments, extraEnvironment: env)
+                    #expect(refused.status == 2 && refused.stderr.contains(expected), "\(arguments): \(refused.stderr)")
                 }
                 let withProvider = try await cli.reconcile(
                     ["run", "shared.yml", "--shard", "1/2", "--provider", "acct-01"],

@@ -62,6 +62,8 @@ extension JobRunner {
         private var pending: [String]
         private var held: [String] = []
         private var asksSinceProgress = 0
+        /// Workers between taking an entry from a list and knowing whether it is theirs.
+        private var asking = 0
         private let shared: SharedRound
         private let store: any ReconcileStore
         private let job: String
@@ -83,7 +85,12 @@ extension JobRunner {
                     if let entry = try await take(pending.removeFirst()) { return entry }
                     continue
                 }
-                guard !held.isEmpty else { return nil }
+                if held.isEmpty {
+                    // Another worker may yet put back an entry another host holds.
+                    guard asking > 0 else { return nil }
+                    try await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
                 if asksSinceProgress >= held.count {
                     asksSinceProgress = 0
                     try await Task.sleep(for: JobRunner.sharedEntryPoll)
@@ -103,6 +110,8 @@ extension JobRunner {
         /// `entry` when this host claimed it and no host of the round has recorded it; otherwise
         /// nil, and an entry another host holds (it is reading it) is kept to ask for again.
         private func take(_ entry: String) async throws -> String? {
+            asking += 1
+            defer { asking -= 1 }
             if try await recorded(entry) { return nil }
             guard try await shared.claim(entry) else {
                 held.append(entry)
@@ -143,7 +152,8 @@ extension JobRunner {
     ///   - limit: how many entries are read at once.
     ///   - context: what every provider of the run shares.
     ///   - otherLines: reads the lines naming none of the job's providers.
-    ///   - record: records an entry once read (and annotates its findings); the claim then goes.
+    ///   - record: records an entry once read (and annotates its findings); nil when another
+    ///     host recorded it first. The claim then goes.
     /// - Returns: what each entry this host read gave, in the job's order.
     /// - Throws: a store failure or a lost claim session (the run stops).
     static func reconcileShared(
@@ -153,7 +163,7 @@ extension JobRunner {
         limit: Int,
         context: ProviderRun,
         otherLines: @escaping @Sendable () async throws -> [Finding],
-        record: @escaping @Sendable (EntryResult) async throws -> EntryResult
+        record: @escaping @Sendable (EntryResult) async throws -> EntryResult?
     ) async throws -> [EntryResult] {
         let results = try await withThrowingTaskGroup(of: [EntryResult].self) { group in
             for _ in 0..<limit {
@@ -168,7 +178,7 @@ extension JobRunner {
                             result = EntryResult(entry: entry, section: nil, findings: try await otherLines())
                         }
                         // Recorded, the entry is done for the round; the claim can go.
-                        done.append(try await record(result))
+                        if let recorded = try await record(result) { done.append(recorded) }
                         await queue.release(entry)
                     }
                     return done

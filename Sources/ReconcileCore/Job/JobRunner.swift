@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     /// Share the job with the runs of other hosts (`run --shard I/N`, PostgreSQL only): which
     /// entries this host tries first.
     public var shard: Shard?
+    /// The round a shared run joins (`--round`); nil for the UTC date of the run's clock.
+    public var round: String?
     /// Told of pages read and providers finished (the backfill's progress line).
     public var progress: (any RunProgress)?
     /// How many resources are classified at once (tests vary it; the findings must not change).
@@ -50,11 +52,14 @@ public struct JobRunner: Sendable {
 
     public func run(_ options: RunOptions) async throws -> RunOutcome {
         let selected = try selectProviders(options.providers)
-        if options.shard != nil, !options.providers.isEmpty || options.command != "run" {
+        if options.shard != nil, !options.providers.isEmpty || options.command != "run" || options.dryRun {
             throw UsageFailure(
-                "--shard shares the nightly run of every provider among hosts; it does not go with --provider or backfill"
+                "--shard shares the nightly run of every provider among hosts; it does not go with --provider, "
+                    + "--dry-run or backfill (a shared dry run would take the night's entries from the real one)"
             )
         }
+        if options.round != nil, options.shard == nil { throw UsageFailure("--round names the round of --shard") }
+        let round = try options.shard.map { _ in try Self.roundName(options.round, now: clock.now) }
         let since = (options.since ?? clock.now.addingTimeInterval(-job.lookback)).wholeMilliseconds
         if let until = options.until, since >= until { throw Self.emptyWindow(since, until) }
         let opened = try await OpenedStore.open(
@@ -63,7 +68,7 @@ public struct JobRunner: Sendable {
             password: job.storePassword,
             creation: options.createStore ? .allowed : .refusedForRun,
             lockingJob: job.name,
-            sharing: options.shard != nil,
+            sharing: round,
             logger: logger
         )
         do {
@@ -197,7 +202,8 @@ public struct JobRunner: Sendable {
             )
             let job = self.job
             let now = clock.now
-            let record: @Sendable (EntryResult) async throws -> EntryResult = { result in
+            let runLogger = logger
+            let record: @Sendable (EntryResult) async throws -> EntryResult? = { result in
                 var result = result
                 result.findings = try await Self.annotate(
                     result.findings,
@@ -229,11 +235,18 @@ public struct JobRunner: Sendable {
                 )
                 // Without its claim, another host may be reading the entry: this one stops.
                 try await opened.checkLock()
-                try await store.recordEntry(
-                    RunEntry(provider: result.entry, status: status, report: report.jsonText()),
-                    runID: runID,
-                    findings: result.findings
-                )
+                guard
+                    try await store.recordEntry(
+                        RunEntry(provider: result.entry, status: status, report: report.jsonText()),
+                        runID: runID,
+                        findings: result.findings
+                    )
+                else {
+                    // Another host read it too (this one lost its claim's session meanwhile): the
+                    // round keeps the first record; this host's repairs stand, as idempotent ones do.
+                    runLogger.warning("shard.entry_recorded_by_another_host", metadata: ["entry": "\(result.entry)"])
+                    return nil
+                }
                 return result
             }
             var results = try await Self.reconcileShared(
@@ -279,16 +292,28 @@ public struct JobRunner: Sendable {
                 try await store.completeBackfill(id: backfill.id, at: Date())
             }
             findings = try await Self.annotate(findings, store: store, job: job.name, runID: runID, now: clock.now)
-            resolved = try Self.resolved(
-                previous: await store.previousRunFindings(
+            if command == "run" {
+                // The nightly run compares each entry with the last nightly run that read it whole:
+                // the previous complete run, or a later shared run of some of its entries.
+                let current = Set(findings.map(\.key))
+                resolved = try await store.previousEntryFindings(
                     job: job.name,
-                    command: command,
-                    sameWindow: options.command == "backfill" ? (since, until) : nil,
+                    entries: entries.filter { $0.status == "complete" }.map(\.provider),
+                    providers: names,
                     excludingRun: runID
-                ),
-                current: findings,
-                completeProviders: Set(sections.filter { $0.status == "complete" }.map(\.name))
-            )
+                ).filter { !current.contains($0.key) }
+            } else {
+                resolved = try Self.resolved(
+                    previous: await store.previousRunFindings(
+                        job: job.name,
+                        command: command,
+                        sameWindow: options.command == "backfill" ? (since, until) : nil,
+                        excludingRun: runID
+                    ),
+                    current: findings,
+                    completeProviders: Set(sections.filter { $0.status == "complete" }.map(\.name))
+                )
+            }
         }
         let interrupted = sections.contains { $0.status == "interrupted" } || Interruption.shared.isRequested
         let failed = sections.contains { $0.status == "failed" }
@@ -388,6 +413,19 @@ public struct JobRunner: Sendable {
             ]
         )
         return RunOutcome(exitStatus: exitStatus, report: report, reportFolder: folder)
+    }
+
+    /// The round a shared run joins: `given` (checked), or the UTC date of `now` (`2026-12-07`),
+    /// one round a night for hosts that cron starts together.
+    static func roundName(_ given: String?, now: Date) throws -> String {
+        guard let given else { return String(RFC3339.format(now).prefix(10)) }
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+        guard (1...64).contains(given.unicodeScalars.count), given.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw UsageFailure(
+                "--round \(given): expected 1 to 64 letters, digits, '-', '_', '.' or ':', such as 2026-12-07"
+            )
+        }
+        return given
     }
 
     /// `findings` with when each was first reported (by a run other than `runID`), whether it is

@@ -40,8 +40,8 @@ public struct OpenedStore: Sendable {
     ///   - password: the job's store password; needed for a URL only.
     ///   - creation: what the command may do where there is no store yet.
     ///   - job: the job whose run lock to hold while the store is open (`run`, `backfill`); nil for none.
-    ///   - sharing: share the job with the runs of other hosts (`run --shard`): join their round
-    ///     instead of holding the whole job. A PostgreSQL store only.
+    ///   - sharing: the round to join to share the job with the runs of other hosts
+    ///     (`run --shard`), instead of holding the whole job; nil for none. A PostgreSQL store only.
     ///   - logger: where a server store's connection pool logs.
     /// - Returns: the store, open, with the lock held when asked for.
     /// - Throws: ``StorePathError`` (exit 2) for a target that cannot be a store, or no store where
@@ -53,11 +53,11 @@ public struct OpenedStore: Sendable {
         password: Secret?,
         creation: StoreLocation.Creation,
         lockingJob job: String? = nil,
-        sharing: Bool = false,
+        sharing round: String? = nil,
         logger: Logger
     ) async throws -> OpenedStore {
         guard PostgresLocation.isURL(target) else {
-            if sharing {
+            if round != nil {
                 throw UsageFailure(
                     "--shard: the store \(target) (\(origin)) is a SQLite file, which serves one host; "
                         + "runs share a job across hosts on a PostgreSQL store (store: postgres://…)"
@@ -92,7 +92,7 @@ public struct OpenedStore: Sendable {
         var claims: PostgresClaims?
         let lockPath = "pg_advisory_lock(\(ClaimKey.job(job ?? ""))) of job \(job ?? "") on \(location.description)"
         do {
-            if let job, !sharing {
+            if let job, round == nil {
                 let session = try await PostgresClaims.connect(to: location, password: password.value, logger: logger)
                 claims = session
                 guard try await session.claim(job: job) else { throw LockFailure(lockPath: lockPath) }
@@ -104,7 +104,7 @@ public struct OpenedStore: Sendable {
                 logger: logger
             )
             var shared: SharedRound?
-            if let job, sharing {
+            if let job, let round {
                 // After the store is open: the round is recorded in its schema.
                 do {
                     let session = try await PostgresClaims.connect(
@@ -113,16 +113,12 @@ public struct OpenedStore: Sendable {
                         logger: logger
                     )
                     claims = session
-                    guard
-                        let joined = try await session.joinRound(
-                            job: job,
-                            newRound: JobRunner.makeRunID(Date()),
-                            at: Date()
-                        )
-                    else { throw LockFailure(lockPath: lockPath + " (a whole run of the job)") }
+                    guard let started = try await session.joinRound(job: job, round: round, at: Date()) else {
+                        throw LockFailure(lockPath: lockPath + " (a whole run of the job)")
+                    }
                     shared = SharedRound(
-                        round: joined.round,
-                        started: joined.started,
+                        round: round,
+                        started: started,
                         claim: { entry in try await session.claim(job: job, entry: entry) },
                         release: { entry in
                             // A claim that cannot be given back goes with the session at the end.
@@ -180,7 +176,7 @@ public struct OpenedStore: Sendable {
 public struct SharedRound: Sendable {
     /// The round's id: the same for every host that shares the night's work.
     public let round: String
-    /// Whether this run started the round (no run of the job was live).
+    /// Whether this run started the round (the first of its hosts).
     public let started: Bool
     /// Claims an entry for this run; false while another host holds it.
     public let claim: @Sendable (String) async throws -> Bool

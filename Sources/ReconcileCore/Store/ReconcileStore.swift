@@ -134,16 +134,17 @@ public protocol RunStore: StoreEngine {
         excludingRun runID: String
     ) async throws(StoreFailure) -> [ReportedFinding]
     /// For each of `entries`, its findings from the latest non-dry nightly run of `job` that read
-    /// it whole (a complete `run`, or a shared run that recorded it `complete`);
+    /// it whole (a complete `run`, or a nightly run that recorded it `complete`);
     /// ``RunEntry/otherLines`` stands for the findings naming none of `providers`.
     func previousEntryFindings(job: String, entries: [String], providers: Set<String>, excludingRun runID: String)
         async throws(StoreFailure) -> [ReportedFinding]
     /// Whether a run of `job` in `round` has read `entry` (recorded it `complete` or `failed`).
     func entryRead(job: String, round: String, entry: String) async throws(StoreFailure) -> Bool
-    /// The newest round of `job`'s shared runs, with the report parts of the entries they recorded.
-    func newestRound(job: String) async throws(StoreFailure) -> StoredRound?
-    /// Records one entry a shared run has read, with its findings, in one transaction.
-    func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) async throws(StoreFailure)
+    /// Round `named` of `job`'s shared runs (the newest when nil), with the entries they recorded.
+    func round(job: String, named: String?) async throws(StoreFailure) -> StoredRound?
+    /// Records one entry a shared run has read, with its findings, in one transaction; false,
+    /// recording nothing, when a run of the same round recorded it first.
+    func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) async throws(StoreFailure) -> Bool
     /// When `command` last completed for `job` (not a dry run).
     func lastSuccess(job: String, command: String) async throws(StoreFailure) -> Date?
     /// Removes what is older than the cutoffs, after a complete run, keeping what is still needed.

@@ -298,9 +298,9 @@ extension FindingHistory {
     ///
     /// "Read the same thing": a later complete, non-dry run of the same command (`run`,
     /// `run --provider …`, `backfill`), and for a backfill of the same window too. A nightly run's
-    /// finding of an entry is also settled by a later non-dry shared run (`run --shard`) that
-    /// read that entry whole; a shared run's, only so, or by a later complete `run` (which reads
-    /// every entry), since each host of a round reads other entries.
+    /// finding of an entry is also settled by a later non-dry nightly run (`run`, or a shared
+    /// `run --shard`) that recorded that entry `complete`; a shared run's, only so, or by a later
+    /// complete `run` (which reads every entry), since each host of a round reads other entries.
     struct Settled {
         private var runs: Set<String> = []
         private var entriesByRun: [String: Set<String>] = [:]
@@ -321,7 +321,7 @@ extension FindingHistory {
                     if !readLater.isEmpty { entriesByRun[run.id] = readLater }
                 }
                 guard !run.dryRun else { continue }
-                if shared { readLater.formUnion(run.completeEntries) }
+                if RunEntry.nightlyCommands.contains(run.command) { readLater.formUnion(run.completeEntries) }
                 // As for `resolved` (previousRunFindings): only a complete run that is not a dry run counts.
                 if !shared, run.status == "complete" { completeLater.insert(kind) }
             }

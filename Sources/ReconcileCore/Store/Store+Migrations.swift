@@ -195,20 +195,25 @@ extension Store {
             try db.execute(sql: "CREATE INDEX resourceState_asOf ON resourceState(provider, julianday(asOf))")
         }
         migrator.registerMigration("v7 the entries each run read, and rounds of shared runs") { db in
-            // `round` is PostgreSQL's (runs of many hosts sharing a night); a SQLite store serves
-            // one host, but keeps the same records so that both engines answer alike.
+            // Rounds are PostgreSQL's (runs of many hosts sharing a night); a SQLite store serves
+            // one host, but keeps the same records so that both engines answer alike. An entry is
+            // recorded once per round (the unique index), whatever two hosts believe.
             try db.execute(
                 sql: """
                     ALTER TABLE run ADD COLUMN round TEXT;
                     CREATE INDEX run_round ON run(job, round) WHERE round IS NOT NULL;
                     CREATE TABLE runEntry (
                         runID TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        job TEXT NOT NULL,
+                        round TEXT,
                         provider TEXT NOT NULL,
                         status TEXT NOT NULL,
                         report TEXT,
                         PRIMARY KEY (runID, provider)
                     );
-                    CREATE INDEX runEntry_provider ON runEntry(provider, status);
+                    CREATE INDEX runEntry_provider ON runEntry(job, provider, status);
+                    CREATE UNIQUE INDEX runEntry_once ON runEntry(job, round, provider)
+                        WHERE round IS NOT NULL AND status != 'interrupted';
                     """
             )
         }

@@ -477,19 +477,21 @@ extension Store {
 extension Store {
     /// For each of `entries`, its findings from the last nightly run of `job` that read it whole.
     ///
-    /// That is the latest non-dry complete `run`, or shared run (`run --shard`) that recorded the
-    /// entry `complete`. ``RunEntry/otherLines`` stands for the findings naming none of
-    /// `providers`, the job's entries.
+    /// That is the latest non-dry nightly run (`run` or `run --shard`) that was complete, or that
+    /// recorded the entry `complete`. ``RunEntry/otherLines`` stands for the findings naming none
+    /// of `providers`, the job's entries.
     ///
-    /// What a shared run compares with to say what is `resolved`: its hosts read different
-    /// entries each night, so the previous reading of each entry may be a different run.
+    /// What a nightly run compares with to say what is `resolved`: with shared runs, the hosts
+    /// read different entries each night, so the previous reading of each entry may be a
+    /// different run.
     public func previousEntryFindings(
         job: String,
         entries: [String],
         providers: Set<String>,
         excludingRun runID: String
     ) throws(StoreFailure) -> [ReportedFinding] {
-        try read("read the previous findings of each entry") { db in
+        let known = JSONValue.array(providers.sorted().map(JSONValue.string)).canonicalText
+        return try read("read the previous findings of each entry") { db in
             var found: [ReportedFinding] = []
             for entry in entries {
                 guard
@@ -497,9 +499,10 @@ extension Store {
                         db,
                         sql: """
                             SELECT r.id FROM run r WHERE r.job = ? AND r.dryRun = 0 AND r.id != ?
+                            AND r.command IN ('run', ?)
                             AND ((r.command = 'run' AND r.status = 'complete')
-                                OR (r.command = ? AND EXISTS (SELECT 1 FROM runEntry e
-                                    WHERE e.runID = r.id AND e.provider = ? AND e.status = 'complete')))
+                                OR EXISTS (SELECT 1 FROM runEntry e
+                                    WHERE e.runID = r.id AND e.provider = ? AND e.status = 'complete'))
                             ORDER BY r.startedAt DESC, r.rowid DESC LIMIT 1
                             """,
                         arguments: [job, runID, RunEntry.sharedCommand, entry]
@@ -509,9 +512,11 @@ extension Store {
                     db,
                     sql: """
                         SELECT findingKey, kind, provider, resourceType, resourceID, eventID FROM finding
-                        WHERE runID = ? ORDER BY id
+                        WHERE runID = ? AND (provider = ?
+                            OR (? = '*' AND (provider IS NULL OR provider NOT IN (SELECT value FROM json_each(?)))))
+                        ORDER BY id
                         """,
-                    arguments: [previous]
+                    arguments: [previous, entry, entry, known]
                 ).map { row in
                     ReportedFinding(
                         id: Finding.id(ofKey: row["findingKey"]),
@@ -522,7 +527,7 @@ extension Store {
                         resourceID: row["resourceID"],
                         eventID: row["eventID"]
                     )
-                }.filter { RunEntry.entry(of: $0.provider, providers: providers) == entry }
+                }
             }
             return found
         }
@@ -534,42 +539,43 @@ extension Store {
             try Bool.fetchOne(
                 db,
                 sql: """
-                    SELECT EXISTS (SELECT 1 FROM runEntry e JOIN run r ON r.id = e.runID
-                        WHERE r.job = ? AND r.round = ? AND e.provider = ? AND e.status != 'interrupted')
+                    SELECT EXISTS (SELECT 1 FROM runEntry
+                        WHERE job = ? AND round = ? AND provider = ? AND status != 'interrupted')
                     """,
                 arguments: [job, round, entry]
             ) ?? false
         }
     }
 
-    /// The newest round of `job`'s shared runs: its runs, and the report parts of the entries
-    /// they recorded, in the order recorded; nil when the job has no shared run.
-    public func newestRound(job: String) throws(StoreFailure) -> StoredRound? {
-        try read("read the newest round") { db in
+    /// Round `named` of `job`'s shared runs (the newest when nil): its runs, and the entries they
+    /// recorded with their report parts, in the order recorded; nil when there is no such round.
+    public func round(job: String, named: String?) throws(StoreFailure) -> StoredRound? {
+        try read("read a round") { db in
             guard
-                let round = try String.fetchOne(
-                    db,
-                    sql: """
-                        SELECT round FROM run WHERE job = ? AND round IS NOT NULL
-                        ORDER BY startedAt DESC, rowid DESC LIMIT 1
-                        """,
-                    arguments: [job]
-                )
+                let round = try named
+                    ?? String.fetchOne(
+                        db,
+                        sql: """
+                            SELECT round FROM run WHERE job = ? AND round IS NOT NULL
+                            ORDER BY startedAt DESC, rowid DESC LIMIT 1
+                            """,
+                        arguments: [job]
+                    )
             else { return nil }
             let runs = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM run WHERE job = ? AND round = ? ORDER BY startedAt, rowid",
                 arguments: [job, round]
             ).map(Self.runSummary)
-            let parts = try String.fetchAll(
+            guard !runs.isEmpty else { return nil }
+            let parts = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.report FROM runEntry e JOIN run r ON r.id = e.runID
-                    WHERE r.job = ? AND r.round = ? AND e.report IS NOT NULL
-                    ORDER BY r.startedAt, r.rowid, e.rowid
+                    SELECT provider, report FROM runEntry
+                    WHERE job = ? AND round = ? AND report IS NOT NULL ORDER BY rowid
                     """,
                 arguments: [job, round]
-            )
+            ).map { (entry: $0["provider"] as String, report: $0["report"] as String) }
             return StoredRound(round: round, runs: runs, parts: parts)
         }
     }

@@ -33,8 +33,8 @@ public struct StoredRound: Sendable {
     public var round: String
     /// Its runs, oldest first, finished or not (a host that died leaves its run `running`).
     public var runs: [RunSummary]
-    /// The report parts of the entries its runs recorded, in the order recorded.
-    public var parts: [String]
+    /// The entries its runs recorded, with their report parts, in the order recorded.
+    public var parts: [(entry: String, report: String)]
 }
 
 /// One provider entry a run read, and how its reading ended (`complete`, `failed`, `interrupted`).
@@ -166,18 +166,28 @@ extension Store {
 
     /// Records one entry a shared run has read, with its findings, in one transaction: from then
     /// on no host of the round reads it again, whatever becomes of this one.
-    public func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) throws(StoreFailure) {
+    ///
+    /// - Returns: false, recording nothing, when a run of the same round recorded the entry first.
+    public func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) throws(StoreFailure) -> Bool {
         try write("record entry \(entry.provider) of run \(runID)") { db in
             try Self.insert([entry], findings: findings, runID: runID, db: db)
         }
     }
 
-    private static func insert(_ entries: [RunEntry], findings: [Finding], runID: String, db: Database) throws {
+    /// Inserts a run's entries and findings; false, inserting nothing more, when an entry of a
+    /// round was already recorded by another run.
+    @discardableResult
+    private static func insert(_ entries: [RunEntry], findings: [Finding], runID: String, db: Database) throws -> Bool {
         for entry in entries {
             try db.executeCached(
-                sql: "INSERT INTO runEntry (runID, provider, status, report) VALUES (?, ?, ?, ?)",
-                arguments: [runID, entry.provider, entry.status, entry.report]
+                sql: """
+                    INSERT INTO runEntry (runID, job, round, provider, status, report)
+                    SELECT id, job, round, ?, ?, ? FROM run WHERE id = ?
+                    ON CONFLICT DO NOTHING
+                    """,
+                arguments: [entry.provider, entry.status, entry.report, runID]
             )
+            if db.changesCount == 0 { return false }
         }
         for finding in findings {
             try db.executeCached(
@@ -193,6 +203,7 @@ extension Store {
                 ]
             )
         }
+        return true
     }
 
     /// Applies a provider's repairs in one transaction with their audit rows; returns the keys of the findings it resolved.

@@ -98,20 +98,17 @@ public actor PostgresClaims {
         }
     }
 
-    /// Joins this session to the round of shared runs (`run --shard`) of job `job`: the live one,
-    /// or a new one, `newRound`, when no run of the job is live.
+    /// Joins this session to round `round` of job `job`'s shared runs (`run --shard`).
     ///
     /// A shared run holds the job's key shared (`pg_advisory_lock_shared`), a whole run holds it
-    /// exclusively, so the two kinds never overlap. Hosts decide one at a time (a transaction-level
-    /// lock on ``ClaimKey/round(_:)``): one that gets the key exclusively finds no run live and
-    /// starts a round (it then holds the key shared only); one that gets it shared only joins the
-    /// round `job_round` names. The store's schema must be there (``PostgresStore/open``).
+    /// exclusively, so the two kinds never overlap. The round itself is a row of `job_round`: the
+    /// host that writes it started the round. Hosts decide one at a time (a transaction-level
+    /// lock on ``ClaimKey/round(_:)``). The store's schema must be there (``PostgresStore/open``).
     ///
-    /// - Returns: the round and whether this session started it; nil while a whole run holds the job.
+    /// - Returns: whether this session started the round; nil while a whole run holds the job.
     /// - Throws: PostgresNIO's errors when a query fails; the session's locks are then unknown,
     ///   and closing it gives them all back.
-    public func joinRound(job: String, newRound: String, at time: Date) async throws -> (round: String, started: Bool)?
-    {
+    public func joinRound(job: String, round: String, at time: Date) async throws -> Bool? {
         let key = ClaimKey.job(job)
         let logger = self.logger
         return try await connection.withTransaction(logger: logger) { connection in
@@ -122,28 +119,18 @@ public actor PostgresClaims {
                 throw NoAnswer()
             }
             try await connection.query("SELECT pg_advisory_xact_lock(\(ClaimKey.round(job)))", logger: logger)
-            if try await answer("SELECT pg_try_advisory_lock(\(key))") {
-                // No run of the job is live: this one starts the round, and keeps the key shared only.
-                _ = try await answer("SELECT pg_try_advisory_lock_shared(\(key))")
-                _ = try await answer("SELECT pg_advisory_unlock(\(key))")
-                try await connection.query(
-                    """
-                    INSERT INTO job_round (job, round, started_at) VALUES (\(job), \(newRound), \(time))
-                    ON CONFLICT (job) DO UPDATE SET round = excluded.round, started_at = excluded.started_at
-                    """,
-                    logger: logger
-                )
-                return (newRound, true)
-            }
             guard try await answer("SELECT pg_try_advisory_lock_shared(\(key))") else { return nil }
-            for try await round in try await connection.query(
-                "SELECT round FROM job_round WHERE job = \(job)",
+            var started = false
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO job_round (job, round, started_at) VALUES (\(job), \(round), \(time))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """,
                 logger: logger
-            ).decode(String.self) {
-                return (round, false)
+            ).decode(Int.self) {
+                started = true
             }
-            // Live shared runs always wrote their round first; a store emptied by hand could lack it.
-            throw NoAnswer()
+            return started
         }
     }
 

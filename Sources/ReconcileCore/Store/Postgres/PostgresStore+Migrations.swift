@@ -182,19 +182,27 @@ extension PostgresStore {
                 CREATE TABLE run_entry (
                     seq bigint GENERATED ALWAYS AS IDENTITY,
                     run_id text NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+                    job text NOT NULL,
+                    round text,
                     provider text NOT NULL,
                     status text NOT NULL,
                     report text,
                     PRIMARY KEY (run_id, provider)
                 )
                 """,
-                "CREATE INDEX run_entry_provider ON run_entry (provider, status)",
-                // The round a shared run joins: the one the first of the night's hosts started.
+                "CREATE INDEX run_entry_provider ON run_entry (job, provider, status)",
+                // An entry is recorded once per round, whatever two hosts believe.
+                """
+                CREATE UNIQUE INDEX run_entry_once ON run_entry (job, round, provider)
+                WHERE round IS NOT NULL AND status <> 'interrupted'
+                """,
+                // The rounds of shared runs; the host that wrote a round's row started it.
                 """
                 CREATE TABLE job_round (
-                    job text PRIMARY KEY,
+                    job text NOT NULL,
                     round text NOT NULL,
-                    started_at timestamptz NOT NULL
+                    started_at timestamptz NOT NULL,
+                    PRIMARY KEY (job, round)
                 )
                 """,
             ]

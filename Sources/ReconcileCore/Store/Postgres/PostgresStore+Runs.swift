@@ -73,20 +73,24 @@ extension PostgresStore: RunStore {
 
     /// Records one entry a shared run has read, with its findings, in one transaction: from then
     /// on no host of the round reads it again, whatever becomes of this one.
-    public func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) async throws(StoreFailure) {
+    ///
+    /// - Returns: false, recording nothing, when a run of the same round recorded the entry first.
+    public func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) async throws(StoreFailure) -> Bool {
         let logger = self.logger
-        try await transaction("record entry \(entry.provider) of run \(runID)") { connection in
+        return try await transaction("record entry \(entry.provider) of run \(runID)") { connection in
             var job = ""
             for try await name in try await connection.query("SELECT job FROM run WHERE id = \(runID)", logger: logger)
                 .decode(String.self)
             {
                 job = name
             }
-            try await Self.insert([entry], findings: findings, runID: runID, job: job, on: connection, logger: logger)
+            return try await Self.insert([entry], findings: findings, runID: runID, job: job, on: connection, logger: logger)
         }
     }
 
-    /// Inserts a run's entries and findings; findings go in 1,000 to a statement.
+    /// Inserts a run's entries and findings, findings 1,000 to a statement; false, inserting
+    /// nothing more, when an entry of a round was already recorded by another run.
+    @discardableResult
     private static func insert(
         _ entries: [RunEntry],
         findings: [Finding],
@@ -94,15 +98,20 @@ extension PostgresStore: RunStore {
         job: String,
         on connection: PostgresConnection,
         logger: Logger
-    ) async throws {
+    ) async throws -> Bool {
         for entry in entries {
-            try await connection.query(
+            let inserted = try await connection.query(
                 """
-                INSERT INTO run_entry (run_id, provider, status, report)
-                VALUES (\(id), \(entry.provider), \(entry.status), \(entry.report))
+                INSERT INTO run_entry (run_id, job, round, provider, status, report)
+                SELECT id, job, round, \(entry.provider), \(entry.status), \(entry.report) FROM run WHERE id = \(id)
+                ON CONFLICT DO NOTHING
+                RETURNING 1
                 """,
                 logger: logger
             )
+            var rows = 0
+            for try await _ in inserted.decode(Int.self) { rows += 1 }
+            if rows == 0 { return false }
         }
         for start in stride(from: 0, to: findings.count, by: 1_000) {
             // A slice as one JSON array (PostgresNIO binds no arrays of optionals), in order.
@@ -132,6 +141,7 @@ extension PostgresStore: RunStore {
                 logger: logger
             )
         }
+        return true
     }
 
     /// Applies a provider's repairs with their audit rows, 500 to a transaction.
@@ -381,84 +391,79 @@ extension PostgresStore: RunStore {
         excludingRun runID: String
     ) async throws(StoreFailure) -> [ReportedFinding] {
         guard !entries.isEmpty else { return [] }
-        // The latest run that read each entry whole, then its findings of that entry.
-        let latest = try await rows(
+        let known = providers.sorted()
+        // The latest nightly run that read each entry whole, then its findings of that entry.
+        return try await rows(
             "read the previous findings of each entry",
             """
-            SELECT e.entry, (
+            SELECT f.finding_key, f.kind, f.provider, f.resource_type, f.resource_id, f.event_id
+            FROM unnest(\(entries)::text[]) WITH ORDINALITY AS e (entry, position)
+            CROSS JOIN LATERAL (
                 SELECT r.id FROM run r WHERE r.job = \(job) AND NOT r.dry_run AND r.id <> \(runID)
+                AND r.command IN ('run', \(RunEntry.sharedCommand))
                 AND ((r.command = 'run' AND r.status = 'complete')
-                    OR (r.command = \(RunEntry.sharedCommand) AND EXISTS (SELECT 1 FROM run_entry x
-                        WHERE x.run_id = r.id AND x.provider = e.entry AND x.status = 'complete')))
+                    OR EXISTS (SELECT 1 FROM run_entry x
+                        WHERE x.run_id = r.id AND x.provider = e.entry AND x.status = 'complete'))
                 ORDER BY r.started_at DESC, r.seq DESC LIMIT 1
-            )
-            FROM unnest(\(entries)) WITH ORDINALITY AS e (entry, position)
-            ORDER BY e.position
+            ) AS last
+            JOIN finding f ON f.run_id = last.id AND (f.provider = e.entry
+                OR (e.entry = '*' AND (f.provider IS NULL OR NOT f.provider = ANY(\(known)::text[]))))
+            ORDER BY e.position, f.id
             """,
-            as: (String, String?).self
-        )
-        var found: [ReportedFinding] = []
-        for case let (entry, run?) in latest {
-            found += try await rows(
-                "read the previous findings of each entry",
-                """
-                SELECT finding_key, kind, provider, resource_type, resource_id, event_id FROM finding
-                WHERE run_id = \(run) ORDER BY id
-                """,
-                as: (String, String, String?, String?, String?, String?).self
-            ).map { row in
-                ReportedFinding(
-                    id: Finding.id(ofKey: row.0),
-                    key: row.0,
-                    kind: row.1,
-                    provider: row.2,
-                    resourceType: row.3,
-                    resourceID: row.4,
-                    eventID: row.5
-                )
-            }.filter { RunEntry.entry(of: $0.provider, providers: providers) == entry }
+            as: (String, String, String?, String?, String?, String?).self
+        ).map { row in
+            ReportedFinding(
+                id: Finding.id(ofKey: row.0),
+                key: row.0,
+                kind: row.1,
+                provider: row.2,
+                resourceType: row.3,
+                resourceID: row.4,
+                eventID: row.5
+            )
         }
-        return found
     }
 
     public func entryRead(job: String, round: String, entry: String) async throws(StoreFailure) -> Bool {
         try await rows(
             "read the entries of round \(round)",
             """
-            SELECT EXISTS (SELECT 1 FROM run_entry e JOIN run r ON r.id = e.run_id
-                WHERE r.job = \(job) AND r.round = \(round) AND e.provider = \(entry) AND e.status <> 'interrupted')
+            SELECT EXISTS (SELECT 1 FROM run_entry
+                WHERE job = \(job) AND round = \(round) AND provider = \(entry) AND status <> 'interrupted')
             """,
             as: Bool.self
         ).first ?? false
     }
 
-    public func newestRound(job: String) async throws(StoreFailure) -> StoredRound? {
-        guard
-            let round = try await rows(
-                "read the newest round",
+    public func round(job: String, named: String?) async throws(StoreFailure) -> StoredRound? {
+        var name = named
+        if name == nil {
+            name = try await rows(
+                "read a round",
                 """
                 SELECT round FROM run WHERE job = \(job) AND round IS NOT NULL ORDER BY started_at DESC, seq DESC LIMIT 1
                 """,
                 as: String.self
             ).first
-        else { return nil }
+        }
+        guard let round = name else { return nil }
         let runs = try await rows(
-            "read the newest round",
+            "read a round",
             """
             SELECT \(unescaped: Self.runColumns) FROM run WHERE job = \(job) AND round = \(round)
             ORDER BY started_at, seq
             """,
             as: RunRow.self
         ).map(Self.runSummary)
+        guard !runs.isEmpty else { return nil }
         let parts = try await rows(
-            "read the newest round",
+            "read a round",
             """
-            SELECT e.report FROM run_entry e JOIN run r ON r.id = e.run_id
-            WHERE r.job = \(job) AND r.round = \(round) AND e.report IS NOT NULL
-            ORDER BY r.started_at, r.seq, e.seq
+            SELECT provider, report FROM run_entry
+            WHERE job = \(job) AND round = \(round) AND report IS NOT NULL ORDER BY seq
             """,
-            as: String.self
-        )
+            as: (String, String).self
+        ).map { (entry: $0.0, report: $0.1) }
         return StoredRound(round: round, runs: runs, parts: parts)
     }
 
