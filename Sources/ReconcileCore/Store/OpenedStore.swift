@@ -40,7 +40,7 @@ public struct OpenedStore: Sendable {
     ///   - password: the job's store password; needed for a URL only.
     ///   - creation: what the command may do where there is no store yet.
     ///   - job: the job whose run lock to hold while the store is open (`run`, `backfill`); nil for none.
-    ///   - sharing: the round to join to share the job with the runs of other hosts
+    ///   - round: the round to join to share the job with the runs of other hosts
     ///     (`run --shard`), instead of holding the whole job; nil for none. A PostgreSQL store only.
     ///   - logger: where a server store's connection pool logs.
     /// - Returns: the store, open, with the lock held when asked for.

@@ -84,7 +84,14 @@ extension PostgresStore: RunStore {
             {
                 job = name
             }
-            return try await Self.insert([entry], findings: findings, runID: runID, job: job, on: connection, logger: logger)
+            return try await Self.insert(
+                [entry],
+                findings: findings,
+                runID: runID,
+                job: job,
+                on: connection,
+                logger: logger
+            )
         }
     }
 
