@@ -4,7 +4,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev python3-prometheu
 # The tests' throw-away PostgreSQL server (.ci/with-postgres): only `make test` installs it; the demo needs no server.
 TEST_APT_PACKAGES := postgresql
 
-.PHONY: deps test-deps apt demo test build release lint bench bench-run bench-naive bench-engines
+.PHONY: deps test-deps apt demo test build release lint bench bench-run bench-naive bench-engines bench-hosts
 
 deps:
 	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
@@ -65,6 +65,15 @@ bench-naive: deps
 # beside a throw-away server (.ci/with-postgres).
 bench-engines: test-deps
 	.ci/with-postgres bash benchmarks/engines.sh $(NAIVE_CHAINS) $(NAIVE_UPDATES)
+
+# make bench-hosts: 1, 2 and 4 `run --shard` processes sharing a job of ACCOUNTS accounts (each a world of
+# HOST_CHAINS chains read at ACCOUNT_RATE requests/s) on one PostgreSQL store, beside a throw-away server
+# (.ci/with-postgres).
+ACCOUNTS ?= 40
+HOST_CHAINS ?= 100
+ACCOUNT_RATE ?= 5
+bench-hosts: test-deps
+	.ci/with-postgres bash benchmarks/hosts.sh $(ACCOUNTS) $(HOST_CHAINS) $(ACCOUNT_RATE)
 
 # libFuzzer targets (Fuzz/, built only here, with -sanitize=fuzzer,address): make fuzz FUZZ_SECONDS=60
 # All targets run at once, each for FUZZ_SECONDS. Seeds are read from Tests/Fuzz/<target>/; new inputs go to
