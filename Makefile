@@ -33,10 +33,12 @@ demo: deps
 	@$(SWIFT) build --product reconcile >.build/demo-build.log 2>&1 || { cat .build/demo-build.log; exit 1; }
 	@"$$($(SWIFT) build --show-bin-path)/reconcile" demo --log-level warning
 
-# The tests run beside a throw-away PostgreSQL cluster (.ci/with-postgres), stopped whatever happens.
+# The tests run beside a throw-away PostgreSQL cluster (.ci/with-postgres), stopped whatever happens: every test
+# once (the store's tests on both engines), then the CLI suite again with each job's store on PostgreSQL.
 test: test-deps
 	$(SWIFT) build --build-tests
 	.ci/with-postgres $(SWIFT) test --skip-build
+	RECONCILE_TEST_ENGINE=postgres .ci/with-postgres $(SWIFT) test --skip-build --filter ReconcileCLITests
 
 lint:
 	$(SWIFT) format lint --strict -r Package.swift Sources Tests

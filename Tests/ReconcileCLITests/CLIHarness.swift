@@ -22,6 +22,16 @@ struct CLIHarness {
     /// All three providers' histories when started with `allProviders`, else nil.
     let all: SandboxCombinedHistory?
     let environment: [String: String]
+    /// The PostgreSQL database the job's store is, when the suite runs on that engine.
+    let storeURL: String?
+
+    /// The engine the job's store is on: SQLite unless `RECONCILE_TEST_ENGINE=postgres`
+    /// (`make test` runs the CLI suite once more so, each test on a database of its own).
+    enum Engine: String { case sqlite, postgres }
+    static let engine = Engine(rawValue: ProcessInfo.processInfo.environment["RECONCILE_TEST_ENGINE"] ?? "") ?? .sqlite
+
+    /// The variable the job's store password is in, on PostgreSQL.
+    static let passwordVariable = "RECONCILE_STORE_PASSWORD"
 
     static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
     static let nowText = "2026-07-10T08:00:00Z"
@@ -61,6 +71,36 @@ struct CLIHarness {
         jobExtra: String = "",
         _ body: (CLIHarness) async throws -> T
     ) async throws -> T {
+        guard engine == .postgres else {
+            return try await with(
+                seed: seed,
+                allProviders: allProviders,
+                bulkChains: bulkChains,
+                jobExtra: jobExtra,
+                storeURL: nil,
+                body
+            )
+        }
+        return try await CLIPostgres.withDatabase { url in
+            try await with(
+                seed: seed,
+                allProviders: allProviders,
+                bulkChains: bulkChains,
+                jobExtra: jobExtra,
+                storeURL: url,
+                body
+            )
+        }
+    }
+
+    private static func with<T>(
+        seed: UInt64,
+        allProviders: Bool,
+        bulkChains: Int?,
+        jobExtra: String,
+        storeURL: String?,
+        _ body: (CLIHarness) async throws -> T
+    ) async throws -> T {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reconcile-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -77,6 +117,7 @@ struct CLIHarness {
             "CREDICORP_WHSEC_PREVIOUS": history.previousSecret, "RECONCILE_NOW": nowText,
         ]
         environment.merge(sanitizerOptions) { _, new in new }
+        if storeURL != nil { environment[passwordVariable] = try CLIPostgres.server().password }
         let job = all?.jobFile(
             name: "cli",
             store: folder.appendingPathComponent("reconcile.sqlite").path,
@@ -85,10 +126,17 @@ struct CLIHarness {
             extra: jobExtra
         )
         environment.merge(job?.environment ?? [:]) { _, new in new }
-        let harness = CLIHarness(folder: folder, server: server, history: history, all: all, environment: environment)
+        let harness = CLIHarness(
+            folder: folder,
+            server: server,
+            history: history,
+            all: all,
+            environment: environment,
+            storeURL: storeURL
+        )
         do {
             if let job {
-                try job.text.write(to: harness.path("job.yml"), atomically: true, encoding: .utf8)
+                try harness.onEngine(job.text).write(to: harness.path("job.yml"), atomically: true, encoding: .utf8)
             } else {
                 try harness.writeJob(providerExtra: bulkChains == nil ? "" : "rate_limit: 1000")
             }
@@ -104,6 +152,17 @@ struct CLIHarness {
     }
 
     func path(_ name: String) -> URL { folder.appendingPathComponent(name) }
+
+    /// `jobText` with its store on the suite's engine: the default store file (`reconcile.sqlite`)
+    /// becomes the test's database on PostgreSQL, with its password's variable; any other store
+    /// is left as it is.
+    func onEngine(_ jobText: String) -> String {
+        guard let storeURL else { return jobText }
+        return jobText.replacingOccurrences(
+            of: "store: \(path("reconcile.sqlite").path)\n",
+            with: "store: \(storeURL)\nstore_password_env: \(Self.passwordVariable)\n"
+        )
+    }
 
     var secrets: [String] { all?.secrets ?? [history.apiKey, history.currentSecret, history.previousSecret] }
 
@@ -128,7 +187,7 @@ struct CLIHarness {
                 \(providerExtra)
             \(extra)
             """
-        try text.write(to: path(name), atomically: true, encoding: .utf8)
+        try onEngine(text).write(to: path(name), atomically: true, encoding: .utf8)
     }
 
     /// Runs `reconcile ARGS` with the harness environment (plus `extraEnvironment`), bounded by `timeout`.

@@ -7,7 +7,10 @@ import Testing
     /// machine that holds no provider secrets looks like (an empty variable is an unset one).
     static func withoutSecrets(_ cli: CLIHarness) -> [String: String] {
         var blank: [String: String] = [:]
-        for name in cli.environment.keys where !["PATH", "RECONCILE_NOW"].contains(name) { blank[name] = "" }
+        // The store's own password is not a provider's secret: a PostgreSQL store needs it to be read.
+        for name in cli.environment.keys where !["PATH", "RECONCILE_NOW", CLIHarness.passwordVariable].contains(name) {
+            blank[name] = ""
+        }
         return blank
     }
 

@@ -60,7 +60,8 @@ enum CLIPostgres {
 }
 
 /// The commands on a job whose `store` is a PostgreSQL URL: the same answers as on SQLite.
-@Suite(.enabled(if: CLIPostgres.enabled)) struct PostgresCLITests {
+// On the SQLite pass only: these tests set up their own databases beside the harness's file.
+@Suite(.enabled(if: CLIPostgres.enabled && CLIHarness.engine == .sqlite)) struct PostgresCLITests {
     /// The job file of `cli` with its store replaced by `url` and its password's variable named.
     static func postgresJob(_ cli: CLIHarness, url: String, name: String) throws {
         let text = try String(contentsOf: cli.path("job.yml"), encoding: .utf8)

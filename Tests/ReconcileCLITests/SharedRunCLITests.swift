@@ -5,7 +5,8 @@ import ReconcileSandbox
 import Testing
 
 /// Several `reconcile run --shard` processes sharing one job of many accounts on PostgreSQL.
-@Suite(.enabled(if: CLIPostgres.enabled)) struct SharedRunCLITests {
+// On the SQLite pass only: these tests set up their own databases beside the harness's file.
+@Suite(.enabled(if: CLIPostgres.enabled && CLIHarness.engine == .sqlite)) struct SharedRunCLITests {
     static let entries = (1...30).map { String(format: "acct-%02d", $0) }
 
     /// A job of `entries` Credicorp accounts, each with its own base URL on the sandbox (so the

@@ -54,7 +54,8 @@ import Testing
         }
     }
 
-    @Test func runAndBackfillRefuseAStoreThatDoesNotExistUnlessAskedToCreateIt() async throws {
+    @Test(.enabled(if: CLIHarness.engine == .sqlite, "a store file that is not there"))
+    func runAndBackfillRefuseAStoreThatDoesNotExistUnlessAskedToCreateIt() async throws {
         try await CLIHarness.with(seed: 73) { cli in
             let store = cli.path("reconcile.sqlite").path
             for command in [
@@ -94,7 +95,8 @@ import Testing
         }
     }
 
-    @Test func aStoreThatIsNotSQLiteOrIsTruncatedExitsThreeNamingItAndIsLeftAsItIs() async throws {
+    @Test(.enabled(if: CLIHarness.engine == .sqlite, "a store file that is not SQLite"))
+    func aStoreThatIsNotSQLiteOrIsTruncatedExitsThreeNamingItAndIsLeftAsItIs() async throws {
         try await CLIHarness.with(seed: 83) { cli in
             let store = cli.path("reconcile.sqlite")
             #expect(try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"]).status == 1)

@@ -4,15 +4,16 @@ import Testing
 
 @testable import ReconcileCore
 
+/// Ingest through the real `Ingestor`, on every engine (`TestStore.engines`).
 @Suite struct IngestorTests {
     func ingest(
         _ lines: [String],
-        store: Store,
+        store: any ReconcileStore,
         secrets: [String] = [Fixture.secret],
         batchSize: Int = 2
     ) async throws -> IngestSummary {
         let config = Fixture.credicorpConfig(secrets: secrets)
-        let job = Fixture.job(store: store.path, providers: [config])
+        let job = Fixture.job(store: store.location, providers: [config])
         let ingestor = Ingestor(
             job: job,
             adapters: ["credicorp": CredicorpAdapter(config: config)],
@@ -33,9 +34,30 @@ import Testing
         return summary
     }
 
-    @Test func eventsApplyInProviderOrderWhateverTheArrivalOrder() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+    /// Payment `id`'s local row.
+    static func row(_ store: any ReconcileStore, _ id: String) async throws -> LocalResource? {
+        try await store.resources(provider: "credicorp", keys: [ResourceKey("payment", id)])[ResourceKey("payment", id)]
+    }
+
+    /// What a second ingest must leave as it is: deliveries by verdict, the event, the row.
+    struct Snapshot: Equatable {
+        var deliveries: [DeliveryCount]
+        var events: [String]
+        var row: LocalResource?
+    }
+
+    static func snapshot(_ store: any ReconcileStore) async throws -> Snapshot {
+        let events = try await store.events(provider: "credicorp", ids: ["evt_1"])
+        return Snapshot(
+            deliveries: try await store.deliveryCounts(),
+            events: events.map { "\($0.eventID) \($0.validDeliveries)" },
+            row: try await row(store, "pay_1")
+        )
+    }
+
+    @Test(arguments: TestStore.engines)
+    func eventsApplyInProviderOrderWhateverTheArrivalOrder(engine: TestStore) async throws {
+        try await engine.with { store in
             let newer = Fixture.paymentEvent(
                 id: "evt_2",
                 payment: "pay_1",
@@ -56,15 +78,15 @@ import Testing
                 store: store
             )
             #expect(summary.accepted == 2)
-            let row = try #require(try store.resource(provider: "credicorp", type: "payment", id: "pay_1"))
+            let row = try #require(try await Self.row(store, "pay_1"))
             #expect(row.status == "succeeded")
             #expect(row.money == Money(minorUnits: 125_000, currency: "GBP"))
         }
     }
 
-    @Test func rejectedLinesAreRecordedWithReasonAndLineAndNeverApplied() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+    @Test(arguments: TestStore.engines)
+    func rejectedLinesAreRecordedWithReasonAndLineAndNeverApplied(engine: TestStore) async throws {
+        try await engine.with { store in
             let body = Fixture.paymentEvent(
                 id: "evt_1",
                 payment: "pay_1",
@@ -99,15 +121,16 @@ import Testing
                 ]
             )
             #expect(summary.exitStatus == 1)
-            #expect(try store.resource(provider: "credicorp", type: "payment", id: "pay_1") == nil)
-            #expect(try store.tableCounts()["delivery"] == 6)
-            #expect(try store.tableCounts()["event"] == 0)
+            #expect(try await Self.row(store, "pay_1") == nil)
+            #expect(try await store.deliveryCounts().map(\.count).reduce(0, +) == 6)
+            #expect(try await store.deliveryCounts().allSatisfy { $0.verdict == "rejected" })
+            #expect(try await store.events(provider: "credicorp", ids: ["evt_1"]).isEmpty)
         }
     }
 
-    @Test func aStaleTimestampWithinFiveMinutesIsAccepted() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+    @Test(arguments: TestStore.engines)
+    func aStaleTimestampWithinFiveMinutesIsAccepted(engine: TestStore) async throws {
+        try await engine.with { store in
             let body = Fixture.paymentEvent(
                 id: "evt_1",
                 payment: "pay_1",
@@ -124,9 +147,9 @@ import Testing
 
     /// Batches of 100 lines are verified on two tasks (from 64 lines on): the outcome must be the
     /// same as line by line, rejections named by their own line, and the latest event of each payment applied.
-    @Test func linesVerifiedOnTwoTasksGoInInFileOrder() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+    @Test(arguments: TestStore.engines)
+    func linesVerifiedOnTwoTasksGoInInFileOrder(engine: TestStore) async throws {
+        try await engine.with { store in
             var random = IngestStateTests.Generator(state: 5)
             var lines: [String] = []
             var tampered: [Int] = []
@@ -158,7 +181,7 @@ import Testing
             #expect(summary.rejections.map(\.lineNumber) == tampered, "in file order, each with its own line")
             #expect(summary.rejections.allSatisfy { $0.reason == .badSignature })
             for (payment, expected) in latest {
-                let row = try #require(try store.resource(provider: "credicorp", type: "payment", id: payment))
+                let row = try #require(try await Self.row(store, payment))
                 #expect(row.status == expected.status, "\(payment)")
             }
             let again = try await ingest(lines, store: store, batchSize: 100)
@@ -166,9 +189,9 @@ import Testing
         }
     }
 
-    @Test func reingestingAFileChangesNothingButTheDuplicateCount() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+    @Test(arguments: TestStore.engines)
+    func reingestingAFileChangesNothingButTheDuplicateCount(engine: TestStore) async throws {
+        try await engine.with { store in
             let body = Fixture.paymentEvent(
                 id: "evt_1",
                 payment: "pay_1",
@@ -182,16 +205,17 @@ import Testing
             ]
             let first = try await ingest(lines, store: store)
             #expect((first.accepted, first.duplicates, first.rejections.count) == (1, 1, 1))
-            let counts = try store.tableCounts()
+            let counts = try await Self.snapshot(store)
             let second = try await ingest(lines, store: store)
             #expect((second.accepted, second.duplicates, second.rejections.count) == (0, 2, 1))
-            #expect(try store.tableCounts() == counts)
+            let after = try await Self.snapshot(store)
+            #expect(after == counts, "\(counts)\n\(after)")
         }
     }
 
-    @Test func rotationAcceptsEitherSecret() async throws {
-        try await withTemporaryDirectory { folder in
-            let store = try Store(path: folder.appendingPathComponent("r.sqlite").path)
+    @Test(arguments: TestStore.engines)
+    func rotationAcceptsEitherSecret(engine: TestStore) async throws {
+        try await engine.with { store in
             let one = Fixture.paymentEvent(
                 id: "evt_1",
                 payment: "pay_1",
