@@ -38,7 +38,7 @@ extension Reconcile {
             }
             let stored = try await withStore(config: config, option: self.store, creation: .refusedForReading) {
                 store,
-                _ in try await store.findingHistories(job: config.name)
+                _ in try await store.findingHistories(job: config.name, providers: Set(config.providers.map(\.name)))
             }
             let histories = stored.filter { history in
                 (!open || history.isOpen) && (kind == nil || history.kind.rawValue == kind)
@@ -96,7 +96,10 @@ extension Reconcile {
                 creation: .refusedForReading
             ) { store, _ in
                 guard
-                    let history = try await store.findingHistories(job: config.name).first(where: { $0.id == findingID }
+                    let history = try await store.findingHistories(
+                        job: config.name,
+                        providers: Set(config.providers.map(\.name))
+                    ).first(where: { $0.id == findingID }
                     )
                 else {
                     throw UsageFailure(

@@ -12,7 +12,7 @@ extension Reconcile {
         @Option(help: "Run id (default: the last run).") var run: String?
         @Flag(
             help: """
-                The newest round of shared runs (run --shard) as one report: every host's part merged.
+                A round of shared runs (run --shard; the newest, or --round) as one report: every host's part merged.
                 """
         ) var jobWide = false
         @Option(help: "With --job-wide: the round to report (default: the newest).") var round: String?
@@ -70,8 +70,8 @@ extension Reconcile {
                 let (report, exit, missing) = RunReport.jobWide(round, providers: config.providers.map(\.name))
             else {
                 throw UsageFailure(
-                    named.map { "no entry recorded in round \($0) of job \(config.name)" }
-                        ?? "no entry recorded by a run --shard of job \(config.name): --job-wide merges the hosts of a round"
+                    named.map { "job \(config.name) has no round \($0)" }
+                        ?? "job \(config.name) has no run --shard: --job-wide merges the hosts of a round"
                 )
             }
             if !missing.isEmpty {

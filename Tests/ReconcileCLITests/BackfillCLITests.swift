@@ -4,7 +4,8 @@ import ReconcileSandbox
 import Testing
 
 /// Backfills interrupted by SIGTERM and killed by SIGKILL, resumed through the built executable.
-@Suite(.serialized) struct BackfillCLITests {
+// On SQLite only: the checks read the store file.
+@Suite(.serialized, .enabled(if: CLIHarness.engine == .sqlite, "reads the SQLite file")) struct BackfillCLITests {
     static let seed: UInt64 = 31
     static let since = "2026-07-02T08:00:00Z"
     static let backfill = ["backfill", "job.yml", "--provider", "crezco", "--since", since]

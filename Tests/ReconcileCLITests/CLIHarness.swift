@@ -164,7 +164,11 @@ struct CLIHarness {
         )
     }
 
-    var secrets: [String] { all?.secrets ?? [history.apiKey, history.currentSecret, history.previousSecret] }
+    /// Every secret of the job: the providers', and on PostgreSQL the store's password.
+    var secrets: [String] {
+        (all?.secrets ?? [history.apiKey, history.currentSecret, history.previousSecret])
+            + (storeURL == nil ? [] : environment[Self.passwordVariable].map { [$0] } ?? [])
+    }
 
     func writeJob(
         name: String = "job.yml",

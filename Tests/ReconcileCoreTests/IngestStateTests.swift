@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 
 @testable import ReconcileCore
@@ -86,68 +85,79 @@ import Testing
         )
     }
 
-    static func rows(_ store: Store) throws -> [[String?]] {
-        try store.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT resourceID, status, asOf, object, CAST(amountMinor AS TEXT) AS amount, currency, updatedBy
-                    FROM resourceState ORDER BY resourceID
-                    """
-            ).map { row in
-                ["resourceID", "status", "asOf", "object", "amount", "currency", "updatedBy"].map { row[$0] }
+    /// Every resource's local row, by id: id, status, as-of, object, amount, currency.
+    static func rows(_ store: any ReconcileStore, ids: Set<String>) async throws -> [[String?]] {
+        let keys = ids.sorted().map { ResourceKey("payment", $0) }
+        let found = try await store.resources(provider: "credicorp", keys: keys)
+        return keys.compactMap { found[$0] }.map { row in
+            [
+                row.resourceID, row.status, Store.text(row.asOf), row.object.canonicalText,
+                row.money.map { String($0.minorUnits) }, row.money?.currency,
+            ]
+        }
+    }
+
+    /// How often `apply` was asked, from the store's writing thread.
+    final class Asked: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
+
+    @Test(arguments: TestStore.engines, [UInt64(1), 2, 3])
+    func rowsWrittenFromPreparedTextAreWhatApplyingGives(engine: TestStore, seed: UInt64) async throws {
+        try await engine.with { prepared in
+            try await engine.with { applied in
+                try await Self.compare(prepared: prepared, applied: applied, seed: seed)
             }
         }
     }
 
-    @Test(arguments: [UInt64(1), 2, 3])
-    func rowsWrittenFromPreparedTextAreWhatApplyingGives(seed: UInt64) async throws {
-        try await withTemporaryDirectory { folder in
-            let adapter = CredicorpAdapter(config: Fixture.credicorpConfig(secrets: [Fixture.secret]))
-            #expect(adapter.replacesStateWithSnapshots)
-            let (lines, sent) = Self.history(seed: seed)
-            let prepared = try Store(path: folder.appendingPathComponent("prepared.sqlite").path)
-            let applied = try Store(path: folder.appendingPathComponent("applied.sqlite").path)
-            var asked = 0
-            for start in stride(from: 0, to: lines.count, by: 50) {
-                let records = lines[start..<min(start + 50, lines.count)].enumerated().map { offset, events in
-                    Self.record(events, line: start + offset + 1)
-                }
-                let whole = records.map { record in
-                    var record = record
-                    record.prepare(replacingStateWhole: true)
-                    return record
-                }
-                _ = try prepared.ingest(whole, recordedAt: Self.received) { _, _, _ in
-                    asked += 1
-                    return nil
-                }
-                _ = try applied.ingest(records, recordedAt: Self.received) { _, event, current in
-                    adapter.applying(event, to: current)
-                }
+    static func compare(prepared: any ReconcileStore, applied: any ReconcileStore, seed: UInt64) async throws {
+        let adapter = CredicorpAdapter(config: Fixture.credicorpConfig(secrets: [Fixture.secret]))
+        #expect(adapter.replacesStateWithSnapshots)
+        let (lines, sent) = Self.history(seed: seed)
+        let asked = Asked()
+        for start in stride(from: 0, to: lines.count, by: 50) {
+            let records = lines[start..<min(start + 50, lines.count)].enumerated().map { offset, events in
+                Self.record(events, line: start + offset + 1)
             }
-            #expect(asked == 0, "rows prepared whole never go through apply")
-
-            // The row of each resource is its event with the latest provider time; of equal times, the first to arrive.
-            var expected: [String: Sent] = [:]
-            for item in sent {
-                let id = item.event.resourceID
-                if let kept = expected[id], item.event.occurredAt <= kept.event.occurredAt { continue }
-                expected[id] = item
+            let whole = records.map { record in
+                var record = record
+                record.prepare(replacingStateWhole: true)
+                return record
             }
-            let rows = try Self.rows(prepared)
-            #expect(rows == (try Self.rows(applied)))
-            #expect(rows.count == expected.count)
-            for row in rows {
-                let winner = try #require(expected[row[0] ?? ""]).event
-                #expect(row[1] == winner.snapshot.status)
-                #expect(row[2] == Store.text(winner.occurredAt))
-                #expect(row[3] == winner.snapshot.object.canonicalText)
-                #expect(row[4] == winner.snapshot.money.map { String($0.minorUnits) })
+            _ = try await prepared.record(whole, recordedAt: Self.received) { _, _, _ in
+                asked.add()
+                return nil
             }
-            let lastArrivals = Dictionary(sent.map { ($0.event.resourceID, $0.event.eventID) }) { _, last in last }
-            let outOfOrder = expected.values.filter { lastArrivals[$0.event.resourceID] != $0.event.eventID }
-            #expect(outOfOrder.count > 5, "the history must make older events arrive last")
+            _ = try await applied.record(records, recordedAt: Self.received) { _, event, current in
+                adapter.applying(event, to: current)
+            }
         }
+        #expect(asked.value == 0, "rows prepared whole never go through apply")
+
+        // The row of each resource is its event with the latest provider time; of equal times, the first to arrive.
+        var expected: [String: Sent] = [:]
+        for item in sent {
+            let id = item.event.resourceID
+            if let kept = expected[id], item.event.occurredAt <= kept.event.occurredAt { continue }
+            expected[id] = item
+        }
+        let ids = Set(sent.map(\.event.resourceID))
+        let rows = try await Self.rows(prepared, ids: ids)
+        #expect(rows == (try await Self.rows(applied, ids: ids)))
+        #expect(rows.count == expected.count)
+        for row in rows {
+            let winner = try #require(expected[row[0] ?? ""]).event
+            #expect(row[1] == winner.snapshot.status)
+            #expect(row[2] == Store.text(winner.occurredAt))
+            #expect(row[3] == winner.snapshot.object.canonicalText)
+            #expect(row[4] == winner.snapshot.money.map { String($0.minorUnits) })
+        }
+        let lastArrivals = Dictionary(sent.map { ($0.event.resourceID, $0.event.eventID) }) { _, last in last }
+        let outOfOrder = expected.values.filter { lastArrivals[$0.event.resourceID] != $0.event.eventID }
+        #expect(outOfOrder.count > 5, "the history must make older events arrive last")
     }
 }

@@ -576,7 +576,7 @@ extension TestPostgres {
                 report: Array("{}".utf8)
             )
 
-            let histories = try await store.findingHistories(job: "nightly")
+            let histories = try await store.findingHistories(job: "nightly", providers: ["credicorp", "a", "b"])
             #expect(histories.map(\.kind) == [.stateMismatch, .droppedEvent, .missingLocally])
             #expect(histories.map(\.isOpen) == [false, false, true], "repaired, repaired, reported again")
             #expect(histories[2].occurrences.map(\.runID) == ["r1", "r3"])
@@ -726,7 +726,7 @@ extension TestPostgres {
             #expect(first.parts.map(\.report) == [#"{"part":"a"}"#, #"{"part":"b"}"#, #"{"part":"*"}"#])
             #expect(try await store.round(job: "nightly", named: "round-9") == nil)
 
-            // Round 2 starts when no run is live: h2 is found crashed.
+            // A run of round 2: h2 of round 1, left running and holding no key, is found crashed.
             #expect(try await begin("h3", at: 200, round: "round-2") == ["h2"])
             let previous = try await store.previousEntryFindings(
                 job: "nightly",
@@ -746,9 +746,9 @@ extension TestPostgres {
                 )
             )
             try await finish("h3", at: 210)
-            // A shared run left running (its host died) is crashed by the next whole run.
+            // h4 is left running (its host died): the next whole run finds it crashed.
             #expect(try await begin("h4", at: 250, round: "round-3").isEmpty)
-            let histories = try await store.findingHistories(job: "nightly")
+            let histories = try await store.findingHistories(job: "nightly", providers: ["credicorp", "a", "b"])
             let open = Dictionary(histories.map { ($0.resourceID ?? "", $0.isOpen) }, uniquingKeysWith: { $1 })
             #expect(
                 open == ["pay_1": false, "pay_2": true, "line_3": true, "line_4": true],
@@ -769,7 +769,10 @@ extension TestPostgres {
                 findings: [finding("b", "pay_9")],
                 report: Array("{}".utf8)
             )
-            #expect(try await store.findingHistories(job: "nightly").filter(\.isOpen).map(\.resourceID) == ["pay_9"])
+            #expect(
+                try await store.findingHistories(job: "nightly", providers: ["credicorp", "a", "b"]).filter(\.isOpen)
+                    .map(\.resourceID) == ["pay_9"]
+            )
             let afterWhole = try await store.previousEntryFindings(
                 job: "nightly",
                 entries: ["a", "b"],
@@ -842,6 +845,35 @@ extension TestPostgres {
         logger.logLevel = .warning
         return logger
     }()
+
+    /// A shared run of another round that is still reading is live, not crashed.
+    ///
+    /// Its session holds its run's key; once the session is gone, the next run finds it crashed.
+    @Test func aRunOfAnotherRoundWhoseSessionHoldsItsKeyIsNotCrashed() async throws {
+        try await TestStore.postgres.with { store in
+            func begin(_ id: String, round: String) async throws -> [String] {
+                try await store.beginRun(
+                    id: id,
+                    job: "nightly",
+                    command: RunEntry.sharedCommand,
+                    round: round,
+                    startedAt: StoreContractTests.start,
+                    now: StoreContractTests.start,
+                    since: StoreContractTests.start,
+                    until: StoreContractTests.start,
+                    dryRun: false
+                ).map(\.id)
+            }
+            let (location, password) = try TestPostgres.server()
+            let straggler = try await PostgresClaims.connect(to: location, password: password, logger: Self.logger)
+            let id = "straggler-\(UUID().uuidString)"
+            try await straggler.holdRun(id)
+            #expect(try await begin(id, round: "2026-12-06").isEmpty)
+            #expect(try await begin("tonight-\(UUID().uuidString)", round: "2026-12-07").isEmpty, "still reading")
+            try await straggler.close()
+            #expect(try await begin("later-\(UUID().uuidString)", round: "2026-12-08").contains(id), "its host died")
+        }
+    }
 
     @Test func hostsStartingAtOnceMigrateOnceAndANewerSchemaIsLeftAlone() async throws {
         let (location, password) = try TestPostgres.server()

@@ -120,6 +120,8 @@ public struct JobRunner: Sendable {
             } else {
                 options.command
             }
+        // A shared run is live while its session holds its run's key: another round's host leaves it alone.
+        try await opened.shared?.holdRun(runID)
         let crashed = try await store.beginRun(
             id: runID,
             job: job.name,
@@ -266,6 +268,15 @@ public struct JobRunner: Sendable {
                 otherLines: otherLines,
                 record: record
             )
+            if results.isEmpty {
+                logger.warning(
+                    "shard.round_already_read",
+                    metadata: [
+                        "round": "\(shared.round)",
+                        "hint": "every entry was recorded before this host came; a second round needs its own --round",
+                    ]
+                )
+            }
             sections = results.compactMap(\.section)
             findings = results.flatMap(\.findings)
             resolved = results.flatMap(\.resolved)
@@ -450,7 +461,9 @@ public struct JobRunner: Sendable {
 
     private func selectProviders(_ names: [String]) throws -> [ProviderConfig] {
         guard !names.isEmpty else { return job.providers }
-        return try names.map { name in
+        // A provider named twice is read once.
+        var seen = Set<String>()
+        return try names.filter { seen.insert($0).inserted }.map { name in
             guard let provider = job.provider(named: name) else {
                 throw UsageFailure(
                     "--provider \(name): the job \(job.file) has no such provider; it has "

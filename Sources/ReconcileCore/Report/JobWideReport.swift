@@ -15,13 +15,14 @@ extension RunReport {
     /// - Parameters:
     ///   - round: the round as the store keeps it.
     ///   - providers: the job's provider entries, to tell which no host read.
-    /// - Returns: nil when no part decodes (no host recorded an entry yet); otherwise the report,
-    ///   its exit status, and the entries no host recorded.
+    /// - Returns: the report, its exit status, and the entries no host recorded (all of them when
+    ///   every host died before recording one); nil for a round without runs.
     public static func jobWide(_ round: StoredRound, providers: [String]) -> (
         report: RunReport, exitStatus: Int32, missing: [String]
     )? {
         let parts = round.parts.compactMap { part in RunReport.decode(part.report).map { (part.entry, $0) } }
-        guard let first = parts.first?.1 else { return nil }
+        guard let firstRun = round.runs.first else { return nil }
+        let first = parts.first?.1
         var byName: [String: ProviderSection] = [:]
         for section in parts.flatMap({ $0.1.providers }) { byName[section.name] = section }
         let sections = byName.values.sorted { $0.name < $1.name }
@@ -42,18 +43,18 @@ extension RunReport {
         let status =
             statuses.contains("failed")
             ? "failed" : statuses.contains("interrupted") || !missing.isEmpty ? "interrupted" : "complete"
-        let repairing = parts.allSatisfy { $0.1.run.repair ?? !$0.1.run.dryRun }
+        let repairing = !parts.isEmpty && parts.allSatisfy { $0.1.run.repair ?? !$0.1.run.dryRun }
         let report = RunReport(
             run: .init(
                 id: round.round,
-                job: first.run.job,
+                job: first?.run.job ?? firstRun.job,
                 startedAt: RFC3339.format(round.runs.map(\.startedAt).min() ?? Date()),
                 finishedAt: round.runs.compactMap(\.finishedAt).max().map(RFC3339.format),
-                now: first.run.now,
-                dryRun: parts.allSatisfy { $0.1.run.dryRun },
+                now: first?.run.now ?? RFC3339.format(firstRun.startedAt),
+                dryRun: !parts.isEmpty && parts.allSatisfy { $0.1.run.dryRun },
                 repair: repairing,
                 status: status,
-                store: first.run.store
+                store: first?.run.store
             ),
             providers: sections,
             counts: counts(of: findings),

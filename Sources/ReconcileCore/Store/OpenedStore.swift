@@ -123,7 +123,8 @@ public struct OpenedStore: Sendable {
                         release: { entry in
                             // A claim that cannot be given back goes with the session at the end.
                             try? await session.release(job: job, entry: entry)
-                        }
+                        },
+                        holdRun: { id in try await session.holdRun(id) }
                     )
                 } catch {
                     await store.close()
@@ -182,6 +183,9 @@ public struct SharedRound: Sendable {
     public let claim: @Sendable (String) async throws -> Bool
     /// Gives back the claim on an entry (all go when the store is closed).
     public let release: @Sendable (String) async -> Void
+    /// Holds run `id`'s key for as long as the session lives, which tells other rounds' hosts the
+    /// run is live (``PostgresClaims/holdRun(_:)``).
+    public let holdRun: @Sendable (String) async throws -> Void
 }
 
 /// A SQLite store's run lock until ``release()``: the `flock` goes when the lock is let go of.

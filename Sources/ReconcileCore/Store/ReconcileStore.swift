@@ -176,8 +176,9 @@ public protocol BackfillStore: StoreEngine {
 
 /// Findings across nights, with the repairs and deliveries behind them.
 public protocol FindingStore: StoreEngine {
-    /// Every finding `job` reported, each with its occurrences run by run.
-    func findingHistories(job: String) async throws(StoreFailure) -> [FindingHistory]
+    /// Every finding `job` reported, each with its occurrences run by run; `providers`, the job's
+    /// entries, tell a provider's findings from the other lines' (``RunEntry/otherLines``).
+    func findingHistories(job: String, providers: Set<String>) async throws(StoreFailure) -> [FindingHistory]
     /// The repairs applied for a finding.
     func repairs(of history: FindingHistory) async throws(StoreFailure) -> [RepairRecord]
     /// The deliveries behind a finding.

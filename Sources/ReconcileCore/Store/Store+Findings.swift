@@ -66,7 +66,7 @@ public struct DeliveryRecord: Sendable {
 
 extension Store {
     /// Every finding ever reported by the runs of `job` (as retention keeps them), newest report last.
-    public func findingHistories(job: String) throws(StoreFailure) -> [FindingHistory] {
+    public func findingHistories(job: String, providers: Set<String>) throws(StoreFailure) -> [FindingHistory] {
         try read("read findings") { db in
             let rows = try Row.fetchAll(
                 db,
@@ -101,16 +101,15 @@ extension Store {
                 )
             }
             var complete: [String: Set<String>] = [:]
-            var entries = Set<String>()
             for row in try Row.fetchAll(
                 db,
                 sql:
                     "SELECT e.runID, e.provider, e.status FROM runEntry e JOIN run r ON r.id = e.runID WHERE r.job = ?",
                 arguments: [job]
             ) {
-                let provider: String = row["provider"]
-                entries.insert(provider)
-                if row["status"] as String == "complete" { complete[row["runID"], default: []].insert(provider) }
+                if row["status"] as String == "complete" {
+                    complete[row["runID"], default: []].insert(row["provider"] as String)
+                }
             }
             let runs = try Row.fetchAll(
                 db,
@@ -130,7 +129,7 @@ extension Store {
                     completeEntries: complete[row["id"] as String, default: []]
                 )
             }
-            return FindingHistory.histories(rows, job: job, runsNewestFirst: runs, entries: entries)
+            return FindingHistory.histories(rows, job: job, runsNewestFirst: runs, providers: providers)
         }
     }
 
@@ -244,9 +243,9 @@ extension FindingHistory {
         _ rows: [Stored],
         job: String,
         runsNewestFirst runs: [StoredRun],
-        entries: Set<String> = []
+        providers: Set<String>
     ) -> [FindingHistory] {
-        let settled = Settled(runsNewestFirst: runs, entries: entries)
+        let settled = Settled(runsNewestFirst: runs, providers: providers)
         var order: [String] = []
         var histories: [String: FindingHistory] = [:]
         for row in rows {
@@ -306,10 +305,10 @@ extension FindingHistory {
         private var entriesByRun: [String: Set<String>] = [:]
         private let providers: Set<String>
 
-        /// `entries`: every entry the job's runs recorded (the job's providers, as far as the
-        /// store knows them), to tell a provider's findings from the other lines'.
-        init(runsNewestFirst stored: [StoredRun], entries: Set<String>) {
-            providers = entries
+        /// `providers`: the job's entries, to tell a provider's findings from the other lines', as
+        /// ``RunStore/previousEntryFindings(job:entries:providers:excludingRun:)`` does.
+        init(runsNewestFirst stored: [StoredRun], providers: Set<String>) {
+            self.providers = providers
             var completeLater = Set<String>()
             var readLater = Set<String>()
             for run in stored {

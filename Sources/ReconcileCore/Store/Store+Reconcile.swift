@@ -459,17 +459,7 @@ extension Store {
                     WHERE runID = ? ORDER BY id
                     """,
                 arguments: [previous]
-            ).map { row in
-                ReportedFinding(
-                    id: Finding.id(ofKey: row["findingKey"]),
-                    key: row["findingKey"],
-                    kind: row["kind"],
-                    provider: row["provider"],
-                    resourceType: row["resourceType"],
-                    resourceID: row["resourceID"],
-                    eventID: row["eventID"]
-                )
-            }
+            ).map(Self.reportedFinding)
         }
     }
 }
@@ -517,20 +507,23 @@ extension Store {
                         ORDER BY id
                         """,
                     arguments: [previous, entry, entry, known]
-                ).map { row in
-                    ReportedFinding(
-                        id: Finding.id(ofKey: row["findingKey"]),
-                        key: row["findingKey"],
-                        kind: row["kind"],
-                        provider: row["provider"],
-                        resourceType: row["resourceType"],
-                        resourceID: row["resourceID"],
-                        eventID: row["eventID"]
-                    )
-                }
+                ).map(Self.reportedFinding)
             }
             return found
         }
+    }
+
+    /// A finding row (`findingKey, kind, provider, resourceType, resourceID, eventID`) as reported.
+    static func reportedFinding(_ row: Row) -> ReportedFinding {
+        ReportedFinding(
+            id: Finding.id(ofKey: row["findingKey"]),
+            key: row["findingKey"],
+            kind: row["kind"],
+            provider: row["provider"],
+            resourceType: row["resourceType"],
+            resourceID: row["resourceID"],
+            eventID: row["eventID"]
+        )
     }
 
     /// Whether a run of `job` in `round` has read `entry` (recorded it `complete` or `failed`).

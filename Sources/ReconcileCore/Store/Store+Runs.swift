@@ -28,7 +28,7 @@ public struct RunSummary: Sendable {
     }
 }
 
-/// The newest round of a job's shared runs, as the store keeps it.
+/// A round of a job's shared runs, as the store keeps it.
 public struct StoredRound: Sendable {
     public var round: String
     /// Its runs, oldest first, finished or not (a host that died leaves its run `running`).
@@ -146,7 +146,9 @@ extension Store {
         report: [UInt8]
     ) throws(StoreFailure) {
         try write("record the end of run \(id)") { db in
-            try Self.insert(entries, findings: findings, runID: id, db: db)
+            guard try Self.insert(entries, findings: findings, runID: id, db: db) else {
+                throw StoreFailure("record the end of run \(id)", reason: "an entry of it was recorded before")
+            }
             // The report is bound where it lies: a large run's report is tens of megabytes (GRDB's
             // binding would copy it once more).
             let update = try DirectStatement(

@@ -134,6 +134,19 @@ public actor PostgresClaims {
         }
     }
 
+    /// Holds the key of run `id` for as long as this session lives: `beginRun` of a run of another
+    /// round leaves a `running` run whose key is held alone (it is live, not crashed).
+    ///
+    /// The key is `hashtextextended(` ``PostgresStore/runKeyPrefix`` ` || id, 0)`, computed by the
+    /// server, so that `beginRun` can look for it in `pg_locks`.
+    ///
+    /// - Throws: PostgresNIO's errors when the query fails.
+    public func holdRun(_ id: String) async throws {
+        _ = try await answer(
+            "SELECT pg_try_advisory_lock(hashtextextended(\(PostgresStore.runKeyPrefix) || \(id), 0))"
+        )
+    }
+
     /// Gives back the claim on entry `entry` of job `job`, if this session holds it.
     ///
     /// - Throws: PostgresNIO's errors when the query fails; the session's claims are then

@@ -16,10 +16,19 @@ extension PostgresStore: RunStore {
         let logger = self.logger
         return try await transaction("record the start of run \(id)") { connection in
             // The crashed runs' rows are locked first, so that two starts never both report them.
+            // A run of the same round is another host's part of it; a run whose session holds its
+            // key (a shared run of another round, still reading) is live.
             let rows = try await connection.query(
                 """
                 UPDATE run r SET status = 'crashed'
                 WHERE r.job = \(job) AND r.status = 'running' AND NOT coalesce(r.round = \(round), false)
+                AND NOT EXISTS (
+                    SELECT 1 FROM pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND l.classid::bigint = (hashtextextended(\(Self.runKeyPrefix) || r.id, 0) >> 32) & 4294967295
+                    AND l.objid::bigint = hashtextextended(\(Self.runKeyPrefix) || r.id, 0) & 4294967295
+                )
                 RETURNING r.id, r.started_at, (SELECT count(*) FROM repair WHERE run_id = r.id)
                 """,
                 logger: logger
@@ -59,7 +68,9 @@ extension PostgresStore: RunStore {
             {
                 job = name
             }
-            try await Self.insert(entries, findings: findings, runID: id, job: job, on: connection, logger: logger)
+            guard
+                try await Self.insert(entries, findings: findings, runID: id, job: job, on: connection, logger: logger)
+            else { throw StoreFailure("record the end of run \(id)", reason: "an entry of it was recorded before") }
             try await connection.query(
                 """
                 UPDATE run SET status = \(status), exit_status = \(Int(exitStatus)),
@@ -293,6 +304,10 @@ extension PostgresStore: RunStore {
         )
     }
 
+    /// What a run's advisory key is made from: `hashtextextended(runKeyPrefix || id, 0)`, held by
+    /// a shared run's session while it lives (``PostgresClaims/holdRun(_:)``).
+    public static let runKeyPrefix = "reconcile run "
+
     private static let runColumns =
         "id, job, command, started_at, finished_at, dry_run, status, exit_status, report, round"
 
@@ -377,18 +392,8 @@ extension PostgresStore: RunStore {
             )
             ORDER BY id
             """,
-            as: (String, String, String?, String?, String?, String?).self
-        ).map { row in
-            ReportedFinding(
-                id: Finding.id(ofKey: row.0),
-                key: row.0,
-                kind: row.1,
-                provider: row.2,
-                resourceType: row.3,
-                resourceID: row.4,
-                eventID: row.5
-            )
-        }
+            as: FindingRow.self
+        ).map(Self.reportedFinding)
     }
 
     public func previousEntryFindings(
@@ -417,18 +422,23 @@ extension PostgresStore: RunStore {
                 OR (e.entry = '*' AND (f.provider IS NULL OR NOT f.provider = ANY(\(known)::text[]))))
             ORDER BY e.position, f.id
             """,
-            as: (String, String, String?, String?, String?, String?).self
-        ).map { row in
-            ReportedFinding(
-                id: Finding.id(ofKey: row.0),
-                key: row.0,
-                kind: row.1,
-                provider: row.2,
-                resourceType: row.3,
-                resourceID: row.4,
-                eventID: row.5
-            )
-        }
+            as: FindingRow.self
+        ).map(Self.reportedFinding)
+    }
+
+    /// A finding row: `finding_key, kind, provider, resource_type, resource_id, event_id`.
+    private typealias FindingRow = (String, String, String?, String?, String?, String?)
+
+    private static func reportedFinding(_ row: FindingRow) -> ReportedFinding {
+        ReportedFinding(
+            id: Finding.id(ofKey: row.0),
+            key: row.0,
+            kind: row.1,
+            provider: row.2,
+            resourceType: row.3,
+            resourceID: row.4,
+            eventID: row.5
+        )
     }
 
     public func entryRead(job: String, round: String, entry: String) async throws(StoreFailure) -> Bool {
@@ -541,7 +551,9 @@ extension PostgresStore: RunStore {
 }
 
 extension PostgresStore: FindingStore {
-    public func findingHistories(job: String) async throws(StoreFailure) -> [FindingHistory] {
+    public func findingHistories(job: String, providers: Set<String>) async throws(StoreFailure)
+        -> [FindingHistory]
+    {
         let stored = try await rows(
             "read findings",
             """
@@ -578,13 +590,11 @@ extension PostgresStore: FindingStore {
             )
         }
         var complete: [String: Set<String>] = [:]
-        var entries = Set<String>()
         for (run, provider, status) in try await rows(
             "read findings",
             "SELECT e.run_id, e.provider, e.status FROM run_entry e JOIN run r ON r.id = e.run_id WHERE r.job = \(job)",
             as: (String, String, String).self
         ) {
-            entries.insert(provider)
             if status == "complete" { complete[run, default: []].insert(provider) }
         }
         let runs = try await rows(
@@ -605,7 +615,7 @@ extension PostgresStore: FindingStore {
                 completeEntries: complete[row.0, default: []]
             )
         }
-        return FindingHistory.histories(stored, job: job, runsNewestFirst: runs, entries: entries)
+        return FindingHistory.histories(stored, job: job, runsNewestFirst: runs, providers: providers)
     }
 
     public func repairs(of history: FindingHistory) async throws(StoreFailure) -> [RepairRecord] {
