@@ -62,14 +62,7 @@ extension PostgresStore: RunStore {
     ) async throws(StoreFailure) {
         let logger = self.logger
         try await transaction("record the end of run \(id)") { connection in
-            var job = ""
-            for try await name in try await connection.query("SELECT job FROM run WHERE id = \(id)", logger: logger)
-                .decode(String.self)
-            {
-                job = name
-            }
-            guard
-                try await Self.insert(entries, findings: findings, runID: id, job: job, on: connection, logger: logger)
+            guard try await Self.insert(entries, findings: findings, runID: id, on: connection, logger: logger)
             else { throw StoreFailure("record the end of run \(id)", reason: "an entry of it was recorded before") }
             try await connection.query(
                 """
@@ -89,20 +82,7 @@ extension PostgresStore: RunStore {
     public func recordEntry(_ entry: RunEntry, runID: String, findings: [Finding]) async throws(StoreFailure) -> Bool {
         let logger = self.logger
         return try await transaction("record entry \(entry.provider) of run \(runID)") { connection in
-            var job = ""
-            for try await name in try await connection.query("SELECT job FROM run WHERE id = \(runID)", logger: logger)
-                .decode(String.self)
-            {
-                job = name
-            }
-            return try await Self.insert(
-                [entry],
-                findings: findings,
-                runID: runID,
-                job: job,
-                on: connection,
-                logger: logger
-            )
+            try await Self.insert([entry], findings: findings, runID: runID, on: connection, logger: logger)
         }
     }
 
@@ -113,7 +93,6 @@ extension PostgresStore: RunStore {
         _ entries: [RunEntry],
         findings: [Finding],
         runID id: String,
-        job: String,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Bool {
@@ -130,6 +109,15 @@ extension PostgresStore: RunStore {
             var rows = 0
             for try await _ in inserted.decode(Int.self) { rows += 1 }
             if rows == 0 { return false }
+        }
+        // A finding carries its run's job.
+        var job = ""
+        if !findings.isEmpty {
+            for try await name in try await connection.query("SELECT job FROM run WHERE id = \(id)", logger: logger)
+                .decode(String.self)
+            {
+                job = name
+            }
         }
         for start in stride(from: 0, to: findings.count, by: 1_000) {
             // A slice as one JSON array (PostgresNIO binds no arrays of optionals), in order.
