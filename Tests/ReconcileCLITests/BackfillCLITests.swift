@@ -4,8 +4,7 @@ import ReconcileSandbox
 import Testing
 
 /// Backfills interrupted by SIGTERM and killed by SIGKILL, resumed through the built executable.
-// On SQLite only: the checks read the store file.
-@Suite(.serialized, .enabled(if: CLIHarness.engine == .sqlite, "reads the SQLite file")) struct BackfillCLITests {
+@Suite(.serialized) struct BackfillCLITests {
     static let seed: UInt64 = 31
     static let since = "2026-07-02T08:00:00Z"
     static let backfill = ["backfill", "job.yml", "--provider", "crezco", "--since", since]
@@ -32,8 +31,8 @@ import Testing
             let run = try await cli.reconcile(backfill + ["--report-json", "ref.json"])
             #expect(run.status == 1)
             let report = try cli.report("ref.json")
-            let store = try Store(path: cli.path("reconcile.sqlite").path)
-            return (keys(report), try store.stateSnapshot(), report["repairs"] as? Int ?? -1)
+            let state = try #require(try await cli.inspect { try await $0.stateSnapshot() })
+            return (keys(report), state, report["repairs"] as? Int ?? -1)
         }
     }
 
@@ -70,12 +69,11 @@ import Testing
             #expect((section?["window"] as? [String: Any])?["until"] as? String == CLIHarness.nowText)
             #expect(Self.keys(report) == reference.findings)
             #expect(report["repairs"] as? Int == reference.repairs)
-            let store = try Store(path: cli.path("reconcile.sqlite").path)
-            #expect(try store.stateSnapshot() == reference.state)
+            #expect(try await cli.inspect { try await $0.stateSnapshot() } == reference.state)
             #expect(resumed.stderr.contains("crezco: complete"), "the progress line ends with the provider's result")
 
             // Complete: the next backfill of the window reads afresh.
-            #expect(try store.unfinishedBackfills().isEmpty)
+            #expect(try await cli.inspect { try await $0.unfinishedBackfills() } == [])
         }
     }
 
@@ -83,8 +81,7 @@ import Testing
         let reference = try await Self.reference()
         try await CLIHarness.with(seed: Self.seed, allProviders: true) { cli in
             _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
-            let store = try Store(path: cli.path("reconcile.sqlite").path)
-            let initial = try store.stateSnapshot()
+            let initial = try #require(try await cli.inspect { try await $0.stateSnapshot() })
             await cli.server.setFaults([SandboxFault(.slow(milliseconds: 40), provider: "crezco", times: nil)])
             // 50 points spread over a whole backfill (reading, repair, report), from process start on.
             let delays: [TimeInterval] = (0..<50).map { Double($0) * 0.09 }
@@ -105,14 +102,17 @@ import Testing
                     if firstComplete == nil { firstComplete = Self.keys(try cli.report(name)) }
                 }
                 #expect(result.status != 4 || result.killed, "a killed run never leaves the lock behind")
-                let check = try Store(path: cli.path("reconcile.sqlite").path)
-                #expect(try check.integrityCheck() == "ok")
-                let state = try check.stateSnapshot()
+                if CLIHarness.engine == .sqlite {
+                    #expect(try Store(path: cli.path("reconcile.sqlite").path).integrityCheck() == "ok")
+                }
+                let (state, repairs) = try #require(
+                    try await cli.inspect { (try await $0.stateSnapshot(), try await $0.repairCounts()) }
+                )
                 #expect(
                     state == initial || state == reference.state,
                     "state is all before or all after the repair (kill \(index) at \(delay) s)"
                 )
-                for (run, count) in try check.repairCounts() {
+                for (run, count) in repairs {
                     #expect(
                         count == 0 || count == reference.repairs,
                         "run \(run) wrote \(count) of \(reference.repairs) repairs"
@@ -132,7 +132,7 @@ import Testing
                 first.filter { !Self.isRepairable($0) } == reference.findings.filter { !Self.isRepairable($0) },
                 "the first backfill to finish found what an uninterrupted one finds"
             )
-            #expect(try store.stateSnapshot() == reference.state)
+            #expect(try await cli.inspect { try await $0.stateSnapshot() } == reference.state)
             let check = try await cli.reconcile(
                 ["backfill", "job.yml", "--provider", "crezco", "--since", Self.since, "--until", CLIHarness.nowText]
                     + ["--dry-run", "--report-json", "check.json"]

@@ -136,7 +136,7 @@ struct CronWrapper {
             #expect(run.stderr.contains("report: \(cli.path("reports").path)/\(runID)/report.md"))
             let quiet = try await cron.run(["run", cli.path("job.yml").path])
             #expect(quiet.status == 0 && quiet.stderr.isEmpty, "nothing new: no mail (\(quiet.stderr))")
-            #expect(cli.storeURL != nil || FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path))
+            #expect(try await cli.storeExists())
 
             let printed = cron.logText + ingest.stdout + ingest.stderr + run.stdout + run.stderr
             for secret in cli.secrets { #expect(!printed.contains(secret), "a secret leaked") }
@@ -177,7 +177,7 @@ struct CronWrapper {
             #expect(result.status == 2)
             #expect(cron.logText.contains("has mode 644; expected 600"))
             #expect(cron.wrapperLines("start").isEmpty)
-            #expect(!FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path), "the job did not run")
+            #expect(try await !cli.storeExists(), "the job did not run")
         }
     }
 
@@ -187,7 +187,7 @@ struct CronWrapper {
             let result = try await cron.run(["run", cli.path("job.yml").path])
             #expect(result.status == 2)
             #expect(cron.logText.contains("no environment file \(cron.environmentFile.path)"))
-            #expect(!FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path))
+            #expect(try await !cli.storeExists())
         }
     }
 
@@ -200,7 +200,7 @@ struct CronWrapper {
             #expect(result.status == 2)
             #expect(cron.logText.contains("line 1 is not KEY=value"))
             #expect(!FileManager.default.fileExists(atPath: marker.path), "the file was read, not run")
-            #expect(!FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path))
+            #expect(try await !cli.storeExists())
             let printed = cron.logText + result.stdout + result.stderr
             for secret in cli.secrets { #expect(!printed.contains(secret), "a secret leaked") }
         }

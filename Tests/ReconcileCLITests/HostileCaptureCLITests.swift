@@ -3,11 +3,6 @@ import Testing
 
 /// `reconcile ingest` on inputs that are not a capture, or hostile ones, driving the built binary.
 @Suite struct HostileCaptureCLITests {
-    /// Whether the harness's store exists (nothing may be recorded before every input is checked).
-    func storeExists(_ harness: CLIHarness) -> Bool {
-        FileManager.default.fileExists(atPath: harness.path("reconcile.sqlite").path)
-    }
-
     @Test func aDirectoryAMissingFileABrokenArchiveOrACSVIsRefusedBeforeAnythingIsRecorded() async throws {
         try await CLIHarness.with { harness in
             try FileManager.default.createDirectory(at: harness.path("dir"), withIntermediateDirectories: true)
@@ -40,7 +35,7 @@ import Testing
                 #expect(result.status == 2, "\(name): \(result.stderr)")
                 #expect(!result.killed)
                 #expect(result.stderr.contains(message), "\(result.stderr)")
-                #expect(!storeExists(harness), "\(name): nothing recorded, the store not even created")
+                #expect(try await !harness.storeExists(), "\(name): nothing recorded, the store not even created")
             }
         }
     }

@@ -52,7 +52,7 @@ import Testing
                 #expect(result.stderr.contains(edit.message), "\(result.stderr)")
                 #expect(!result.stderr.contains("Fatal error"))
             }
-            #expect(!FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path), "nothing ran")
+            #expect(try await !cli.storeExists(), "nothing ran")
         }
     }
 

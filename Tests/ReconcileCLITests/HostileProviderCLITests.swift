@@ -28,7 +28,7 @@ import Testing
             #expect(result.status == 2, "\(result.stderr)")
             #expect(result.stderr.contains("bad.yml:"))
             #expect(result.stderr.contains(message), "\(result.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path), "nothing ran")
+            #expect(try await !cli.storeExists(), "nothing ran")
         }
     }
 

@@ -42,18 +42,51 @@ enum CLIPostgres {
         try await connection.close()
     }
 
-    /// Runs `body` with the URL of a new, empty database (no password in it), dropped after.
-    static func withDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
+    /// The first column of the rows `sql` answers, as text, on a session of the test database.
+    static func strings(_ sql: String) async throws -> [String] {
+        let (location, password) = try server()
+        let logger = Logger(label: "test.postgres")
+        let connection = try await PostgresConnection.connect(
+            configuration: try location.sessionConfiguration(password: password),
+            id: 1,
+            logger: logger
+        )
+        do {
+            var values: [String] = []
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                .decode(String.self)
+            {
+                values.append(value)
+            }
+            try await connection.close()
+            return values
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// The URL of database `name` on the test server (no password in it).
+    static func url(database name: String) throws -> String {
         let (location, _) = try server()
+        return "postgres://\(location.user)@\(location.host):\(location.port)/\(name)"
+    }
+
+    /// Runs `body` with the URL of a new, empty database (no password in it), dropped after with
+    /// every database named after it (a test's further stores, ``CLIHarness/store(_:)``).
+    static func withDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
         let name = "cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await execute("CREATE DATABASE \(name)")
-        let url = "postgres://\(location.user)@\(location.host):\(location.port)/\(name)"
+        let drop = {
+            let names = try await strings("SELECT datname::text FROM pg_database WHERE datname LIKE '\(name)%'")
+            for database in names { try await execute("DROP DATABASE \(database) WITH (FORCE)") }
+        }
         do {
-            let result = try await body(url)
-            try await execute("DROP DATABASE \(name) WITH (FORCE)")
+            let result = try await body(try url(database: name))
+            try await drop()
             return result
         } catch {
-            try? await execute("DROP DATABASE \(name) WITH (FORCE)")
+            try? await drop()
             throw error
         }
     }

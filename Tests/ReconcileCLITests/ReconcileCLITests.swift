@@ -72,23 +72,36 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: CLIHarness.engine == .sqlite, "compares the SQLite file"))
-    func aDryRunChangesNoStateAndRepairsNothing() async throws {
+    @Test func aDryRunChangesNoStateAndRepairsNothing() async throws {
         try await CLIHarness.with { cli in
             _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
-            let before = try Data(contentsOf: cli.path("reconcile.sqlite"))
+            // What a repair would change: local state, events recorded by a run, repair rows.
+            let held = { () async throws -> ([String], [String: Int])? in
+                try await cli.inspect { store in
+                    (
+                        try await store.stateSnapshot(),
+                        try await store.tableCounts().filter {
+                            ["delivery", "deliveryEvent", "event", "resourceState", "repair"].contains($0.key)
+                        }
+                    )
+                }
+            }
+            let before = try #require(try await held())
             let dry = try await cli.reconcile(["run", "job.yml", "--dry-run", "--report-json", "dry.json"])
             #expect(dry.status == 1)
             let report = try cli.report("dry.json")
             #expect(report["repairs"] as? Int == 0)
             #expect(Self.findings(report).allSatisfy { $0["repaired"] as? Bool == false })
             #expect((report["run"] as? [String: Any])?["dry_run"] as? Bool == true)
+            let after = try #require(try await held())
+            #expect(after.0 == before.0, "local state unchanged")
+            #expect(after.1 == before.1, "no event, row or repair written")
             // A real run afterwards still finds everything to repair.
             let real = try await cli.reconcile(["run", "job.yml", "--report-json", "real.json"])
             #expect((try cli.report("real.json")["repairs"] as? Int ?? 0) > 0)
             #expect(Self.findings(try cli.report("real.json")).allSatisfy { $0["new"] as? Bool == true })
             #expect(real.status == 1)
-            _ = before
+            #expect(try #require(try await held()).0 != before.0, "what the dry run left, the real run repaired")
         }
     }
 
@@ -178,7 +191,7 @@ import Testing
             #expect(result.status == 2)
             #expect(result.stderr.contains("bad.yml:"))
             #expect(result.stderr.contains(message))
-            #expect(!FileManager.default.fileExists(atPath: cli.path("reconcile.sqlite").path), "nothing ran")
+            #expect(try await !cli.storeExists(), "nothing ran")
         }
     }
 

@@ -5,14 +5,12 @@ import Testing
 
 /// `retention`: old runs, findings and raw deliveries go after a complete run; what is still needed stays.
 @Suite(.serialized) struct RetentionCLITests {
-    @Test(.enabled(if: CLIHarness.engine == .sqlite, "reads the SQLite file"))
-    func pruningKeepsOpenFindingsAndWhatAnUnfinishedBackfillNeeds() async throws {
+    @Test func pruningKeepsOpenFindingsAndWhatAnUnfinishedBackfillNeeds() async throws {
         try await CLIHarness.with(seed: 41, allProviders: true, jobExtra: "retention: 90d") { cli in
             _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
             let first = try await cli.reconcile(["run", "job.yml"])
             #expect(first.status == 1)
-            let store = try Store(path: cli.path("reconcile.sqlite").path)
-            let delivered = try store.tableCounts()["delivery"] ?? 0
+            let delivered = try await Self.deliveries(cli)
             #expect(delivered > 300)
             // The nightly run repaired Crezco resources; a backfill right after finds them fine, but
             // that does not make the nightly findings "resolved": a backfill is compared only with
@@ -30,7 +28,7 @@ import Testing
             let stopped = try await cli.reconcile(backfill, signal: SIGKILL, after: 0.8)
             #expect(stopped.killed)
             await cli.server.setFaults([])
-            #expect(try store.unfinishedBackfills().count == 1)
+            #expect(try await cli.inspect { try await $0.unfinishedBackfills().count } == 1)
 
             // 100 days later: everything is past the 90-day retention.
             let later = "2026-10-18T08:00:00Z"
@@ -42,13 +40,13 @@ import Testing
             }
             #expect(endpoint?["new"] as? Bool == false, "its first report was kept, so it is not new again")
             #expect(endpoint?["first_seen"] as? String == CLIHarness.nowText)
-            #expect(try store.tableCounts()["delivery"] == delivered, "the unfinished backfill still needs them")
+            #expect(try await Self.deliveries(cli) == delivered, "the unfinished backfill still needs them")
 
             // The backfill finishes, and traffic comes in again 100 days later (a late copy of an old
             // event): retention counts from the newest delivery, so now the old deliveries go.
             let done = try await cli.reconcile(backfill)
             #expect([0, 1].contains(done.status))
-            #expect(try store.unfinishedBackfills().isEmpty)
+            #expect(try await cli.inspect { try await $0.unfinishedBackfills() } == [])
             let laterDate = CLIHarness.now.addingTimeInterval(100 * 86_400)  // `later`
             let old = try #require(cli.history.deliveries.compactMap { $0.event }.first)
             let late = cli.history.captureLine(for: old, receivedAt: laterDate.addingTimeInterval(-60))
@@ -76,7 +74,7 @@ import Testing
 
             let pruning = try await cli.reconcile(["run", "job.yml", "--now", later])
             #expect(pruning.status == 0)
-            let kept = try store.runIDs(job: "cli")
+            let kept = try #require(try await cli.inspect { try await $0.runIDs(job: "cli") })
             let left = Set(try FileManager.default.contentsOfDirectory(atPath: reports.path))
             #expect(left.contains("19990101T000000000Z-beef") && left.contains("notes"), "not this job's: kept")
             for name in names {
@@ -84,13 +82,18 @@ import Testing
             }
             #expect(names.contains { !kept.contains($0) }, "some runs were pruned, with their folders")
             #expect(pruning.stderr.contains("report_folders="))
-            #expect(try store.tableCounts()["delivery"] == 1, "only the late copy is younger than the retention")
+            #expect(try await Self.deliveries(cli) == 1, "only the late copy is younger than the retention")
             #expect(pruning.stderr.contains("retention.pruned"))
             // The first run holds the still-open endpoint finding, so it stays; its other findings went.
             let listing = try await cli.reconcile(["runs", "job.yml", "--limit", "20"])
             let firstID = first.stdout.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } ?? "?"
             #expect(listing.stdout.contains(firstID), "\(firstID) in \(listing.stdout)")
         }
+    }
+
+    /// The delivery lines the job's store holds.
+    static func deliveries(_ cli: CLIHarness) async throws -> Int {
+        try #require(try await cli.inspect { try await $0.tableCounts()["delivery"] ?? 0 })
     }
 
     /// Findings of a report as (kind, resource, event, new) keys.
@@ -109,14 +112,14 @@ import Testing
             #expect(try await cli.reconcile(["run", "job.yml"]).status == 1)
             let before = try await cli.reconcile(["run", "job.yml", "--dry-run", "--report-json", "before.json"])
             #expect(before.status == 0, "nothing left to repair, nothing new")
-            let store = try Store(path: cli.path("reconcile.sqlite").path)
-            let counts = try store.tableCounts()
+            let counts = try await cli.inspect { try await $0.tableCounts() }
 
             let ahead = try await cli.reconcile(["run", "job.yml", "--now", "2027-07-10T08:00:00Z"])
             #expect([0, 1].contains(ahead.status), "\(ahead.stderr.suffix(400))")
-            let after = try store.tableCounts()
+            let after = try await cli.inspect { try await $0.tableCounts() }
+            #expect((counts?["delivery"] ?? 0) > 0)
             for table in ["delivery", "deliveryEvent", "event", "resourceState", "repair"] {
-                #expect(after[table] == counts[table], "\(table) kept")
+                #expect(after?[table] == counts?[table], "\(table) kept")
             }
 
             let again = try await cli.reconcile(["run", "job.yml", "--dry-run", "--report-json", "after.json"])

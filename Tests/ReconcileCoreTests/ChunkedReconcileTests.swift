@@ -7,7 +7,7 @@ import Testing
 @testable import ReconcileCore
 
 /// A run classifies the window's resources a chunk at a time, with the provider's answers in a
-/// temporary SQLite file: neither may change what it finds or repairs.
+/// temporary SQLite file: neither may change what it finds or repairs, on either engine.
 @Suite struct ChunkedReconcileTests {
     static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
 
@@ -19,84 +19,110 @@ import Testing
         var repairs: Int
     }
 
-    /// Ingests the three-provider history of `seed`, runs the job once with `chunkSize`, and describes the result.
+    /// Ingests the three-provider history of `seed` into a new store of `engine`, runs the job
+    /// once with `chunkSize`, and describes the result.
     static func run(
         _ history: SandboxCombinedHistory,
         server: SandboxServer,
+        engine: TestStore,
         chunkSize: Int
     ) async throws -> Outcome {
         try await withTemporaryDirectory { folder in
-            let storePath = folder.appendingPathComponent("r.sqlite").path
-            let (text, environment) = history.jobFile(
-                name: "chunks",
-                store: storePath,
-                reports: folder.appendingPathComponent("reports").path,
-                baseURL: server.baseURL(for:)
-            )
-            let job = try JobFile.parse(text: text, file: "job.yml", environment: environment)
-            let store = try Store(path: storePath)
-            let capture = folder.appendingPathComponent("capture.ndjson")
-            try Data(history.captureNDJSON.utf8).write(to: capture)
-            let ingestor = Ingestor(
-                job: job,
-                adapters: Dictionary(
-                    uniqueKeysWithValues: job.providers.map { ($0.name, ProviderRegistry.adapter(for: $0)) }
-                ),
-                store: store,
-                clock: JobClock(now: now),
-                logger: Logger(label: "test")
-            )
-            var summary = IngestSummary()
-            try await ingestor.ingest(
-                handle: try FileHandle(forReadingFrom: capture),
-                source: "capture",
-                into: &summary
-            )
-
-            var options = RunOptions()
-            options.chunkSize = chunkSize
-            let outcome = try await JobRunner(job: job, clock: JobClock(now: now), logger: Logger(label: "test"))
-                .run(options)
-            #expect(outcome.report.providers.allSatisfy { $0.status == "complete" })
-            let findings = outcome.report.findings.map { finding in
-                "\(finding.key) repaired=\(finding.repaired) \(ReconcileCore.JSONValue.object(finding.details).canonicalText)"
-            }
-            return try await store.pool.read { db in
-                Outcome(
-                    findings: findings,
-                    rows: try String.fetchAll(
-                        db,
-                        sql: """
-                            SELECT provider || ' ' || resourceType || ' ' || resourceID || ' ' || IFNULL(status, '-')
-                                || ' ' || asOf || ' ' || object FROM resourceState ORDER BY 1
-                            """
-                    ),
-                    events: try String.fetchAll(
-                        db,
-                        sql: "SELECT provider || ' ' || eventID || ' ' || source FROM event ORDER BY 1"
-                    ),
-                    repairs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM repair") ?? 0
+            try await engine.withJobStore(in: folder) { target, extra, variables in
+                let (text, environment) = history.jobFile(
+                    name: "chunks",
+                    store: target,
+                    reports: folder.appendingPathComponent("reports").path,
+                    baseURL: server.baseURL(for:),
+                    extra: extra
                 )
+                let job = try JobFile.parse(
+                    text: text,
+                    file: "job.yml",
+                    environment: environment.merging(variables) { _, new in new }
+                )
+                let opened = try await OpenedStore.open(
+                    job.store,
+                    origin: "job.yml",
+                    password: job.storePassword,
+                    creation: .allowed,
+                    logger: Logger(label: "test")
+                )
+                do {
+                    let outcome = try await run(
+                        job,
+                        history: history,
+                        store: opened.store,
+                        folder: folder,
+                        chunkSize: chunkSize
+                    )
+                    await opened.close()
+                    return outcome
+                } catch {
+                    await opened.close()
+                    throw error
+                }
             }
         }
     }
 
+    private static func run(
+        _ job: JobConfig,
+        history: SandboxCombinedHistory,
+        store: any ReconcileStore,
+        folder: URL,
+        chunkSize: Int
+    ) async throws -> Outcome {
+        let capture = folder.appendingPathComponent("capture.ndjson")
+        try Data(history.captureNDJSON.utf8).write(to: capture)
+        let ingestor = Ingestor(
+            job: job,
+            adapters: Dictionary(
+                uniqueKeysWithValues: job.providers.map { ($0.name, ProviderRegistry.adapter(for: $0)) }
+            ),
+            store: store,
+            clock: JobClock(now: now),
+            logger: Logger(label: "test")
+        )
+        var summary = IngestSummary()
+        try await ingestor.ingest(handle: try FileHandle(forReadingFrom: capture), source: "capture", into: &summary)
+
+        var options = RunOptions()
+        options.chunkSize = chunkSize
+        let outcome = try await JobRunner(job: job, clock: JobClock(now: now), logger: Logger(label: "test"))
+            .run(options)
+        #expect(outcome.report.providers.allSatisfy { $0.status == "complete" })
+        let inspected = try #require(store as? any StoreInspection)
+        return Outcome(
+            findings: outcome.report.findings.map { finding in
+                "\(finding.key) repaired=\(finding.repaired) \(ReconcileCore.JSONValue.object(finding.details).canonicalText)"
+            },
+            rows: try await inspected.stateSnapshot(),
+            events: try await inspected.eventSnapshot(),
+            repairs: try await inspected.tableCounts()["repair"] ?? 0
+        )
+    }
+
+    /// The same on every engine, too: the reconciliation does not know which one it talks to.
     @Test(arguments: [7, 41] as [UInt64])
-    func chunksOfOneFindAndRepairWhatOneChunkDoes(seed: UInt64) async throws {
+    func chunksOfOneFindAndRepairWhatOneChunkDoesOnEveryEngine(seed: UInt64) async throws {
         let history = SandboxHistory.all(seed: seed, now: Self.now)
         var quiet = Logger(label: "sandbox")
         quiet.logLevel = .critical
         let server = try await SandboxServer.start(world: history.world, logger: quiet)
         do {
-            let whole = try await Self.run(history, server: server, chunkSize: 100_000)
+            let whole = try await Self.run(history, server: server, engine: .sqlite, chunkSize: 100_000)
             #expect(whole.findings.count > 20, "the history has findings of every kind")
             #expect(whole.repairs > 0)
-            for size in [1, 3] {
-                let chunked = try await Self.run(history, server: server, chunkSize: size)
-                #expect(chunked.findings == whole.findings, "chunks of \(size): findings")
-                #expect(chunked.rows == whole.rows, "chunks of \(size): local rows after the repair")
-                #expect(chunked.events == whole.events, "chunks of \(size): recorded events")
-                #expect(chunked.repairs == whole.repairs, "chunks of \(size): audit rows")
+            for engine in TestStore.engines {
+                for size in engine == .sqlite ? [1, 3] : [100_000, 1, 3] {
+                    let chunked = try await Self.run(history, server: server, engine: engine, chunkSize: size)
+                    let label = "\(engine), chunks of \(size)"
+                    #expect(chunked.findings == whole.findings, "\(label): findings")
+                    #expect(chunked.rows == whole.rows, "\(label): local rows after the repair")
+                    #expect(chunked.events == whole.events, "\(label): recorded events")
+                    #expect(chunked.repairs == whole.repairs, "\(label): audit rows")
+                }
             }
             await server.shutdown()
         } catch {

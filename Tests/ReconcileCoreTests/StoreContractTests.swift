@@ -47,6 +47,40 @@ enum TestStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 }
 
+extension TestStore {
+    /// The variable a job's PostgreSQL store password is in, in ``withJobStore(in:_:)``.
+    static let passwordVariable = "RECONCILE_TEST_STORE_PASSWORD"
+
+    /// Runs `body` with a job's `store` on this engine, and the job file's lines and the
+    /// variables it needs besides: a file in `folder`, or a new database of the test server,
+    /// dropped after (a job names a database, not a schema).
+    func withJobStore<T>(
+        in folder: URL,
+        _ body: (_ store: String, _ extra: String, _ environment: [String: String]) async throws -> T
+    ) async throws -> T {
+        switch self {
+        case .sqlite:
+            return try await body(folder.appendingPathComponent("job.sqlite").path, "", [:])
+        case .postgres:
+            let (location, password) = try TestPostgres.server()
+            let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try await TestPostgres.execute("CREATE DATABASE \(name)")
+            do {
+                let result = try await body(
+                    "postgres://\(location.user)@\(location.host):\(location.port)/\(name)",
+                    "store_password_env: \(Self.passwordVariable)",
+                    [Self.passwordVariable: password]
+                )
+                try await TestPostgres.execute("DROP DATABASE \(name) WITH (FORCE)")
+                return result
+            } catch {
+                try? await TestPostgres.execute("DROP DATABASE \(name) WITH (FORCE)")
+                throw error
+            }
+        }
+    }
+}
+
 extension TestPostgres {
     /// Runs `body` with the name of a fresh schema (`t_` and a UUID), dropped after.
     static func withSchema<T>(_ body: (String) async throws -> T) async throws -> T {
