@@ -12,6 +12,9 @@ extension PostgresStore: IngestStore {
     /// to its delivery with the delivery's receipt time; an event seen before keeps its first
     /// record and takes the earlier first receipt; the local row moves only to a newer state. An
     /// event's payload is kept as its text.
+    ///
+    /// The batch is written by sets of rows, a statement for each table (``IngestBatch``), not a
+    /// statement for each line: each statement is a round trip to the server.
     public func record(
         _ batch: [IngestRecord],
         recordedAt: Date,
@@ -20,114 +23,11 @@ extension PostgresStore: IngestStore {
         let now = Self.instant(recordedAt)
         let logger = self.logger
         return try await transaction("record a batch of deliveries") { connection in
-            var outcomes: [IngestOutcome] = []
-            outcomes.reserveCapacity(batch.count)
-            for record in batch {
-                outcomes.append(try await Self.ingest(record, now: now, apply: apply, on: connection, logger: logger))
-            }
-            return outcomes
-        }
-    }
-
-    private static func ingest(
-        _ record: IngestRecord,
-        now: Date,
-        apply: (String, ProviderEvent, LocalResource?) -> LocalResource?,
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> IngestOutcome {
-        switch record.verdict {
-        case .rejected(let reason, let detail, let hint):
-            _ = try await recordDelivery(
-                record,
-                now: now,
-                verdict: "rejected",
-                reason: reason.rawValue,
-                detail: detail,
-                hint: hint,
-                on: connection,
-                logger: logger
-            )
-            return .rejected(reason, detail: detail)
-        case .accepted(let events):
-            guard let provider = record.provider, let receivedAt = record.receivedAt.map(instant) else {
-                return .rejected(.malformed, detail: "no provider or received_at")
-            }
-            guard
-                let deliveryID = try await recordDelivery(
-                    record,
-                    now: now,
-                    verdict: "accepted",
-                    reason: nil,
-                    detail: nil,
-                    hint: nil,
-                    on: connection,
-                    logger: logger
-                )
-            else { return .duplicate }
-            // Events whose local row the record made before the transaction, by the default rule.
-            let prepared = record.prepared?.events.count == events.count ? record.prepared?.events : nil
-            var anyNew = false
-            for (index, event) in events.enumerated() {
-                try await connection.query(
-                    """
-                    INSERT INTO delivery_event (delivery_id, provider, event_id, received_at)
-                    VALUES (\(deliveryID), \(provider), \(event.eventID), \(receivedAt))
-                    ON CONFLICT DO NOTHING
-                    """,
-                    logger: logger
-                )
-                let inserted = try await recordEvent(
-                    event,
-                    provider: provider,
-                    source: "webhook",
-                    receivedAt: receivedAt,
-                    runID: nil,
-                    now: now,
-                    on: connection,
-                    logger: logger
-                )
-                if !inserted {
-                    try await connection.query(
-                        """
-                        UPDATE event SET first_received_at = \(receivedAt)
-                        WHERE provider = \(provider) AND event_id = \(event.eventID)
-                        AND (first_received_at IS NULL OR first_received_at > \(receivedAt))
-                        """,
-                        logger: logger
-                    )
-                } else {
-                    anyNew = true
-                }
-                let current = try await resource(
-                    provider: provider,
-                    type: event.resourceType,
-                    id: event.resourceID,
-                    on: connection,
-                    logger: logger
-                )
-                // The default rule of `ProviderAdapter.applying(_:to:)` for a record prepared with
-                // its rows: a row whose `asOf` is not older than the event stays as it is.
-                let next: LocalResource?
-                if prepared?[index].state != nil {
-                    next =
-                        current.map { event.occurredAt <= $0.asOf } == true
-                        ? nil : LocalResource(snapshot: event.snapshot)
-                } else {
-                    next = apply(provider, event, current)
-                }
-                if let next {
-                    try await save(
-                        next,
-                        provider: provider,
-                        updatedBy: "ingest",
-                        now: now,
-                        on: connection,
-                        logger: logger
-                    )
-                }
-            }
-            return anyNew || events.isEmpty ? .accepted : .duplicate
+            var ingest = IngestBatch(batch, now: now)
+            try await ingest.recordDeliveries(on: connection, logger: logger)
+            try await ingest.recordEvents(on: connection, logger: logger)
+            try await ingest.applyToLocalState(apply, on: connection, logger: logger)
+            return ingest.outcomes
         }
     }
 
@@ -156,55 +56,6 @@ extension PostgresStore: IngestStore {
             logger: logger
         )
         return try await !inserted.collect().isEmpty
-    }
-
-    /// Inserts the line's delivery row; its id, or nil when its fingerprint was recorded before.
-    private static func recordDelivery(
-        _ record: IngestRecord,
-        now: Date,
-        verdict: String,
-        reason: String?,
-        detail: String?,
-        hint: ResourceHint?,
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> Int64? {
-        let rows = try await connection.query(
-            """
-            INSERT INTO delivery (fingerprint, provider, received_at, recorded_at, method, url, headers, body, verdict,
-                reason, detail, event_id, resource_type, resource_id, source_name, line_number)
-            VALUES (\(record.fingerprint), \(record.provider), \(record.receivedAt.map(instant)), \(now),
-                \(record.method), \(record.url), \(record.headersJSON), \(record.body.map { ByteBuffer(data: $0) }),
-                \(verdict), \(reason), \(detail), \(hint?.eventID), \(hint?.resourceType), \(hint?.resourceID),
-                \(record.sourceName), \(record.lineNumber))
-            ON CONFLICT (fingerprint) DO NOTHING RETURNING id
-            """,
-            logger: logger
-        )
-        for try await id in rows.decode(Int64.self) { return id }
-        return nil
-    }
-
-    /// The local row of one resource, as `resource_state` holds it, locked until the transaction
-    /// ends: another writer (an ingest, a repair, the application) cannot move it between this
-    /// read and the write that follows.
-    static func resource(
-        provider: String,
-        type: String,
-        id: String,
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> LocalResource? {
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: resourceColumns) FROM resource_state
-            WHERE provider = \(provider) AND resource_type = \(type) AND resource_id = \(id)
-            FOR UPDATE
-            """,
-            logger: logger
-        )
-        for try await row in rows.decode(ResourceRow.self) { return localResource(row) }
-        return nil
     }
 
     /// The columns of `resource_state` a ``ResourceRow`` reads, in its order.
