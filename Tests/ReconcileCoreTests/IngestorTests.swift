@@ -145,6 +145,55 @@ import Testing
         }
     }
 
+    /// On PostgreSQL, an ingest of more new lines than 50 plus a tenth of the deliveries known to
+    /// the planner leaves the planner's statistics current (`ANALYZE`), as autovacuum would a minute later.
+    @Test(.enabled(if: TestPostgres.enabled)) func aLargeIngestBringsThePlannersStatisticsUpToDate() async throws {
+        try await TestStore.postgres.with { store in
+            let postgres = try #require(store as? PostgresStore)
+            func deliveriesKnown() async throws -> Double {
+                try #require(
+                    try await postgres.rows(
+                        "test",
+                        "SELECT reltuples::float8 FROM pg_class WHERE oid = 'delivery'::regclass",
+                        as: Double.self
+                    ).first
+                )
+            }
+            var next = 0
+            func lines(_ count: Int) -> [String] {
+                defer { next += count }
+                return (next..<next + count).map { number in
+                    Fixture.captureLine(
+                        id: "evt_\(number)",
+                        body: Fixture.paymentEvent(
+                            id: "evt_\(number)",
+                            payment: "pay_\(number % 7)",
+                            status: "pending",
+                            created: "2026-07-04T09:30:00Z"
+                        ),
+                        receivedAt: "2026-07-04T10:00:00Z"
+                    )
+                }
+            }
+            // Autovacuum off, so that only the ingest analyzes the tables.
+            for table in ["delivery", "delivery_event", "event", "resource_state"] {
+                _ = try await postgres.query("test", "ALTER TABLE \(unescaped: table) SET (autovacuum_enabled = false)")
+            }
+            #expect(try await deliveriesKnown() < 0, "a new table the planner has never measured")
+            _ = try await ingest(lines(40), store: store, batchSize: 100)
+            #expect(try await deliveriesKnown() < 0, "40 lines: left to autovacuum")
+            _ = try await ingest(lines(120), store: store, batchSize: 100)
+            #expect(try await deliveriesKnown() == 160, "120 lines into a store the planner knew nothing of")
+            _ = try await ingest(lines(60), store: store, batchSize: 100)
+            #expect(try await deliveriesKnown() == 160, "60 lines are not more than 50 + 16")
+            let seventy = lines(70)
+            _ = try await ingest(seventy, store: store, batchSize: 100)
+            #expect(try await deliveriesKnown() == 290, "70 lines are")
+            _ = try await ingest(seventy + lines(10), store: store, batchSize: 100)
+            #expect(try await deliveriesKnown() == 290, "70 lines again are duplicates: 10 new lines")
+        }
+    }
+
     /// Batches of 100 lines are verified on two tasks (from 64 lines on): the outcome must be the
     /// same as line by line, rejections named by their own line, and the latest event of each payment applied.
     @Test(arguments: TestStore.engines)

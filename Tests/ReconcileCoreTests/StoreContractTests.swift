@@ -289,7 +289,8 @@ extension TestPostgres {
                     received: 10,
                     fingerprint: "line-1"
                 ),
-                Self.line(4, event: "evt_1", payment: "pay_1", status: "pending", occurred: 0, received: 5),
+                // Another copy of evt_1 (other bytes, received earlier): its payload is not kept.
+                Self.line(4, event: "evt_1", payment: "pay_1", status: "processing", occurred: 0, received: 5),
                 rejected,
                 Self.line(
                     6,
@@ -422,6 +423,30 @@ extension TestPostgres {
                 ]
             )
             #expect(try await Self.millis(store.newestReceipt()) == Self.millis(Self.start.addingTimeInterval(30)))
+
+            // A later batch: evt_1 once more, received earliest of all, and a line seen before.
+            let later = try await store.record(
+                [
+                    Self.line(8, event: "evt_1", payment: "pay_1", status: "failed", occurred: 0, received: 2),
+                    batch[1],
+                ],
+                recordedAt: Self.start.addingTimeInterval(50)
+            ) { _, _, _ in nil }
+            #expect(later == [.duplicate, .duplicate])
+            let evt1 = try #require(try await store.events(provider: "credicorp", ids: ["evt_1"]).first)
+            #expect(Self.millis(evt1.firstReceipt) == Self.millis(Self.start.addingTimeInterval(2)))
+            #expect(evt1.validDeliveries == 3)
+            guard case .accepted(let first) = batch[0].verdict else { return }
+            #expect(try evt1.payload() == first[0].payload, "the first line's payload stays")
+
+            // A receipt time of year 0 (RFC 3339 allows it; a wrapper may say so) is kept, not refused.
+            var ancient = Self.line(9, event: "evt_0", payment: "pay_0", status: "failed", occurred: 0, received: 0)
+            ancient.receivedAt = try #require(RFC3339.parse("0000-01-01T00:00:00Z"))
+            ancient.verdict = .rejected(.malformed, detail: "received_at out of range", hint: nil)
+            #expect(
+                try await store.record([ancient], recordedAt: Self.start.addingTimeInterval(60)) { _, _, _ in nil }
+                    == [.rejected(.malformed, detail: "received_at out of range")]
+            )
         }
     }
 

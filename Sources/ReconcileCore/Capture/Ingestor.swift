@@ -60,6 +60,7 @@ public struct Ingestor: Sendable {
     /// file again continues where it stopped.
     public func ingest(handle: FileHandle, source: String, into summary: inout IngestSummary) async throws {
         try await store.prepareForIngest()
+        let acceptedBefore = summary.accepted
         var batch: [IngestRecord] = []
         batch.reserveCapacity(batchSize)
         // While one batch is written (one transaction; SQLite writes on a thread of its own), the next is read and
@@ -124,6 +125,7 @@ public struct Ingestor: Sendable {
         if lines.interrupted {
             throw IngestInterrupted(source: source, lineNumber: lines.lineNumber + 1)
         }
+        await store.finishIngest(acceptedLines: summary.accepted - acceptedBefore)
     }
 
     /// The records of `lines`, in order, each verified and prepared for the store.

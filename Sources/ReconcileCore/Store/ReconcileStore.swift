@@ -29,6 +29,12 @@ public protocol IngestStore: StoreEngine {
     /// Fits the store to a long series of batch transactions; only speed changes, never what a commit guarantees.
     func prepareForIngest() async throws(StoreFailure)
 
+    /// Called once a stream is ingested, with how many of its lines were new deliveries accepted:
+    /// where the engine plans queries from statistics, it brings them up to date when the ingest
+    /// grew the store markedly, so that the run that often follows (a backfill after an outage) is
+    /// not planned for the store as it was. Never fails the ingest, whose lines are recorded by then.
+    func finishIngest(acceptedLines: Int) async
+
     /// Records a batch of lines in one transaction and applies accepted events to local state.
     ///
     /// A line seen before (same bytes) is not recorded again. `apply` returns the state an event
@@ -189,6 +195,9 @@ extension Store: ReconcileStore {
     public var location: String { path }
 
     public func prepareForIngest() throws(StoreFailure) { try tuneForIngest() }
+
+    /// Nothing: the store keeps no planner statistics (it never runs `ANALYZE`) to go stale.
+    public func finishIngest(acceptedLines: Int) {}
 
     /// Writes on a thread of its own: the write blocks until SQLite is done, and the cooperative
     /// pool's threads (one per core) are left to verify the next batch meanwhile.

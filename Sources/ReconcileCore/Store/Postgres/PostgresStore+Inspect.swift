@@ -7,7 +7,7 @@ extension PostgresStore: StoreInspection {
             "read local state",
             """
             SELECT provider, resource_type, resource_id, status, as_of, object, amount_minor, currency
-            FROM resource_state ORDER BY provider, resource_type, resource_id
+            FROM resource_state ORDER BY provider COLLATE "C", resource_type COLLATE "C", resource_id COLLATE "C"
             """,
             as: (String, String, String, String?, Date, String, Int64?, String?).self
         ).map { provider, type, id, status, asOf, object, amount, currency in
@@ -21,7 +21,10 @@ extension PostgresStore: StoreInspection {
     public func eventSnapshot() async throws(StoreFailure) -> [String] {
         try await rows(
             "read events",
-            "SELECT provider || '|' || event_id || '|' || source FROM event ORDER BY provider, event_id",
+            """
+            SELECT provider || '|' || event_id || '|' || source FROM event
+            ORDER BY provider COLLATE "C", event_id COLLATE "C"
+            """,
             as: String.self
         )
     }
@@ -52,7 +55,7 @@ extension PostgresStore: StoreInspection {
     public func unfinishedBackfills() async throws(StoreFailure) -> [String] {
         try await rows(
             "read unfinished backfills",
-            "SELECT id FROM backfill WHERE status = 'running' ORDER BY id",
+            "SELECT id FROM backfill WHERE status = 'running' ORDER BY id COLLATE \"C\"",
             as: String.self
         )
     }
