@@ -24,26 +24,39 @@ enum CLIPostgres {
         return (try PostgresLocation(url: url), password)
     }
 
-    /// Runs `sql` on a session of the test database.
-    static func execute(_ sql: String) async throws {
-        let (location, password) = try server()
-        let logger = Logger(label: "test.postgres")
-        let connection = try await PostgresConnection.connect(
-            configuration: try location.sessionConfiguration(password: password),
-            id: 1,
-            logger: logger
-        )
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
+    /// What the server said to a statement of the harness (PostgresNIO's own description is empty).
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
     }
 
-    /// The first column of the rows `sql` answers, as text, on a session of the test database.
+    /// Runs `sql` on a session of the test database.
+    ///
+    /// `CREATE DATABASE` and `DROP DATABASE` are tried up to 5 times, a second apart: the server
+    /// refuses them while a session it is ending (a killed process's) is still there.
+    static func execute(_ sql: String) async throws {
+        let retried = sql.hasPrefix("CREATE DATABASE") || sql.hasPrefix("DROP DATABASE")
+        for attempt in 1...5 {
+            do {
+                _ = try await strings(sql)
+                return
+            } catch let refused as Refused where retried && attempt < 5 {
+                print("CLIPostgres: \(sql) refused (attempt \(attempt)): \(refused)")
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// The first column of the rows `sql` answers, as text, on a session of its own of the test
+    /// database (none for a statement that answers no rows).
     static func strings(_ sql: String) async throws -> [String] {
+        do {
+            return try await query(sql)
+        } catch let error as PSQLError {
+            throw Refused(description: "\(sql): \(error.serverInfo?[.message] ?? String(reflecting: error))")
+        }
+    }
+
+    private static func query(_ sql: String) async throws -> [String] {
         let (location, password) = try server()
         let logger = Logger(label: "test.postgres")
         let connection = try await PostgresConnection.connect(
