@@ -52,6 +52,34 @@ import Testing
         }
     }
 
+    /// Two hosts ingest the same capture at once, one of them from the end, and both finish.
+    ///
+    /// Every line, event and row is written by both, in opposite orders; the store ends as one
+    /// ingest leaves it. On PostgreSQL a deadlock would be retried (`store.retry`, counted).
+    @Test func twoIngestsOfTheSameLinesInOppositeOrdersEndWithTheStoreOfOne() async throws {
+        try await CLIHarness.with(seed: 71, bulkChains: 2_000) { cli in
+            let lines = cli.history.captureLines
+            try Data(lines.reversed().map { $0 + "\n" }.joined().utf8).write(to: cli.path("reversed.ndjson"))
+            let serial = try await cli.store("serial.sqlite")
+            #expect(try await cli.reconcile(["ingest", "job.yml", "captures.ndjson", "--store", serial]).status == 0)
+
+            let shared = try await cli.store("shared.sqlite")
+            #expect(try await cli.reconcile(["ingest", "job.yml", "--store", shared]).status == 0)
+            async let forward = cli.reconcile(["ingest", "job.yml", "captures.ndjson", "--store", shared])
+            async let backward = cli.reconcile(["ingest", "job.yml", "reversed.ndjson", "--store", shared])
+            let (a, b) = try await (forward, backward)
+            let retries = (a.stderr + b.stderr).split(separator: "\n").filter { $0.contains("store.retry") }
+            print("two ingests of the same lines: \(a.elapsed) s and \(b.elapsed) s, \(retries.count) retries")
+            #expect(a.status == 0, "\(a.stdout.suffix(300))\(a.stderr.suffix(300))")
+            #expect(b.status == 0, "\(b.stdout.suffix(300))\(b.stderr.suffix(300))")
+            let expected = try await Self.ingested(cli, "serial.sqlite")
+            let found = try await Self.ingested(cli, "shared.sqlite")
+            #expect((expected.counts["delivery"] ?? 0) == lines.count)
+            #expect(found.counts == expected.counts)
+            #expect(found.state == expected.state)
+        }
+    }
+
     @Test func anIngestWhileARunRepairsEndsWithTheStoreOfOneAfterTheOther() async throws {
         try await CLIHarness.with(seed: 67, bulkChains: Self.chains) { cli in
             let (even, odd) = try Self.splitCapture(cli)
