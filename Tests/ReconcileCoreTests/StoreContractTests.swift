@@ -450,6 +450,36 @@ extension TestPostgres {
         }
     }
 
+    /// Two ids that differ only in how an accented letter is spelled are two resources, as the
+    /// stores compare text byte by byte, though Swift's `String` takes them for one.
+    @Test(arguments: TestStore.engines)
+    func idsSpelledApartByteByByteAreTwoResources(engine: TestStore) async throws {
+        let composed = "pay_caf\u{E9}"
+        let decomposed = "pay_cafe\u{301}"
+        #expect(composed == decomposed, "Swift's String equality: canonical equivalence")
+        #expect(ResourceKey("payment", composed) != ResourceKey("payment", decomposed))
+        try await engine.with { store in
+            let batch = [
+                Self.line(1, event: "evt_c", payment: composed, status: "succeeded", occurred: 0, received: 10),
+                Self.line(2, event: "evt_d", payment: decomposed, status: "failed", occurred: 0, received: 10),
+                Self.line(3, event: "evt_d2", payment: decomposed, status: "refunded", occurred: 5, received: 10),
+            ]
+            let outcomes = try await store.record(batch, recordedAt: Self.start.addingTimeInterval(20)) {
+                _,
+                event,
+                current in
+                current.map { event.occurredAt > $0.asOf } ?? true ? LocalResource(snapshot: event.snapshot) : nil
+            }
+            #expect(outcomes == [.accepted, .accepted, .accepted])
+            let keys = [ResourceKey("payment", composed), ResourceKey("payment", decomposed)]
+            let rows = try await store.resources(provider: "credicorp", keys: keys)
+            #expect(rows.count == 2)
+            #expect(rows[keys[0]]?.status == "succeeded")
+            #expect(rows[keys[1]]?.status == "refunded")
+            #expect(Array(rows[keys[1]]?.resourceID.utf8 ?? "".utf8) == Array(decomposed.utf8))
+        }
+    }
+
     @Test(arguments: TestStore.engines)
     func aBatchThatFailsLeavesNothingOfItBehind(engine: TestStore) async throws {
         try await engine.with { store in

@@ -283,6 +283,10 @@ struct ProviderReconciler: Sendable {
 }
 
 /// A resource's identity within one provider.
+///
+/// Compared, hashed and ordered byte by byte (UTF-8), as both stores compare and order text
+/// (SQLite's `BINARY`, PostgreSQL's `COLLATE "C"`). Swift's own `String` equality would take two
+/// spellings of one accented letter (`é`, `e` + U+0301) for one id, and make two resources one.
 public struct ResourceKey: Hashable, Comparable, Sendable {
     public var type: String
     public var id: String
@@ -292,5 +296,20 @@ public struct ResourceKey: Hashable, Comparable, Sendable {
         self.id = id
     }
 
-    public static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool { (lhs.type, lhs.id) < (rhs.type, rhs.id) }
+    public static func == (lhs: ResourceKey, rhs: ResourceKey) -> Bool {
+        lhs.type.utf8.elementsEqual(rhs.type.utf8) && lhs.id.utf8.elementsEqual(rhs.id.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for text in [type, id] {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            hasher.combine(text.utf8.count)
+        }
+    }
+
+    public static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool {
+        if !lhs.type.utf8.elementsEqual(rhs.type.utf8) { return lhs.type.utf8.lexicographicallyPrecedes(rhs.type.utf8) }
+        return lhs.id.utf8.lexicographicallyPrecedes(rhs.id.utf8)
+    }
 }
