@@ -33,38 +33,40 @@ extension CLIHarness {
     }
 
     /// Makes store `name` empty again: no file, or a new empty database (no store in it yet).
-    func emptyStore(_ name: String) async throws {
-        guard storeURL != nil else {
-            for suffix in ["", "-wal", "-shm", ".lock"] {
-                try? FileManager.default.removeItem(atPath: path(name).path + suffix)
-            }
-            return
-        }
-        let database = try #require(try await store(name).split(separator: "/").last)
-        try await CLIPostgres.execute("DROP DATABASE \(database) WITH (FORCE)")
-        try await CLIPostgres.execute("CREATE DATABASE \(database)")
-    }
+    func emptyStore(_ name: String) async throws { try await replaceStore(name, by: nil) }
 
     /// Replaces store `destination` by a copy of store `source`; no process may be using `source`.
-    ///
-    /// A file is copied with the write-ahead log a kill may have left; a database is made again
-    /// from `source` as its template.
     func copyStore(_ source: String, to destination: String) async throws {
+        try await replaceStore(destination, by: source)
+    }
+
+    /// Replaces store `name` by a copy of store `source`, or by none.
+    ///
+    /// A file goes with the write-ahead log a kill may have left, and its copy comes with its
+    /// source's; a database is dropped and made again, from `source` as its template.
+    private func replaceStore(_ name: String, by source: String?) async throws {
         guard storeURL != nil else {
             for suffix in ["", "-wal", "-shm", ".lock"] {
-                let target = path(destination).path + suffix
+                let target = path(name).path + suffix
                 try? FileManager.default.removeItem(atPath: target)
-                let from = path(source).path + suffix
-                if suffix != ".lock", FileManager.default.fileExists(atPath: from) {
-                    try FileManager.default.copyItem(atPath: from, toPath: target)
+                if let source, suffix != ".lock", FileManager.default.fileExists(atPath: path(source).path + suffix) {
+                    try FileManager.default.copyItem(atPath: path(source).path + suffix, toPath: target)
                 }
             }
             return
         }
-        let from = try #require(try await store(source).split(separator: "/").last)
-        let to = try #require(try await store(destination).split(separator: "/").last)
-        try await CLIPostgres.execute("DROP DATABASE \(to) WITH (FORCE)")
-        try await CLIPostgres.execute("CREATE DATABASE \(to) TEMPLATE \(from)")
+        let database = try await databaseName(name)
+        try await CLIPostgres.execute("DROP DATABASE \(database) WITH (FORCE)")
+        if let source {
+            try await CLIPostgres.execute("CREATE DATABASE \(database) TEMPLATE \(try await databaseName(source))")
+        } else {
+            try await CLIPostgres.execute("CREATE DATABASE \(database)")
+        }
+    }
+
+    /// The name of store `name`'s database, which ``store(_:)`` creates if needed.
+    private func databaseName(_ name: String) async throws -> String {
+        String(try #require(try await store(name).split(separator: "/").last))
     }
 
     /// Opens store `name` as the commands do, without its lock, for `body` to read what it holds;

@@ -152,29 +152,7 @@ extension PostgresStore: IngestStore {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [ResourceKey: LocalResource] {
-        var found: [ResourceKey: LocalResource] = [:]
-        for resource in try await resourceList(
-            provider: provider,
-            keys: keys,
-            locking: locking,
-            on: connection,
-            logger: logger
-        ) {
-            found[ResourceKey(resource.resourceType, resource.resourceID)] = resource
-        }
-        return found
-    }
-
-    /// The local rows of `keys` that exist, as a list: rows whose ids differ only in how an accented
-    /// letter is spelled are two rows here, where Swift's `==` would make them one key.
-    static func resourceList(
-        provider: String,
-        keys: [ResourceKey],
-        locking: Bool,
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> [LocalResource] {
-        guard !keys.isEmpty else { return [] }
+        guard !keys.isEmpty else { return [:] }
         let rows = try await connection.query(
             """
             SELECT r.resource_type, r.resource_id, r.status, r.as_of, r.object, r.amount_minor, r.currency
@@ -186,8 +164,11 @@ extension PostgresStore: IngestStore {
             """,
             logger: logger
         )
-        var found: [LocalResource] = []
-        for try await row in rows.decode(ResourceRow.self) { found.append(localResource(row)) }
+        var found: [ResourceKey: LocalResource] = [:]
+        for try await row in rows.decode(ResourceRow.self) {
+            let resource = localResource(row)
+            found[ResourceKey(resource.resourceType, resource.resourceID)] = resource
+        }
         return found
     }
 

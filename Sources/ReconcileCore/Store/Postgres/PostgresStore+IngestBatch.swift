@@ -8,9 +8,9 @@ extension PostgresStore {
     /// (`json_to_recordset`) because nullable columns do not go in PostgreSQL arrays from here;
     /// rows beyond 32 MiB of JSON go in further statements of the same transaction, in order (a
     /// line may be 16 MiB, a value at most 1 GB). Instants go as epoch milliseconds, exact for any
-    /// year. Strings are compared as PostgreSQL compares them, byte by byte (Swift's `==` would
-    /// take two spellings of one accented letter for one id). What the lines of a batch do to each
-    /// other is what they would do one after the other:
+    /// year. Event ids and resources (``ResourceKey``) are compared as PostgreSQL compares text,
+    /// byte by byte (Swift's `==` would take two spellings of one accented letter for one id).
+    /// What the lines of a batch do to each other is what they would do one after the other:
     /// - the first line of a fingerprint is recorded, a later one is a duplicate;
     /// - an event is recorded from the first new line that carries it (its payload), and its first
     ///   receipt is the earliest of the batch's and what the store had;
@@ -35,20 +35,6 @@ extension PostgresStore {
             init(_ provider: String, _ eventID: String) {
                 self.provider = Array(provider.utf8)
                 self.eventID = Array(eventID.utf8)
-            }
-        }
-
-        /// A resource by its provider, type and id, compared byte by byte; ordered as `COLLATE "C"` orders.
-        struct RowKey: Hashable, Comparable {
-            var bytes: [[UInt8]]
-
-            init(_ provider: String, _ type: String, _ id: String) {
-                bytes = [Array(provider.utf8), Array(type.utf8), Array(id.utf8)]
-            }
-
-            static func < (left: RowKey, right: RowKey) -> Bool {
-                for (a, b) in zip(left.bytes, right.bytes) where a != b { return a.lexicographicallyPrecedes(b) }
-                return false
             }
         }
 
@@ -246,26 +232,25 @@ extension PostgresStore {
             }
             guard !keys.isEmpty else { return }
             // The rows there are now, each locked until the batch commits (in key order, byte by byte).
-            var rows: [RowKey: (provider: String, row: LocalResource)] = [:]
-            for provider in keys.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                for row in try await PostgresStore.resourceList(
+            let providers = keys.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            var rows: [String: [ResourceKey: LocalResource]] = [:]
+            for provider in providers {
+                rows[provider] = try await PostgresStore.resources(
                     provider: provider,
                     keys: keys[provider, default: []],
                     locking: true,
                     on: connection,
                     logger: logger
-                ) {
-                    rows[RowKey(provider, row.resourceType, row.resourceID)] = (provider, row)
-                }
+                )
             }
-            var changed = Set<RowKey>()
+            var changed: [String: Set<ResourceKey>] = [:]
             for (line, _) in delivered {
                 let record = records[line]
                 guard case .accepted(let events) = record.verdict, let provider = record.provider else { continue }
                 // Events whose local row the record made before the transaction, by the default rule.
                 let prepared = record.prepared?.events.count == events.count ? record.prepared?.events : nil
                 for (index, event) in events.enumerated() {
-                    let current = rows[RowKey(provider, event.resourceType, event.resourceID)]?.row
+                    let current = rows[provider]?[ResourceKey(event.resourceType, event.resourceID)]
                     // The default rule of `ProviderAdapter.applying(_:to:)` for a record prepared with
                     // its rows: a row whose `asOf` is not older than the event stays as it is.
                     let next: LocalResource?
@@ -277,26 +262,28 @@ extension PostgresStore {
                         next = apply(provider, event, current)
                     }
                     guard let next else { continue }
-                    let key = RowKey(provider, next.resourceType, next.resourceID)
+                    let key = ResourceKey(next.resourceType, next.resourceID)
                     // As the row's write would: never to an older `as_of`.
-                    if let held = rows[key]?.row, held.asOf > next.asOf { continue }
-                    rows[key] = (provider, next)
-                    changed.insert(key)
+                    if let held = rows[provider]?[key], held.asOf > next.asOf { continue }
+                    rows[provider, default: [:]][key] = next
+                    changed[provider, default: []].insert(key)
                 }
             }
             var written: [JSONValue] = []
-            for key in changed.sorted() {
-                guard let (provider, row) = rows[key] else { continue }
-                written.append(
-                    .object([
-                        "line": .integer(Int64(written.count)), "provider": .string(provider),
-                        "resource_type": .string(row.resourceType), "resource_id": .string(row.resourceID),
-                        "status": text(row.status), "as_of": instant(row.asOf),
-                        "object": .string(row.object.canonicalText),
-                        "amount_minor": row.money.map { .integer($0.minorUnits) } ?? .null,
-                        "currency": text(row.money?.currency),
-                    ])
-                )
+            for provider in providers {
+                for key in changed[provider, default: []].sorted() {
+                    guard let row = rows[provider]?[key] else { continue }
+                    written.append(
+                        .object([
+                            "line": .integer(Int64(written.count)), "provider": .string(provider),
+                            "resource_type": .string(row.resourceType), "resource_id": .string(row.resourceID),
+                            "status": text(row.status), "as_of": instant(row.asOf),
+                            "object": .string(row.object.canonicalText),
+                            "amount_minor": row.money.map { .integer($0.minorUnits) } ?? .null,
+                            "currency": text(row.money?.currency),
+                        ])
+                    )
+                }
             }
             for chunk in Self.arrays(written) {
                 try await connection.query(
