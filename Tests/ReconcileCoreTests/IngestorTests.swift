@@ -48,9 +48,10 @@ import Testing
 
     static func snapshot(_ store: any ReconcileStore) async throws -> Snapshot {
         let events = try await store.events(provider: "credicorp", ids: ["evt_1"])
+        let valid = try await store.validDeliveryCounts(provider: "credicorp", ids: ["evt_1"])
         return Snapshot(
             deliveries: try await store.deliveryCounts(),
-            events: events.map { "\($0.eventID) \($0.validDeliveries)" },
+            events: events.map { "\($0.eventID) \(valid[$0.eventID] ?? 0)" },
             row: try await row(store, "pay_1")
         )
     }

@@ -16,7 +16,6 @@ import Testing
             resourceID: "pay-1",
             occurredAt: day.addingTimeInterval(createdHour * 3600),
             source: "webhook",
-            validDeliveries: 1,
             firstReceipt: day.addingTimeInterval(receivedHour * 3600),
             payloadSource: .none
         )

@@ -91,4 +91,22 @@ extension Store {
             ) ?? 0
         }
     }
+
+    public func validDeliveries(provider: String, ids: [String]) throws(StoreFailure) -> [String: Int] {
+        try read("count deliveries") { db in
+            var counts: [String: Int] = [:]
+            for id in ids {
+                counts[id] =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COUNT(*) FROM deliveryEvent de JOIN delivery d ON d.id = de.deliveryID
+                            WHERE de.provider = ? AND de.eventID = ? AND d.verdict = 'accepted'
+                            """,
+                        arguments: [provider, id]
+                    ) ?? 0
+            }
+            return counts
+        }
+    }
 }

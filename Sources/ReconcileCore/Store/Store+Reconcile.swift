@@ -10,9 +10,9 @@ public struct LocalEvent: Sendable, Equatable {
     public var occurredAt: Date
     /// `webhook` or `reconciliation`: how the event was first recorded.
     public var source: String
-    /// Validly signed webhook deliveries of the event.
-    public var validDeliveries: Int
-    /// The earliest validly signed webhook delivery, if any.
+    /// When the earliest validly signed webhook delivery of the event was received, if one was.
+    ///
+    /// It stays when retention prunes that delivery: the event was received then all the same.
     public var firstReceipt: Date?
     /// Where the event's JSON is: a run holds every event of a chunk, while few of them (those a
     /// finding names with its money) need it, so a payload kept in a delivery's body is read only
@@ -122,22 +122,19 @@ public struct DuplicatedEvent: Sendable {
 }
 
 extension Store {
-    /// The columns of ``LocalEvent`` (with its valid deliveries) for the events `e` of `source`
-    /// that satisfy `condition`, in no particular order.
+    /// The columns of ``LocalEvent`` for the events `e` of `source` that satisfy `condition`, in no
+    /// particular order.
     ///
-    /// The deliveries are found by `deliveryEvent_event`, named: for a source of a few hundred
-    /// resources SQLite chose to build an automatic index over every `deliveryEvent` row instead, on
-    /// each run of the statement (ten times slower, and growing with the store).
+    /// The first receipt is the event's own `firstReceivedAt`, which ingest keeps at the earliest
+    /// validly signed delivery: reading it from the deliveries instead (a join to `deliveryEvent`
+    /// and to each delivery row, all over the file) was about half of a chunk's local events, and
+    /// lost the receipt once retention pruned the delivery.
     static func localEventsSQL(from source: String, where condition: String) -> String {
         """
         SELECT e.eventID, e.eventType, e.resourceType, e.resourceID, e.occurredAt, e.source, e.payload,
-            e.payloadDelivery, e.payloadPointer,
-            COUNT(d.id) AS validDeliveries, MIN(d.receivedAt) AS firstReceipt
+            e.payloadDelivery, e.payloadPointer, e.firstReceivedAt AS firstReceipt
         FROM \(source)
-        LEFT JOIN deliveryEvent de INDEXED BY deliveryEvent_event ON de.provider = e.provider AND de.eventID = e.eventID
-        LEFT JOIN delivery d ON d.id = de.deliveryID AND d.verdict = 'accepted'
         WHERE \(condition)
-        GROUP BY e.eventID
         """
     }
 
@@ -209,7 +206,6 @@ extension Store {
             resourceID: row["resourceID"],
             occurredAt: date(row["occurredAt"]) ?? .distantPast,
             source: row["source"],
-            validDeliveries: row["validDeliveries"],
             firstReceipt: date(row["firstReceipt"]),
             payloadSource: source
         )

@@ -23,6 +23,9 @@ public protocol StoreInspection: StoreEngine {
     func eventCounts(source: String) async throws(StoreFailure) -> Int
     /// Accepted delivery lines that carry no recorded event: always 0 unless a batch was half-written.
     func acceptedDeliveriesWithoutEvents() async throws(StoreFailure) -> Int
+    /// How many validly signed deliveries the store keeps of each of the events `ids` of
+    /// `provider` (0 for an event none carries), by event id.
+    func validDeliveries(provider: String, ids: [String]) async throws(StoreFailure) -> [String: Int]
 }
 
 extension Store: StoreInspection {

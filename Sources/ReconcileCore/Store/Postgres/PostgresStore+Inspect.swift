@@ -74,4 +74,20 @@ extension PostgresStore: StoreInspection {
             as: Int.self
         ).first ?? 0
     }
+
+    public func validDeliveries(provider: String, ids: [String]) async throws(StoreFailure) -> [String: Int] {
+        // `delivery_event` links accepted deliveries only.
+        var counts = Dictionary(ids.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
+        for (id, count) in try await rows(
+            "count deliveries",
+            """
+            SELECT event_id, count(*) FROM delivery_event
+            WHERE provider = \(provider) AND event_id = ANY(\(ids)) GROUP BY event_id
+            """,
+            as: (String, Int).self
+        ) {
+            counts[id] = count
+        }
+        return counts
+    }
 }

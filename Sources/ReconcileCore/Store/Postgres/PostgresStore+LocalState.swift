@@ -2,17 +2,17 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore: LocalStateStore {
-    /// The columns of a ``LocalEvent`` for events `e`, with its valid deliveries from
-    /// `delivery_event`'s index (it links accepted deliveries only), grouped by the event's key.
+    /// The columns of a ``LocalEvent`` for events `e`; the first receipt is the event's own, kept
+    /// at ingest (as SQLite's), so it stays when retention prunes the delivery.
     private static let localEventColumns = """
         e.event_id, e.event_type, e.resource_type, e.resource_id, e.occurred_at, e.source, e.payload,
-            count(de.delivery_id), min(de.received_at)
+            e.first_received_at
         """
 
-    private typealias EventRow = (String, String, String, String, Date, String, String, Int, Date?)
+    private typealias EventRow = (String, String, String, String, Date, String, String, Date?)
 
     private static func localEvent(_ row: EventRow) -> LocalEvent {
-        let (id, type, resourceType, resourceID, occurredAt, source, payload, deliveries, firstReceipt) = row
+        let (id, type, resourceType, resourceID, occurredAt, source, payload, firstReceipt) = row
         return LocalEvent(
             eventID: id,
             eventType: type,
@@ -20,7 +20,6 @@ extension PostgresStore: LocalStateStore {
             resourceID: resourceID,
             occurredAt: instant(occurredAt),
             source: source,
-            validDeliveries: deliveries,
             firstReceipt: firstReceipt.map(instant),
             payloadSource: .text(payload)
         )
@@ -33,9 +32,7 @@ extension PostgresStore: LocalStateStore {
             """
             SELECT \(unescaped: Self.localEventColumns)
             FROM event e
-            LEFT JOIN delivery_event de ON de.provider = e.provider AND de.event_id = e.event_id
             WHERE e.provider = \(provider) AND e.event_id = ANY(\(ids))
-            GROUP BY e.provider, e.event_id
             """,
             as: EventRow.self
         ).map(Self.localEvent)
@@ -51,8 +48,6 @@ extension PostgresStore: LocalStateStore {
             FROM unnest(\(keys.map(\.type))::text[], \(keys.map(\.id))::text[]) AS k (resource_type, resource_id)
             JOIN event e ON e.provider = \(provider) AND e.resource_type = k.resource_type
                 AND e.resource_id = k.resource_id
-            LEFT JOIN delivery_event de ON de.provider = e.provider AND de.event_id = e.event_id
-            GROUP BY e.provider, e.event_id
             """,
             as: EventRow.self
         ).map(Self.localEvent)
