@@ -57,15 +57,19 @@ struct ListedEvent: Sendable, Equatable {
         money = event.snapshot.money
     }
 
+    /// An event read back by ``RunScratch/events(from:through:)``, whose columns come in this order.
+    ///
+    /// By position: finding a column by its name lowercased the name each time, a sixth of reading
+    /// a chunk's events back.
     init(_ row: Row) {
-        eventID = row["eventID"]
-        eventType = row["eventType"]
-        resourceType = row["resourceType"]
-        resourceID = row["resourceID"]
-        occurredAt = Date(timeIntervalSinceReferenceDate: row["occurredAt"])
-        status = row["status"]
-        money = (row["amount"] as Int64?).flatMap { amount in
-            (row["currency"] as String?).map { Money(minorUnits: amount, currency: $0) }
+        eventID = row[0]
+        eventType = row[1]
+        resourceType = row[2]
+        resourceID = row[3]
+        occurredAt = Date(timeIntervalSinceReferenceDate: row[4])
+        status = row[5]
+        money = (row[6] as Int64?).flatMap { amount in
+            (row[7] as String?).map { Money(minorUnits: amount, currency: $0) }
         }
     }
 }

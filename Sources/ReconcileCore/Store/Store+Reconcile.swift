@@ -123,7 +123,7 @@ public struct DuplicatedEvent: Sendable {
 
 extension Store {
     /// The columns of ``LocalEvent`` for the events `e` of `source` that satisfy `condition`, in no
-    /// particular order.
+    /// particular order; `localEvent(_:bodies:)` reads them by position.
     ///
     /// The first receipt is the event's own `firstReceivedAt`, which ingest keeps at the earliest
     /// validly signed delivery: reading it from the deliveries instead (a join to `deliveryEvent`
@@ -194,23 +194,25 @@ extension Store {
         AND julianday(asOf) >= julianday(?) AND julianday(asOf) < julianday(?)
         """
 
+    /// A row of ``localEventsSQL(from:where:)``, read by position in the order it selects (by name,
+    /// each column's name was lowercased for every row).
     private static func localEvent(_ row: Row, bodies: DeliveryBodyReader) -> LocalEvent {
         let source: LocalEvent.PayloadSource
-        if let text = row["payload"] as String? {
+        if let text = row[6] as String? {
             source = .text(text)
-        } else if let delivery = row["payloadDelivery"] as Int64?, let pointer = row["payloadPointer"] as String? {
+        } else if let delivery = row[7] as Int64?, let pointer = row[8] as String? {
             source = .place(delivery: delivery, pointer: pointer, bodies: bodies)
         } else {
             source = .none
         }
         return LocalEvent(
-            eventID: row["eventID"],
-            eventType: row["eventType"],
-            resourceType: row["resourceType"],
-            resourceID: row["resourceID"],
-            occurredAt: date(row["occurredAt"]) ?? .distantPast,
-            source: row["source"],
-            firstReceipt: date(row["firstReceipt"]),
+            eventID: row[0],
+            eventType: row[1],
+            resourceType: row[2],
+            resourceID: row[3],
+            occurredAt: date(row[4]) ?? .distantPast,
+            source: row[5],
+            firstReceipt: date(row[9]),
             payloadSource: source
         )
     }
