@@ -16,6 +16,30 @@ import Testing
         #expect(CredifyEd25519.bodyHash(Data(body.utf8)) == "usGf1kiPjZ0-HegDJ9BmvgFDxmmWdZbRQUDsLPQ2jwk")
     }
 
+    /// Credicorp's event type → resource, found without splitting, gives what splitting gave.
+    @Test func credicorpEventTypesNameTheResourceTheSplitVersionNamed() {
+        func reference(_ type: String) -> String? {
+            guard let prefix = type.split(separator: ".").first else { return nil }
+            return CredicorpEventMapping.path(of: String(prefix)) == nil ? nil : String(prefix)
+        }
+        var random = IngestStateTests.Generator(state: 12)
+        let parts = ["", ".", "..", "payment", "payments", "pay", "enquiry", "decision", "succeeded", "é", "PAYMENT"]
+        var inputs = ["", ".", "payment", "payment.", ".payment", "..decision.made", "payment.succeeded", "paymentx.y"]
+        for _ in 0..<3000 {
+            inputs.append(
+                (0..<Int.random(in: 0...4, using: &random)).map { _ in parts.randomElement(using: &random)! }.joined()
+            )
+        }
+        for type in inputs {
+            #expect(
+                CredicorpEventMapping.resourceType(ofEventType: type) == reference(type),
+                "\(type.debugDescription)"
+            )
+        }
+        #expect(CredicorpEventMapping.resourceType(ofEventType: "..decision.made") == "decision")
+        #expect(CredicorpEventMapping.resourceType(ofEventType: "paymentx.y") == nil)
+    }
+
     /// The base64url codec works on bytes; it must read and write exactly what the string-replacing
     /// version it replaced did (kept here as the reference), padding, whitespace and junk included.
     @Test func credifyBase64URLIsWhatTheStringVersionWas() {

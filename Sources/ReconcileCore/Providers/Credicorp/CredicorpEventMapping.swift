@@ -12,9 +12,12 @@ enum CredicorpEventMapping {
     }
 
     /// `payment.succeeded` → `payment`; nil for a type outside the catalogue.
+    ///
+    /// The first part between dots that is not empty (as `split(separator: ".").first` gives it),
+    /// found without splitting the whole type: this ran for every listed event.
     static func resourceType(ofEventType type: String) -> String? {
-        guard let prefix = type.split(separator: ".").first else { return nil }
-        return path(of: String(prefix)) == nil ? nil : String(prefix)
+        let prefix = type.utf8.drop { $0 == UInt8(ascii: ".") }.prefix { $0 != UInt8(ascii: ".") }
+        return listPaths.first { $0.resourceType.utf8.elementsEqual(prefix) }?.resourceType
     }
 
     /// Decodes an object (`data.object` or a read API answer); nil when it does not decode strictly.
