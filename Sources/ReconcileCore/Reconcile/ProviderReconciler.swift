@@ -76,25 +76,36 @@ struct ProviderReconciler: Sendable {
             until: until,
             eventSince: eventSince
         )
+        // The provider is no longer asked for pages: its core is ours. What the store alone
+        // answers is read beside the chunks, and chunks are classified two at a time.
+        async let duplicatedEvents = store.duplicatedEvents(provider: name, since: since, until: until)
+        async let rejectedDeliveries = store.rejectedDeliveries(provider: name, since: since, until: until)
         var findings: [Finding] = []
         var after: ResourceKey?
         while true {
             let keys = try scratch.keys(after: after, limit: chunkSize)
             guard let last = keys.last else { break }
-            after = last.key
+            let next = try scratch.keys(after: last.key, limit: chunkSize)
+            after = next.last?.key ?? last.key
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
-            findings += try await reconcile(
+            async let second = classify(chunk: next, scratch: scratch, classifier: classifier, eventSince: eventSince)
+            let first = try await classify(
                 chunk: keys,
                 scratch: scratch,
                 classifier: classifier,
                 eventSince: eventSince
             )
+            // Repairs wait in the order of chunks, as when one chunk followed another.
+            for chunk in [first, try await second] {
+                try scratch.plan(events: chunk.plan.events, resources: chunk.plan.resources)
+                findings += chunk.findings
+            }
         }
 
-        let duplicates = try await store.duplicatedEvents(provider: name, since: since, until: until)
+        let duplicates = try await duplicatedEvents
         var global = try classifier.deliveryFindings(
             duplicates: duplicates,
-            rejected: await store.rejectedDeliveries(provider: name, since: since, until: until),
+            rejected: await rejectedDeliveries,
             events: await store.events(provider: name, ids: duplicates.map(\.eventID))
         )
         if let endpoint, !endpoint.isEnabled {
@@ -129,15 +140,26 @@ struct ProviderReconciler: Sendable {
         return result
     }
 
-    /// Classifies the resources `chunk` (a run of the window's, in order) and plans their repairs.
-    private func reconcile(
+    /// What classifying one chunk gave: its findings, and the repairs they call for.
+    private struct ChunkResult: Sendable {
+        var findings: [Finding] = []
+        var plan:
+            (
+                events: [(findingKey: String, eventID: String)],
+                resources: [(findingKey: String, rank: Int, target: LocalResource)]
+            ) = ([], [])
+    }
+
+    /// Classifies the resources `chunk` (a run of the window's, in order) and plans their repairs,
+    /// which the caller keeps in the order of chunks.
+    private func classify(
         chunk: [(key: ResourceKey, classified: Bool)],
         scratch: RunScratch,
         classifier: Classifier,
         eventSince: Date
-    ) async throws -> [Finding] {
+    ) async throws -> ChunkResult {
         let keys = chunk.map(\.key)
-        guard let first = keys.first, let last = keys.last else { return [] }
+        guard let first = keys.first, let last = keys.last else { return ChunkResult() }
         let members = Set(keys)
         let remote = try scratch.events(from: first, through: last)
         var local = Dictionary(
@@ -177,9 +199,10 @@ struct ProviderReconciler: Sendable {
         // In the report's order, so that repairs are applied in it as before (chunks follow the
         // order of resources).
         findings.sort(by: Finding.reportOrder)
-        let plan = Classifier.plan(for: findings, remote: remote, resources: resources)
-        try scratch.plan(events: plan.events, resources: plan.resources)
-        return findings
+        return ChunkResult(
+            findings: findings,
+            plan: Classifier.plan(for: findings, remote: remote, resources: resources)
+        )
     }
 
     /// Every finding on a payment-like resource with its amount and currency, whatever its kind.
