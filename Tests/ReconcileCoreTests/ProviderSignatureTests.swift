@@ -23,7 +23,10 @@ import Testing
             return CredicorpEventMapping.path(of: String(prefix)) == nil ? nil : String(prefix)
         }
         var random = IngestStateTests.Generator(state: 12)
-        let parts = ["", ".", "..", "payment", "payments", "pay", "enquiry", "decision", "succeeded", "é", "PAYMENT"]
+        let parts = [
+            "", ".", "..", "payment", "payments", "pay", "enquiry", "decision", "succeeded", "é", "e\u{301}", "\u{301}",
+            "PAYMENT",
+        ]
         var inputs = ["", ".", "payment", "payment.", ".payment", "..decision.made", "payment.succeeded", "paymentx.y"]
         for _ in 0..<3000 {
             inputs.append(
@@ -38,6 +41,10 @@ import Testing
         }
         #expect(CredicorpEventMapping.resourceType(ofEventType: "..decision.made") == "decision")
         #expect(CredicorpEventMapping.resourceType(ofEventType: "paymentx.y") == nil)
+        #expect(
+            CredicorpEventMapping.resourceType(ofEventType: "payment.\u{301}x") == nil,
+            "a dot with a combining mark is no dot"
+        )
     }
 
     /// The base64url codec works on bytes; it must read and write exactly what the string-replacing

@@ -88,18 +88,15 @@ struct ProviderReconciler: Sendable {
             let next = try scratch.keys(after: last.key, limit: chunkSize)
             after = next.last?.key ?? last.key
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }
-            async let second = classify(chunk: next, scratch: scratch, classifier: classifier, eventSince: eventSince)
-            let first = try await classify(
-                chunk: keys,
-                scratch: scratch,
-                classifier: classifier,
-                eventSince: eventSince
-            )
-            // Repairs wait in the order of chunks, as when one chunk followed another.
-            for chunk in [first, try await second] {
+            // Repairs wait in the order of chunks, as when one chunk followed another; the first
+            // chunk's are kept before the second is awaited, so that its failure is the one reported.
+            func keep(_ chunk: ChunkResult) throws {
                 try scratch.plan(events: chunk.plan.events, resources: chunk.plan.resources)
                 findings += chunk.findings
             }
+            async let second = classify(chunk: next, scratch: scratch, classifier: classifier, eventSince: eventSince)
+            try keep(await classify(chunk: keys, scratch: scratch, classifier: classifier, eventSince: eventSince))
+            try keep(await second)
         }
 
         let duplicates = try await duplicatedEvents

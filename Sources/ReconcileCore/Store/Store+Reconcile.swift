@@ -171,14 +171,13 @@ extension Store {
     /// did before (about a third of this statement). The work grows with the window, not with every
     /// delivery the retention keeps. Arguments: provider, since, until, provider, provider, until.
     static let duplicatedEventsSQL = """
-        WITH shared AS MATERIALIZED (
+        SELECT de.eventID, COUNT(*) AS deliveries
+        FROM (
             SELECT DISTINCT inWindow.eventID FROM delivery w
             JOIN deliveryEvent inWindow ON inWindow.deliveryID = w.id
             WHERE w.provider = ? AND w.verdict = 'accepted' AND w.receivedAt >= ? AND w.receivedAt < ?
             AND (SELECT COUNT(*) FROM deliveryEvent links WHERE links.provider = ? AND links.eventID = inWindow.eventID) > 1
-        )
-        SELECT de.eventID, COUNT(*) AS deliveries
-        FROM shared
+        ) AS shared
         CROSS JOIN deliveryEvent de ON de.provider = ? AND de.eventID = shared.eventID
         JOIN delivery d ON d.id = de.deliveryID
         WHERE d.verdict = 'accepted' AND d.receivedAt < ?

@@ -13,9 +13,15 @@ enum CredicorpEventMapping {
 
     /// `payment.succeeded` → `payment`; nil for a type outside the catalogue.
     ///
-    /// The first part between dots that is not empty (as `split(separator: ".").first` gives it),
-    /// found without splitting the whole type: this ran for every listed event.
+    /// The first part between dots that is not empty, as `split(separator: ".").first` gives it.
+    /// An ASCII type (every type of the catalogue) is read on its bytes, without splitting it: this
+    /// runs for every listed event. Another is split by characters, where a dot followed by a
+    /// combining mark is no dot.
     static func resourceType(ofEventType type: String) -> String? {
+        guard type.utf8.allSatisfy({ $0 < 0x80 }) else {
+            guard let prefix = type.split(separator: ".").first else { return nil }
+            return path(of: String(prefix)) == nil ? nil : String(prefix)
+        }
         let prefix = type.utf8.drop { $0 == UInt8(ascii: ".") }.prefix { $0 != UInt8(ascii: ".") }
         return listPaths.first { $0.resourceType.utf8.elementsEqual(prefix) }?.resourceType
     }
