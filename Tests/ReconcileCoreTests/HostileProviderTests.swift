@@ -161,6 +161,34 @@ import Testing
         }
     }
 
+    /// A `Retry-After` holds the whole client: a request made while another one waits it out (two
+    /// chunks reading by id at once) waits too, instead of being sent into the provider's pause.
+    @Test func aRetryAfterHoldsEveryRequestOfTheClient() async throws {
+        let first = Counter()
+        try await HostileHTTPServer.with({ _ in
+            first.next() == 0
+                ? [HostileHTTPServer.answer(429, headers: ["Retry-After": "1"], body: #"{"error":{}}"#)]
+                : [HostileHTTPServer.answer(200, body: "{}")]
+        }) { server in
+            let client = HTTPClient(
+                provider: "credicorp",
+                baseURL: server.baseURL,
+                credentials: [],
+                configuration: Self.quick(attempts: 3),
+                logger: Logger(label: "test.http")
+            )
+            let throttled = Task { try await client.get("/first") }
+            // The 429 is answered at once; bounded: 5 s at most, then a moment for its wait to begin.
+            for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            try await Task.sleep(for: .milliseconds(100))
+            let asked = ContinuousClock.now
+            #expect(try await client.get("/second").status == 200)
+            #expect(ContinuousClock.now - asked >= .milliseconds(500), "sent after the provider's second, not in it")
+            #expect(try await throttled.value.status == 200)
+            #expect(server.requests.sorted() == ["/first", "/first", "/second"])
+        }
+    }
+
     /// A quick client whose total timeout (30 s) is longer than the server holds a request (20 s).
     static func patient() -> HTTPClient.Configuration {
         var configuration = Self.quick()

@@ -210,6 +210,11 @@ public actor HTTPClient {
                             "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                     ]
                 )
+                if case .response(let response) = outcome, response.status == 429,
+                    case .seconds = RetryPolicy.retryAfter(response.headers["retry-after"])
+                {
+                    limiter.hold(until: ContinuousClock.now + delay)
+                }
                 try await sleep(delay, path: path)
             }
         }

@@ -133,4 +133,10 @@ struct RateLimiter: Sendable {
         next = slot + interval
         return slot - now
     }
+
+    /// Gives no slot before `instant`: a provider's `Retry-After` answers the client, not the one
+    /// request that got it, and requests in flight together (two chunks' reads by id) all wait.
+    mutating func hold(until instant: ContinuousClock.Instant) {
+        next = max(next ?? instant, instant)
+    }
 }
