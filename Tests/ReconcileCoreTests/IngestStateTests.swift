@@ -6,6 +6,9 @@ import Testing
 /// Ingest writes a provider's local rows from text made before its transaction when the provider's
 /// events replace rows whole (``ProviderAdapter/replacesStateWithSnapshots``); the rows must be exactly
 /// what the adapter's own `applying` gives, whatever the arrival order.
+///
+/// Ingest also keeps each event's first receipt, which a run reads instead of its deliveries: the
+/// earliest of them, in any order.
 @Suite struct IngestStateTests {
     static let received = Date(timeIntervalSince1970: 1_783_156_525)  // 2026-07-04T09:15:25Z
 
@@ -110,6 +113,43 @@ import Testing
         try await engine.with { prepared in
             try await engine.with { applied in
                 try await Self.compare(prepared: prepared, applied: applied, seed: seed)
+            }
+        }
+    }
+
+    /// An event's first receipt, as a run reads it, is the earliest of its deliveries however they
+    /// come: in any order, in one batch or in several, a later line received earlier, equal times.
+    @Test(arguments: TestStore.engines, [UInt64(4), 5])
+    func anEventsFirstReceiptIsItsEarliestDelivery(engine: TestStore, seed: UInt64) async throws {
+        try await engine.with { store in
+            var random = Generator(state: seed &* 31)
+            let (lines, _) = Self.history(seed: seed)
+            var earliest: [String: Date] = [:]
+            var records: [IngestRecord] = []
+            var receivedEarlierLater = 0
+            for (index, events) in lines.enumerated() {
+                // Half-seconds out of line order: many lines share a receipt time.
+                let receivedAt = Self.received.addingTimeInterval(Double(Int.random(in: 0..<400, using: &random)) / 2)
+                var record = Self.record(events, line: index + 1)
+                record.receivedAt = receivedAt
+                records.append(record)
+                for event in events {
+                    if let known = earliest[event.eventID], receivedAt < known { receivedEarlierLater += 1 }
+                    earliest[event.eventID] = min(earliest[event.eventID] ?? receivedAt, receivedAt)
+                }
+            }
+            #expect(receivedEarlierLater > 5, "the history must deliver some events again, received earlier")
+            for start in stride(from: 0, to: records.count, by: 50) {
+                let batch = Array(records[start..<min(start + 50, records.count)])
+                _ = try await store.record(batch, recordedAt: Self.received) { _, _, _ in nil }
+            }
+            let found = try await store.events(provider: "credicorp", ids: Array(earliest.keys))
+            #expect(found.count == earliest.count)
+            for event in found {
+                #expect(
+                    event.firstReceipt.map(RFC3339.epochMillis) == earliest[event.eventID].map(RFC3339.epochMillis),
+                    "\(event.eventID)"
+                )
             }
         }
     }
