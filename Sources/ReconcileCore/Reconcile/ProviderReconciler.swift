@@ -321,11 +321,16 @@ public struct ResourceKey: Hashable, Comparable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        for text in [type, id] {
-            var text = text
-            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-            hasher.combine(text.utf8.count)
-        }
+        Self.combine(type, into: &hasher)
+        Self.combine(id, into: &hasher)
+    }
+
+    /// Feeds `text`'s UTF-8 bytes and their count to `hasher` (no array of the two parts: keys are
+    /// hashed for every lookup of a chunk's sets and dictionaries).
+    private static func combine(_ text: String, into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        hasher.combine(text.utf8.count)
     }
 
     public static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool {
