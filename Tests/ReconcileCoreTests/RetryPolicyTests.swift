@@ -28,12 +28,18 @@ struct RetryPolicyTests {
     /// Retries go on while the next one would start inside the budget, and not after.
     @Test func theBudgetDecidesWhenToGiveUp() {
         let policy = RetryPolicy()
-        guard case .retry(let delay, _) = policy.decide(outcome: Self.answer(503), attempt: 3, elapsed: .seconds(10))
+        guard
+            case .retry(let delay, _, let asked) = policy.decide(
+                outcome: Self.answer(503),
+                attempt: 3,
+                elapsed: .seconds(10)
+            )
         else {
             Issue.record("a 503 ten seconds in is retried")
             return
         }
         #expect(Self.millis(delay) >= 1000 && Self.millis(delay) <= 2000)
+        #expect(!asked, "a backoff of our own holds only this request")
         guard case .giveUp(let cause) = policy.decide(outcome: Self.answer(503), attempt: 3, elapsed: .seconds(59))
         else {
             Issue.record("a retry that would start past the minute is not made")
@@ -48,7 +54,7 @@ struct RetryPolicyTests {
         // Walking the schedule: about ten attempts fit in a minute, never a retry past it.
         var elapsed = Duration.zero
         var attempt = 1
-        while case .retry(let delay, _) = policy.decide(outcome: .timeout, attempt: attempt, elapsed: elapsed) {
+        while case .retry(let delay, _, _) = policy.decide(outcome: .timeout, attempt: attempt, elapsed: elapsed) {
             elapsed += delay
             attempt += 1
             #expect(elapsed <= .seconds(60))
@@ -61,7 +67,7 @@ struct RetryPolicyTests {
         let policy = RetryPolicy()
         let now = Date(timeIntervalSince1970: 1_783_670_400)  // Fri, 10 Jul 2026 08:00:00 GMT
         guard
-            case .retry(let delay, let cause) = policy.decide(
+            case .retry(let delay, let cause, let asked) = policy.decide(
                 outcome: Self.answer(429, retryAfter: "Fri, 10 Jul 2026 08:00:30 GMT"),
                 attempt: 1,
                 now: now
@@ -72,6 +78,7 @@ struct RetryPolicyTests {
         }
         #expect(delay == .seconds(30))
         #expect(cause == "429 rate limited, Retry-After 30s")
+        #expect(asked, "the provider's own wait holds the whole client")
         #expect(
             RetryPolicy.retryAfter("Fri, 10 Jul 2026 07:59:00 GMT", now: now) == .seconds(0),
             "a past date: at once"
@@ -80,7 +87,7 @@ struct RetryPolicyTests {
         #expect(RetryPolicy.retryAfter(" 7 ", now: now) == .seconds(7))
         // The provider's own Retry-After is waited for past the budget, by up to the cap (60 s)…
         guard
-            case .retry(let asked, _) = policy.decide(
+            case .retry(let asked, _, _) = policy.decide(
                 outcome: Self.answer(429, retryAfter: "60"),
                 attempt: 2,
                 elapsed: .seconds(45)

@@ -201,7 +201,7 @@ public actor HTTPClient {
                     ]
                 )
                 throw ProviderError.exhausted(provider: provider, path: path, attempts: attempt, lastError: cause)
-            case .retry(let delay, let cause):
+            case .retry(let delay, let cause, let asked):
                 logger.warning(
                     "provider.retry",
                     metadata: [
@@ -210,11 +210,7 @@ public actor HTTPClient {
                             "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                     ]
                 )
-                if case .response(let response) = outcome, response.status == 429,
-                    case .seconds = RetryPolicy.retryAfter(response.headers["retry-after"])
-                {
-                    limiter.hold(until: ContinuousClock.now + delay)
-                }
+                if asked { limiter.hold(until: ContinuousClock.now + delay) }
                 try await sleep(delay, path: path)
             }
         }

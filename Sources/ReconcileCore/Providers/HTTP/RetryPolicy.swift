@@ -27,7 +27,9 @@ public struct RetryPolicy: Sendable {
     enum Decision: Sendable {
         case done(HTTPResponse)
         case fail(status: Int)
-        case retry(after: Duration, cause: String)
+        /// Try again after the delay; `asked`: the provider's own `Retry-After`, which holds every
+        /// request of the client, not only this one.
+        case retry(after: Duration, cause: String, asked: Bool)
         case giveUp(cause: String)
         /// Fail now without retrying: the answer broke a limit, or asks for a wait longer than allowed.
         case abort(reason: String)
@@ -82,7 +84,7 @@ public struct RetryPolicy: Sendable {
         guard elapsed + delay <= limit else {
             return .giveUp(cause: cause + "; the next try would start past the \(Self.seconds(budget))s retry budget")
         }
-        return .retry(after: delay, cause: cause)
+        return .retry(after: delay, cause: cause, asked: askedToWait)
     }
 
     /// Whole seconds of `duration`, for messages.
