@@ -940,6 +940,106 @@ extension TestPostgres {
             }
         }
     }
+
+    /// A plan of up to one batch is all applied or none on every engine, whatever kinds of repair it mixes: a
+    /// run killed or failing in the middle of it never leaves its events recorded without its rows.
+    @Test(arguments: TestStore.engines)
+    func oneBatchOfEventsAndRowsIsAllAppliedOrNone(engine: TestStore) async throws {
+        try await engine.with { store in
+            _ = try await store.beginRun(
+                id: "r1",
+                job: "nightly",
+                command: "run",
+                round: nil,
+                startedAt: Self.start,
+                now: Self.start,
+                since: Self.start,
+                until: Self.start,
+                dryRun: false
+            )
+            let events = (0..<200).map { index in
+                Self.line(
+                    index,
+                    event: "evt_\(index)",
+                    payment: "pay_\(index)",
+                    status: "failed",
+                    occurred: 0,
+                    received: 0
+                )
+            }
+            .flatMap { record -> [ProviderEvent] in
+                guard case .accepted(let events) = record.verdict else { return [] }
+                return events
+            }
+            let inspection = try #require(store as? any StoreInspection)
+            // The last of 300 rows cannot be written: with 200 events before it, 500 repairs in all.
+            let failure = await #expect(throws: StoreFailure.self) {
+                _ = try await store.applyRepairs(
+                    try await Self.plan(events: events, resources: Self.inserts(300, bad: 299)),
+                    provider: "credicorp",
+                    runID: "r1",
+                    at: Self.start
+                )
+            }
+            #expect(failure?.committedRepairs.isEmpty == true)
+            #expect(try await inspection.eventSnapshot().isEmpty, "no event stands without the rows of its batch")
+            #expect(try await inspection.repairCounts().isEmpty)
+
+            let whole = try await store.applyRepairs(
+                try await Self.plan(events: events, resources: Self.inserts(300)),
+                provider: "credicorp",
+                runID: "r1",
+                at: Self.start
+            )
+            #expect(whole.count == 500)
+            #expect(try await inspection.eventSnapshot().count == 200)
+            #expect(try await inspection.repairCounts() == ["r1": 500])
+
+            // Beyond one batch, a batch fills with rows after the events: 300 events and 300 rows, the 251st
+            // row bad, fail in the second batch. PostgreSQL keeps the first (the events and 200 rows).
+            func renamed(_ events: some Sequence<ProviderEvent>, _ prefix: String) -> [ProviderEvent] {
+                events.map { event in
+                    var event = event
+                    event.eventID = prefix + event.eventID
+                    return event
+                }
+            }
+            let more = renamed(events.prefix(100), "evt_more_") + renamed(events, "evt_next_")
+            _ = try await store.beginRun(
+                id: "r2",
+                job: "nightly",
+                command: "run",
+                round: nil,
+                startedAt: Self.start,
+                now: Self.start,
+                since: Self.start,
+                until: Self.start,
+                dryRun: false
+            )
+            let rows = Self.inserts(300, bad: 250).map { item in
+                var target = item.target
+                target.resourceType = "decision"
+                return (key: "decision-" + item.key, target: target)
+            }
+            let failed = await #expect(throws: StoreFailure.self) {
+                _ = try await store.applyRepairs(
+                    try await Self.plan(events: more, resources: rows),
+                    provider: "credicorp",
+                    runID: "r2",
+                    at: Self.start
+                )
+            }
+            let committed = Set(more.map { "drop-" + $0.eventID } + rows.prefix(200).map(\.key))
+            switch engine {
+            case .sqlite:
+                #expect(failed?.committedRepairs.isEmpty == true)
+                #expect(try await inspection.repairCounts()["r2"] == nil)
+            case .postgres:
+                #expect(failed?.committedRepairs == committed)
+                #expect(try await inspection.repairCounts()["r2"] == 500)
+            }
+        }
+    }
 }
 
 /// What only the PostgreSQL engine has: a shared server, migrations and logins.

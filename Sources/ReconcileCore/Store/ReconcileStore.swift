@@ -11,8 +11,9 @@ import Foundation
 /// What holds on every engine (docs/contract.md is the outside contract):
 /// - each method that changes anything is one transaction: a failure or a kill leaves all of it
 ///   or none of it. The one exception is PostgreSQL's ``RunStore/applyRepairs(_:provider:runID:at:)``,
-///   committed 500 repairs at a time so that the application's writes wait on few rows; a failed
-///   batch's ``StoreFailure`` lists the repairs committed before it;
+///   committed 500 repairs at a time (events and rows together, so a plan of up to 500 is whole) so
+///   that the application's writes wait on few rows; a failed batch's ``StoreFailure`` lists the
+///   repairs committed before it;
 /// - failures are ``StoreFailure``s that name the operation, never a secret;
 /// - a repair never moves a resource's row to an older `asOf` than it has.
 public typealias ReconcileStore =

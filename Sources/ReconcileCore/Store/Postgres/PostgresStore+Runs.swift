@@ -155,6 +155,9 @@ extension PostgresStore: RunStore {
     /// Returns the keys of the findings it resolved. When a batch fails, the ``StoreFailure`` lists the repairs of
     /// the batches committed before it (``StoreFailure/committedRepairs``).
     ///
+    /// A batch takes the events to record first, then the rows to set, both kinds in one transaction: a plan of
+    /// at most 500 repairs is all applied or none, as on SQLite.
+    ///
     /// The application keeps writing `resource_state` meanwhile, so a batch locks only its own rows
     /// (`SELECT … FOR UPDATE`) and only for its own transaction. A row the application moved to a
     /// newer `as_of` meanwhile is left alone, and so is a row it inserted meanwhile: a repair never
@@ -166,107 +169,181 @@ extension PostgresStore: RunStore {
         guard let scratch = plan.scratch, !plan.isEmpty else { return [] }
         let now = Self.instant(time)
         var repaired = Set<String>()
-        for kind in ["event", "resource"] {
-            var position: RunScratch.PlannedPosition?
-            while let next = try scratch.plannedRepairs(kind: kind, after: position, limit: 500) {
-                position = next.position
-                do {
-                    repaired.formUnion(
-                        try await repairBatch(next.repairs, kind: kind, provider: provider, runID: runID, now: now)
-                    )
-                } catch {
-                    var failure = error
-                    failure.committedRepairs = repaired
-                    throw failure
-                }
+        var reading = PlannedReading()
+        while let batch = try reading.next(from: scratch, limit: Self.repairBatchSize) {
+            do {
+                repaired.formUnion(try await repairBatch(batch, provider: provider, runID: runID, now: now))
+            } catch {
+                var failure = error
+                failure.committedRepairs = repaired
+                throw failure
             }
         }
         return repaired
     }
 
-    private func repairBatch(
-        _ batch: [(findingKey: String, body: String)],
-        kind: String,
-        provider: String,
-        runID: String,
-        now: Date
-    ) async throws(StoreFailure) -> Set<String> {
+    /// The most repairs one transaction applies.
+    static let repairBatchSize = 500
+
+    /// Where the reading of a plan's repairs stands: the kind being read, and the position in it.
+    private struct PlannedReading {
+        static let kinds = ["event", "resource"]
+        var kind = 0
+        var position: RunScratch.PlannedPosition?
+
+        /// The next repairs, at most `limit` of them, in parts of one kind each; nil once all are read.
+        mutating func next(from scratch: RunScratch, limit: Int) throws(StoreFailure) -> [RepairPart]? {
+            var parts: [RepairPart] = []
+            var room = limit
+            while room > 0, kind < Self.kinds.count {
+                guard let next = try scratch.plannedRepairs(kind: Self.kinds[kind], after: position, limit: room)
+                else {
+                    kind += 1
+                    position = nil
+                    continue
+                }
+                position = next.position
+                room -= next.repairs.count
+                if let last = parts.last, last.kind == Self.kinds[kind] {
+                    parts[parts.count - 1].repairs += next.repairs
+                } else {
+                    parts.append(RepairPart(kind: Self.kinds[kind], repairs: next.repairs))
+                }
+            }
+            return parts.isEmpty ? nil : parts
+        }
+    }
+
+    /// Planned repairs of one kind (`event` or `resource`): each a finding's key and the repair's body.
+    private struct RepairPart {
+        var kind: String
+        var repairs: [(findingKey: String, body: String)]
+    }
+
+    private func repairBatch(_ parts: [RepairPart], provider: String, runID: String, now: Date)
+        async throws(StoreFailure) -> Set<String>
+    {
         let logger = self.logger
         return try await transaction("repair \(provider) local state") { connection in
             var repaired = Set<String>()
-            if kind == "event" {
-                for (finding, body) in batch {
-                    let event = try ScratchCodec.event(body)
-                    guard
-                        try await Self.recordEvent(
-                            event,
+            for part in parts {
+                repaired.formUnion(
+                    part.kind == "event"
+                        ? try await Self.recordEvents(
+                            part.repairs,
                             provider: provider,
-                            source: "reconciliation",
-                            receivedAt: nil,
                             runID: runID,
                             now: now,
                             on: connection,
                             logger: logger
                         )
-                    else { continue }
-                    try await Self.audit(
-                        runID: runID,
-                        provider: provider,
-                        type: event.resourceType,
-                        id: event.resourceID,
-                        eventID: event.eventID,
-                        action: "record_event",
-                        before: nil,
-                        after: event.payload,
-                        at: now,
-                        on: connection,
-                        logger: logger
-                    )
-                    repaired.insert(finding)
-                }
-                return repaired
-            }
-            let targets = try batch.map { (finding: $0.findingKey, target: try ScratchCodec.localResource($0.body)) }
-            let current = try await Self.resources(
-                provider: provider,
-                keys: targets.map { ResourceKey($0.target.resourceType, $0.target.resourceID) },
-                locking: true,
-                on: connection,
-                logger: logger
-            )
-            for (finding, target) in targets {
-                let before = current[ResourceKey(target.resourceType, target.resourceID)]
-                // Never move a row back: it may have advanced (ingest) since the provider was read.
-                if let before, Store.sameState(before, target) || before.asOf > target.asOf { continue }
-                // A row absent when locked and inserted by the application meanwhile is its to keep.
-                guard
-                    try await Self.save(
-                        target,
-                        provider: provider,
-                        updatedBy: "repair",
-                        now: now,
-                        replacing: before != nil,
-                        on: connection,
-                        logger: logger
-                    )
-                else { continue }
-                try await Self.audit(
-                    runID: runID,
-                    provider: provider,
-                    type: target.resourceType,
-                    id: target.resourceID,
-                    eventID: nil,
-                    action: before == nil ? "insert_state" : "set_state",
-                    before: before.map(Store.stateJSON),
-                    after: Store.stateJSON(target),
-                    at: now,
-                    on: connection,
-                    logger: logger
+                        : try await Self.setResources(
+                            part.repairs,
+                            provider: provider,
+                            runID: runID,
+                            now: now,
+                            on: connection,
+                            logger: logger
+                        )
                 )
-                repaired.insert(finding)
             }
             return repaired
         }
+    }
+
+    /// Records the events of `repairs` that are not recorded yet, each with its audit row, on `connection`.
+    private static func recordEvents(
+        _ repairs: [(findingKey: String, body: String)],
+        provider: String,
+        runID: String,
+        now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Set<String> {
+        var repaired = Set<String>()
+        for (finding, body) in repairs {
+            let event = try ScratchCodec.event(body)
+            guard
+                try await recordEvent(
+                    event,
+                    provider: provider,
+                    source: "reconciliation",
+                    receivedAt: nil,
+                    runID: runID,
+                    now: now,
+                    on: connection,
+                    logger: logger
+                )
+            else { continue }
+            try await audit(
+                runID: runID,
+                provider: provider,
+                type: event.resourceType,
+                id: event.resourceID,
+                eventID: event.eventID,
+                action: "record_event",
+                before: nil,
+                after: event.payload,
+                at: now,
+                on: connection,
+                logger: logger
+            )
+            repaired.insert(finding)
+        }
+        return repaired
+    }
+
+    /// Sets the rows of `repairs`, locked first, each with its audit row, on `connection`; a row at its target
+    /// or at a newer `as_of`, or inserted meanwhile, is left alone.
+    private static func setResources(
+        _ repairs: [(findingKey: String, body: String)],
+        provider: String,
+        runID: String,
+        now: Date,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Set<String> {
+        var repaired = Set<String>()
+        let targets = try repairs.map { (finding: $0.findingKey, target: try ScratchCodec.localResource($0.body)) }
+        let current = try await resources(
+            provider: provider,
+            keys: targets.map { ResourceKey($0.target.resourceType, $0.target.resourceID) },
+            locking: true,
+            on: connection,
+            logger: logger
+        )
+        for (finding, target) in targets {
+            let before = current[ResourceKey(target.resourceType, target.resourceID)]
+            // Never move a row back: it may have advanced (ingest) since the provider was read.
+            if let before, Store.sameState(before, target) || before.asOf > target.asOf { continue }
+            // A row absent when locked and inserted by the application meanwhile is its to keep.
+            guard
+                try await save(
+                    target,
+                    provider: provider,
+                    updatedBy: "repair",
+                    now: now,
+                    replacing: before != nil,
+                    on: connection,
+                    logger: logger
+                )
+            else { continue }
+            try await audit(
+                runID: runID,
+                provider: provider,
+                type: target.resourceType,
+                id: target.resourceID,
+                eventID: nil,
+                action: before == nil ? "insert_state" : "set_state",
+                before: before.map(Store.stateJSON),
+                after: Store.stateJSON(target),
+                at: now,
+                on: connection,
+                logger: logger
+            )
+            repaired.insert(finding)
+        }
+        return repaired
     }
 
     private static func audit(
