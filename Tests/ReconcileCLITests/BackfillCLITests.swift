@@ -77,6 +77,32 @@ import Testing
         }
     }
 
+    /// A backfill that read its whole window but failed before its run was recorded (here its report
+    /// cannot be written) stays unfinished with its kept answers: the rerun resumes from them.
+    @Test func aBackfillThatFailsBeforeItsRunIsRecordedResumesFromItsKeptAnswers() async throws {
+        let reference = try await Self.reference()
+        try await CLIHarness.with(seed: Self.seed, allProviders: true) { cli in
+            _ = try await cli.reconcile(["ingest", "job.yml", "captures.ndjson"])
+            // A folder where report.json should go: the last file of the run cannot be written.
+            let unwritable = cli.path("taken.json")
+            try FileManager.default.createDirectory(at: unwritable, withIntermediateDirectories: false)
+            let failed = try await cli.reconcile(Self.backfill + ["--report-json", unwritable.path])
+            #expect(![0, 1].contains(failed.status), "\(failed.stderr.suffix(500))")
+            #expect(failed.stderr.contains("taken.json"), "the error names the report it could not write")
+            #expect(try await cli.inspect { try await $0.unfinishedBackfills() }?.count == 1)
+
+            await cli.server.clearRequests()
+            let resumed = try await cli.reconcile(Self.backfill + ["--report-json", "resumed.json"])
+            #expect([0, 1].contains(resumed.status), "\(resumed.stderr.suffix(500))")
+            let report = try cli.report("resumed.json")
+            let coverage = (report["providers"] as? [[String: Any]])?.first?["coverage"] as? [String: Any]
+            #expect((coverage?["checkpoint_answers"] as? Int ?? 0) > 0, "the rerun used the answers kept before")
+            #expect(Self.keys(report).subtracting(reference.findings).isEmpty)
+            #expect(try await cli.inspect { try await $0.stateSnapshot() } == reference.state)
+            #expect(try await cli.inspect { try await $0.unfinishedBackfills() } == [])
+        }
+    }
+
     @Test func aSIGKILLAtAnyPointLeavesNothingHalfAppliedAndTheBackfillStillEndsTheSame() async throws {
         let reference = try await Self.reference()
         try await CLIHarness.with(seed: Self.seed, allProviders: true) { cli in

@@ -299,9 +299,6 @@ public struct JobRunner: Sendable {
                 findings += try await otherLines()
                 entries.append(RunEntry(provider: RunEntry.otherLines, status: "complete"))
             }
-            if let backfill, sections.allSatisfy({ $0.status == "complete" }) {
-                try await store.completeBackfill(id: backfill.id, at: Date())
-            }
             findings = try await Self.annotate(findings, store: store, job: job.name, runID: runID, now: clock.now)
             if command == "run" {
                 // The nightly run compares each entry with the last nightly run that read it whole:
@@ -366,6 +363,12 @@ public struct JobRunner: Sendable {
             findings: opened.shared == nil ? findings : [],
             report: json
         )
+        // Only once the run is recorded: completing a backfill drops its kept answers, and a run
+        // that fails or is killed before its end is recorded (its report, the lock) must leave the
+        // backfill to resume from them.
+        if let backfill, sections.allSatisfy({ $0.status == "complete" }) {
+            try await store.completeBackfill(id: backfill.id, at: Date())
+        }
         // A round of shared runs is pruned once, by the host that started it, with what every
         // entry's last reading found still open.
         if status == "complete", !options.dryRun, opened.shared?.started ?? true {

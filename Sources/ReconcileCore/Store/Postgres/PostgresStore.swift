@@ -6,12 +6,9 @@ import PostgresNIO
 /// ``PostgresStore/migrations`` (docs/postgres.md).
 ///
 /// It holds a small pool of connections (``PostgresClient``), run by a task of its own until
-/// ``close()``. Every method that changes anything is one transaction. Failures are
-/// ``StoreFailure``s with the server's own message, never the password or a query's values.
-///
-/// Not yet every part of ``ReconcileStore``: it keeps providers' keys (``ProviderKeyStore``) and
-/// backfills (``BackfillStore``); ingest, the run's reads, runs and findings come next, so no job
-/// can name a PostgreSQL store yet.
+/// ``close()``. Every method that changes anything is one transaction, except
+/// ``applyRepairs(_:provider:runID:at:)``, committed 500 repairs at a time (up to 500 are whole).
+/// Failures are ``StoreFailure``s with the server's own message, never the password or a query's values.
 public final class PostgresStore: StoreEngine {
     let client: PostgresClient
     let logger: Logger
