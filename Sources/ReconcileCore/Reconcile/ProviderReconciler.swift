@@ -59,14 +59,15 @@ struct ProviderReconciler: Sendable {
         // The window's resources: those the provider names, those with a webhook event in the
         // window, and those whose row is as of a time in the window. Resources with only other
         // events in the window (recorded by a repair) are read for their events alone.
+        // The store's two reads run while the temporary file indexes the listed events (the double
+        // is idle by now, and they are independent).
+        async let activeKeys = store.resourcesWithEvents(provider: name, since: since, until: until)
+        async let keysAsOf = store.resourceKeys(provider: name, asOfSince: since, until: until)
         try scratch.addRemoteKeys()
-        let active = try await store.resourcesWithEvents(provider: name, since: since, until: until)
+        let active = try await activeKeys
         try scratch.add(keys: active.filter(\.webhook).map(\.key), classified: true)
         try scratch.add(keys: active.filter { !$0.webhook }.map(\.key), classified: false)
-        try scratch.add(
-            keys: await store.resourceKeys(provider: name, asOfSince: since, until: until),
-            classified: true
-        )
+        try scratch.add(keys: await keysAsOf, classified: true)
 
         let classifier = Classifier(
             adapter: adapter,
