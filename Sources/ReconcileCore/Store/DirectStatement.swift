@@ -157,6 +157,41 @@ final class DirectStatement {
         }
     }
 
+    /// Runs a query with the values bound since the last run, handing each of its rows to `body`.
+    ///
+    /// The ``Columns`` are read straight from SQLite, and only during the call: for reading many rows
+    /// back, where GRDB copies each row into boxed values first.
+    func forEachRow(_ body: (Columns) throws -> Void) throws {
+        defer { reset() }
+        try checkBindings()
+        let columns = Columns(handle: handle)
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_ROW: try body(columns)
+            case SQLITE_DONE: return
+            default: throw Self.error(connection, sql)
+            }
+        }
+    }
+
+    /// The current row of a query run by ``forEachRow(_:)``, read by column position (from 0).
+    struct Columns {
+        fileprivate let handle: OpaquePointer
+
+        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+        /// The column as text, or nil for NULL (text ends at its first NUL, as it was bound).
+        func text(_ column: Int32) -> String? {
+            guard let text = sqlite3_column_text(handle, column) else { return nil }
+            return String(cString: text)
+        }
+
+        func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
+        /// The column as an integer; nil for NULL.
+        func integer(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
+    }
+
     /// The rowid of the last row this connection inserted.
     var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
 

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import ReconcileCore
+
+/// Rows read straight from SQLite (``DirectStatement/forEachRow(_:)``) read as GRDB reads them.
+@Suite struct DirectStatementTests {
+    @Test func rowsReadByPositionMatchGRDBsAndNullsStayNil() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (k INTEGER, name TEXT, amount INTEGER, at REAL)")
+            let rows: [(Int, String?, Int64?, Double)] = [
+                (1, "é e\u{301} 日本", 125_000, 1.5), (2, nil, nil, -0.25), (3, "", Int64.min, 0),
+                (4, "pay_4", Int64.max, 1e300),
+            ]
+            for (k, name, amount, at) in rows {
+                try db.execute(sql: "INSERT INTO t VALUES (?, ?, ?, ?)", arguments: [k, name, amount, at])
+            }
+        }
+        try queue.read { db in
+            let expected = try Row.fetchAll(
+                db,
+                sql: "SELECT name, amount, at FROM t WHERE k >= ? ORDER BY k",
+                arguments: [2]
+            )
+            .map { row in "\(row[0] as String?)|\(row[1] as Int64?)|\(row[2] as Double)" }
+            let select = try DirectStatement(db, "SELECT name, amount, at FROM t WHERE k >= ? ORDER BY k")
+            for _ in 0..<2 {  // The statement is reset after each run: the second reads the same.
+                select.bind(Int64(2))
+                var read: [String] = []
+                try select.forEachRow { row in
+                    #expect(row.isNull(0) == (row.text(0) == nil))
+                    read.append("\(row.text(0))|\(row.integer(1))|\(row.double(2))")
+                }
+                #expect(read == expected)
+                #expect(read.count == 3)
+            }
+        }
+    }
+
+    /// A step that fails (here an integer overflow in the middle of the rows) throws SQLite's error,
+    /// after the rows before it, and leaves the statement ready to run again.
+    @Test func aFailingStepThrowsAfterTheRowsBeforeIt() throws {
+        let queue = try DatabaseQueue()
+        try queue.read { db in
+            let select = try DirectStatement(
+                db,
+                "SELECT abs(value) FROM (SELECT 1 AS value UNION ALL SELECT -9223372036854775808)"
+            )
+            var read: [Int64?] = []
+            let error = #expect(throws: DatabaseError.self) {
+                try select.forEachRow { read.append($0.integer(0)) }
+            }
+            #expect(read == [1])
+            #expect(error?.message?.contains("integer overflow") == true, "\(String(describing: error))")
+            let unbound = try DirectStatement(db, "SELECT ?")
+            #expect(throws: DatabaseError.self, "a parameter left unbound is an error, never NULL") {
+                try unbound.forEachRow { _ in }
+            }
+        }
+    }
+}
