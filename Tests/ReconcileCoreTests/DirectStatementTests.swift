@@ -22,19 +22,19 @@ import Testing
             let expected = try Row.fetchAll(
                 db,
                 sql: "SELECT name, amount, at FROM t WHERE k >= ? ORDER BY k",
-                arguments: [2]
+                arguments: [1]
             )
             .map { row in "\(row[0] as String?)|\(row[1] as Int64?)|\(row[2] as Double)" }
             let select = try DirectStatement(db, "SELECT name, amount, at FROM t WHERE k >= ? ORDER BY k")
             for _ in 0..<2 {  // The statement is reset after each run: the second reads the same.
-                select.bind(Int64(2))
+                select.bind(Int64(1))
                 var read: [String] = []
                 try select.forEachRow { row in
-                    #expect(row.isNull(0) == (row.text(0) == nil))
-                    read.append("\(row.text(0))|\(row.integer(1))|\(row.double(2))")
+                    #expect(row.isNull(0) == (try row.text(0) == nil))
+                    read.append("\(try row.text(0))|\(row.integer(1))|\(row.double(2))")
                 }
                 #expect(read == expected)
-                #expect(read.count == 3)
+                #expect(read.count == 4)
             }
         }
     }
@@ -54,6 +54,9 @@ import Testing
             }
             #expect(read == [1])
             #expect(error?.message?.contains("integer overflow") == true, "\(String(describing: error))")
+            // Reset after the failure: run again, it reads the first row again and fails the same way.
+            #expect(throws: DatabaseError.self) { try select.forEachRow { read.append($0.integer(0)) } }
+            #expect(read == [1, 1])
             let unbound = try DirectStatement(db, "SELECT ?")
             #expect(throws: DatabaseError.self, "a parameter left unbound is an error, never NULL") {
                 try unbound.forEachRow { _ in }

@@ -63,7 +63,7 @@ struct ListedEvent: Sendable, Equatable {
     /// column found by its lowercased name) were most of reading a chunk's events back.
     init(_ row: DirectStatement.Columns) throws {
         func required(_ column: Int32) throws -> String {
-            guard let text = row.text(column) else {
+            guard let text = try row.text(column) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "a listed event without column \(column)")
             }
             return text
@@ -73,8 +73,8 @@ struct ListedEvent: Sendable, Equatable {
         resourceType = try required(2)
         resourceID = try required(3)
         occurredAt = Date(timeIntervalSinceReferenceDate: row.double(4))
-        status = row.text(5)
-        money = row.integer(6).flatMap { amount in row.text(7).map { Money(minorUnits: amount, currency: $0) } }
+        status = try row.text(5)
+        money = try row.integer(6).flatMap { amount in try row.text(7).map { Money(minorUnits: amount, currency: $0) } }
     }
 }
 

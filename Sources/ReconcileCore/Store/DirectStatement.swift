@@ -181,8 +181,15 @@ final class DirectStatement {
         func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
         /// The column as text, or nil for NULL (text ends at its first NUL, as it was bound).
-        func text(_ column: Int32) -> String? {
-            guard let text = sqlite3_column_text(handle, column) else { return nil }
+        ///
+        /// Throws when SQLite had no memory to convert the value: never read as a NULL.
+        func text(_ column: Int32) throws -> String? {
+            guard let text = sqlite3_column_text(handle, column) else {
+                guard isNull(column) else {
+                    throw DatabaseError(resultCode: .SQLITE_NOMEM, message: "no memory to read column \(column)")
+                }
+                return nil
+            }
             return String(cString: text)
         }
 
