@@ -170,14 +170,15 @@ extension PostgresStore: RunStore {
         let now = Self.instant(time)
         var repaired = Set<String>()
         var reading = PlannedReading()
-        while let batch = try reading.next(from: scratch, limit: Self.repairBatchSize) {
-            do {
+        // A failure, of a batch or of reading the plan, says which batches were committed before it.
+        do throws(StoreFailure) {
+            while let batch = try reading.next(from: scratch, limit: Self.repairBatchSize) {
                 repaired.formUnion(try await repairBatch(batch, provider: provider, runID: runID, now: now))
-            } catch {
-                var failure = error
-                failure.committedRepairs = repaired
-                throw failure
             }
+        } catch {
+            var failure = error
+            failure.committedRepairs = repaired
+            throw failure
         }
         return repaired
     }
