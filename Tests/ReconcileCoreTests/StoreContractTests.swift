@@ -889,21 +889,26 @@ extension TestPostgres {
         }
     }
 
+    /// Begins a nightly run `id` whose window is the instant ``start``, for repairs to be recorded under.
+    static func beginRepairRun(_ store: any TestStore.Parts, id: String) async throws {
+        _ = try await store.beginRun(
+            id: id,
+            job: "nightly",
+            command: "run",
+            round: nil,
+            startedAt: start,
+            now: start,
+            since: start,
+            until: start,
+            dryRun: false
+        )
+    }
+
     @Test(arguments: TestStore.engines)
     func repairsBeyondOneBatchAreAllAppliedAndAFailedOneSaysWhatStands(engine: TestStore) async throws {
         try await engine.with { store in
             let many = Self.inserts(1_001)
-            _ = try await store.beginRun(
-                id: "r1",
-                job: "nightly",
-                command: "run",
-                round: nil,
-                startedAt: Self.start,
-                now: Self.start,
-                since: Self.start,
-                until: Self.start,
-                dryRun: false
-            )
+            try await Self.beginRepairRun(store, id: "r1")
             let plan = try await Self.plan(events: [], resources: many)
             #expect(
                 try await store.applyRepairs(plan, provider: "credicorp", runID: "r1", at: Self.start).count == 1_001
@@ -946,17 +951,7 @@ extension TestPostgres {
     @Test(arguments: TestStore.engines)
     func oneBatchOfEventsAndRowsIsAllAppliedOrNone(engine: TestStore) async throws {
         try await engine.with { store in
-            _ = try await store.beginRun(
-                id: "r1",
-                job: "nightly",
-                command: "run",
-                round: nil,
-                startedAt: Self.start,
-                now: Self.start,
-                since: Self.start,
-                until: Self.start,
-                dryRun: false
-            )
+            try await Self.beginRepairRun(store, id: "r1")
             let events = (0..<200).map { index in
                 Self.line(
                     index,
@@ -1005,17 +1000,7 @@ extension TestPostgres {
                 }
             }
             let more = renamed(events.prefix(100), "evt_more_") + renamed(events, "evt_next_")
-            _ = try await store.beginRun(
-                id: "r2",
-                job: "nightly",
-                command: "run",
-                round: nil,
-                startedAt: Self.start,
-                now: Self.start,
-                since: Self.start,
-                until: Self.start,
-                dryRun: false
-            )
+            try await Self.beginRepairRun(store, id: "r2")
             let rows = Self.inserts(300, bad: 250).map { item in
                 var target = item.target
                 target.resourceType = "decision"
