@@ -889,6 +889,15 @@ extension TestPostgres {
         }
     }
 
+    /// ``inserts(_:bad:)`` as rows of type `decision`: other resources than the payments of the same ids.
+    static func decisions(_ count: Int, bad: Int) -> [(key: String, target: LocalResource)] {
+        inserts(count, bad: bad).map { item in
+            var target = item.target
+            target.resourceType = "decision"
+            return (key: "decision-" + item.key, target: target)
+        }
+    }
+
     /// Begins a nightly run `id` whose window is the instant ``start``, for repairs to be recorded under.
     static func beginRepairRun(_ store: any TestStore.Parts, id: String) async throws {
         _ = try await store.beginRun(
@@ -918,11 +927,7 @@ extension TestPostgres {
             #expect(try await store.resources(provider: "credicorp", keys: keys).count == 1_001)
 
             // The 551st of 600 cannot be written: the second batch of a server's store fails.
-            let broken = Self.inserts(600, bad: 550).map { item in
-                var target = item.target
-                target.resourceType = "decision"
-                return (key: "decision-" + item.key, target: target)
-            }
+            let broken = Self.decisions(600, bad: 550)
             let failure = await #expect(throws: StoreFailure.self) {
                 _ = try await store.applyRepairs(
                     try await Self.plan(events: [], resources: broken),
@@ -1001,11 +1006,7 @@ extension TestPostgres {
             }
             let more = renamed(events.prefix(100), "evt_more_") + renamed(events, "evt_next_")
             try await Self.beginRepairRun(store, id: "r2")
-            let rows = Self.inserts(300, bad: 250).map { item in
-                var target = item.target
-                target.resourceType = "decision"
-                return (key: "decision-" + item.key, target: target)
-            }
+            let rows = Self.decisions(300, bad: 250)
             let failed = await #expect(throws: StoreFailure.self) {
                 _ = try await store.applyRepairs(
                     try await Self.plan(events: more, resources: rows),
