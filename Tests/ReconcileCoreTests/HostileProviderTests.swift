@@ -189,6 +189,35 @@ import Testing
         }
     }
 
+    /// A request's retry budget counts from when the handle took it up, not from while it waited
+    /// behind another request of the client (two chunks' reads by id): the wait is not the provider's.
+    @Test func theRetryBudgetStartsWhenTheRequestIsSentNotWhileItWaitsForTheHandle() async throws {
+        let flaky = Counter()
+        try await HostileHTTPServer.with({ target in
+            if target == "/slow" { return [.hold(.seconds(1)), HostileHTTPServer.answer(200, body: "{}")] }
+            return flaky.next() == 0
+                ? [HostileHTTPServer.answer(500, body: #"{"error":{}}"#)]
+                : [HostileHTTPServer.answer(200, body: "{}")]
+        }) { server in
+            var configuration = Self.quick(attempts: 3)
+            configuration.retry.budget = .milliseconds(500)
+            let client = HTTPClient(
+                provider: "credicorp",
+                baseURL: server.baseURL,
+                credentials: [],
+                configuration: configuration,
+                logger: Logger(label: "test.http")
+            )
+            let slow = Task { try await client.get("/slow") }
+            // The slow request holds the handle for a second (bounded: 5 s at most to be on its way).
+            for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            // Waits that second for the handle, then fails once: within its half-second budget, retried.
+            #expect(try await client.get("/flaky").status == 200)
+            #expect(try await slow.value.status == 200)
+            #expect(server.requests == ["/slow", "/flaky", "/flaky"])
+        }
+    }
+
     /// A quick client whose total timeout (30 s) is longer than the server holds a request (20 s).
     static func patient() -> HTTPClient.Configuration {
         var configuration = Self.quick()

@@ -47,19 +47,24 @@ final class CurlTransport: @unchecked Sendable {
     /// progress callback at least that often) as ``Outcome/cancelled``: a read that gives up its
     /// list leaves no request running. A stop the process was asked for (``Interruption``) does
     /// not: the request ends as it would, and the command stops at its next safe point.
-    func perform(url: String, headers: [String], limits: Limits) async -> Outcome {
+    ///
+    /// - Returns: The outcome, and when the handle took the request up: a request waits on `queue`
+    ///   for the one before it, and that wait is no part of the provider's time.
+    func perform(url: String, headers: [String], limits: Limits) async -> (
+        outcome: Outcome, started: ContinuousClock.Instant
+    ) {
         let cancellation = Cancellation()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 queue.async {
-                    continuation.resume(
-                        returning: self.performNow(
-                            url: url,
-                            headers: headers,
-                            limits: limits,
-                            cancellation: cancellation
-                        )
+                    let started = ContinuousClock.now
+                    let outcome = self.performNow(
+                        url: url,
+                        headers: headers,
+                        limits: limits,
+                        cancellation: cancellation
                     )
+                    continuation.resume(returning: (outcome, started))
                 }
             }
         } onCancel: {

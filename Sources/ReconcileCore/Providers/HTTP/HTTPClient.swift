@@ -137,7 +137,8 @@ public actor HTTPClient {
             return cached
         }
         var attempt = 0
-        // The budget counts from the first request sent, not from a wait for the rate limiter.
+        // The budget counts from the first request sent, not from a wait for the rate limiter or
+        // for the handle (another request, of the other chunk, may hold it).
         var firstAttempt: ContinuousClock.Instant?
         while true {
             attempt += 1
@@ -145,10 +146,8 @@ public actor HTTPClient {
             let wait = limiter.reserve(now: ContinuousClock.now)
             if wait > .zero { try await sleep(wait, path: path) }
             let remaining = try remainingTime(path: path)
-            let started = firstAttempt ?? ContinuousClock.now
-            firstAttempt = started
             requests += 1
-            let outcome = await transport.perform(
+            let (outcome, sent) = await transport.perform(
                 url: url,
                 headers: headers,
                 limits: .init(
@@ -157,6 +156,8 @@ public actor HTTPClient {
                     maxBodyBytes: configuration.maxBodyBytes
                 )
             )
+            let started = firstAttempt ?? sent
+            firstAttempt = started
             outcomes[Self.outcomeName(outcome), default: 0] += 1
             if case .cancelled = outcome { throw ProviderError.cancelled(provider: provider) }
             if case .timeout = outcome { _ = try remainingTime(path: path) }
