@@ -122,38 +122,23 @@ final class DirectStatement {
         return Int(sqlite3_changes(connection))
     }
 
-    /// Runs a query with the values bound since the last run; returns the first column of its first row.
-    func firstText() throws -> String? {
-        defer { reset() }
-        try checkBindings()
-        let code = sqlite3_step(handle)
-        switch code {
-        case SQLITE_ROW:
-            guard let text = sqlite3_column_text(handle, 0) else {
-                // NULL, or no memory to convert the value: only the first is an answer.
-                guard sqlite3_column_type(handle, 0) == SQLITE_NULL else { throw Self.error(connection, sql) }
-                return nil
-            }
-            return String(cString: text)
-        case SQLITE_DONE:
-            return nil
-        default:
-            throw Self.error(connection, sql)
-        }
-    }
+    /// Runs a query with the values bound since the last run; returns the first column of its first
+    /// row, or nil when there is no row or the value is NULL.
+    func firstText() throws -> String? { try firstRow { try $0.text(0) } }
 
     /// Runs a query with the values bound since the last run; returns the first column of its first
     /// row as a number, or nil when there is no row or the value is NULL.
-    func firstDouble() throws -> Double? {
+    func firstDouble() throws -> Double? { try firstRow { $0.isNull(0) ? nil : $0.double(0) } }
+
+    /// Runs a query with the values bound since the last run and reads its first row with `read`;
+    /// nil when there is no row.
+    private func firstRow<T>(_ read: (Columns) throws -> T?) throws -> T? {
         defer { reset() }
         try checkBindings()
         switch sqlite3_step(handle) {
-        case SQLITE_ROW:
-            return sqlite3_column_type(handle, 0) == SQLITE_NULL ? nil : sqlite3_column_double(handle, 0)
-        case SQLITE_DONE:
-            return nil
-        default:
-            throw Self.error(connection, sql)
+        case SQLITE_ROW: return try read(columns)
+        case SQLITE_DONE: return nil
+        default: throw Self.error(connection, sql)
         }
     }
 
@@ -164,7 +149,7 @@ final class DirectStatement {
     func forEachRow(_ body: (Columns) throws -> Void) throws {
         defer { reset() }
         try checkBindings()
-        let columns = Columns(handle: handle)
+        let columns = self.columns
         while true {
             switch sqlite3_step(handle) {
             case SQLITE_ROW: try body(columns)
@@ -174,9 +159,13 @@ final class DirectStatement {
         }
     }
 
-    /// The current row of a query run by ``forEachRow(_:)``, read by column position (from 0).
+    /// The current row of the statement's query, read by column position (from 0).
+    private var columns: Columns { Columns(statement: self) }
+
+    /// A row of a query run by ``forEachRow(_:)``, read by column position (from 0).
     struct Columns {
-        fileprivate let handle: OpaquePointer
+        fileprivate let statement: DirectStatement
+        private var handle: OpaquePointer { statement.handle }
 
         func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
@@ -185,9 +174,7 @@ final class DirectStatement {
         /// Throws when SQLite had no memory to convert the value: never read as a NULL.
         func text(_ column: Int32) throws -> String? {
             guard let text = sqlite3_column_text(handle, column) else {
-                guard isNull(column) else {
-                    throw DatabaseError(resultCode: .SQLITE_NOMEM, message: "no memory to read column \(column)")
-                }
+                guard isNull(column) else { throw DirectStatement.error(statement.connection, statement.sql) }
                 return nil
             }
             return String(cString: text)
