@@ -124,13 +124,17 @@ extension Classifier {
         return changed.sorted()
     }
 
+    /// Repairs planned for findings, each with its finding's key: events to record, and states to set with the
+    /// rank of their finding's kind (``RunScratch/plan(events:resources:)`` keeps them).
+    typealias PlannedRepairs = (
+        events: [(findingKey: String, eventID: String)],
+        resources: [(findingKey: String, rank: Int, target: LocalResource)]
+    )
+
     /// The repairs the findings call for, each with its finding's key: record dropped events, set state to the provider's.
     ///
     /// A state repair carries the rank of its finding's kind, so that repairs are applied kind by kind.
-    static func plan(for findings: [Finding], remote: [ListedEvent], resources: [ResourceInput]) -> (
-        events: [(findingKey: String, eventID: String)],
-        resources: [(findingKey: String, rank: Int, target: LocalResource)]
-    ) {
+    static func plan(for findings: [Finding], remote: [ListedEvent], resources: [ResourceInput]) -> PlannedRepairs {
         let listed = Set(remote.map(\.eventID))
         let snapshots = Dictionary(
             resources.compactMap { input in input.remote.map { (input.key, $0) } },

@@ -141,11 +141,7 @@ struct ProviderReconciler: Sendable {
     /// What classifying one chunk gave: its findings, and the repairs they call for.
     private struct ChunkResult: Sendable {
         var findings: [Finding] = []
-        var plan:
-            (
-                events: [(findingKey: String, eventID: String)],
-                resources: [(findingKey: String, rank: Int, target: LocalResource)]
-            ) = ([], [])
+        var plan: Classifier.PlannedRepairs = ([], [])
     }
 
     /// Classifies the resources `chunk` (a run of the window's, in order) and plans their repairs,
