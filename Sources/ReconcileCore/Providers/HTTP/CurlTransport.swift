@@ -25,6 +25,21 @@ final class CurlTransport: @unchecked Sendable {
         var maxBodyBytes: Int
         /// The most header bytes read.
         var maxHeaderBytes = 64 << 10
+        /// When the client's deadline runs out: both timeouts are cut to what is left of it when
+        /// the handle takes the request up, not when the request was handed over (it may wait for
+        /// the handle behind another request); nil: no deadline.
+        var deadline: ContinuousClock.Instant? = nil
+
+        /// These limits for a request taken up at `now`; nil when the deadline has passed.
+        func taken(at now: ContinuousClock.Instant) -> Limits? {
+            guard let deadline else { return self }
+            let left = deadline - now
+            guard left > .zero else { return nil }
+            var limits = self
+            limits.connectTimeout = min(connectTimeout, left)
+            limits.totalTimeout = min(totalTimeout, left)
+            return limits
+        }
     }
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
@@ -58,12 +73,11 @@ final class CurlTransport: @unchecked Sendable {
             await withCheckedContinuation { continuation in
                 queue.async {
                     let started = ContinuousClock.now
-                    let outcome = self.performNow(
-                        url: url,
-                        headers: headers,
-                        limits: limits,
-                        cancellation: cancellation
-                    )
+                    // Past the deadline when the handle is free: a timeout, nothing sent.
+                    let outcome =
+                        limits.taken(at: started).map { limits in
+                            self.performNow(url: url, headers: headers, limits: limits, cancellation: cancellation)
+                        } ?? .timeout
                     continuation.resume(returning: (outcome, started))
                 }
             }

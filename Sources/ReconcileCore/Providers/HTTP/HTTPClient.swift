@@ -153,7 +153,8 @@ public actor HTTPClient {
                 limits: .init(
                     connectTimeout: min(configuration.connectTimeout, remaining),
                     totalTimeout: min(configuration.totalTimeout, remaining),
-                    maxBodyBytes: configuration.maxBodyBytes
+                    maxBodyBytes: configuration.maxBodyBytes,
+                    deadline: deadline
                 )
             )
             let started = firstAttempt ?? sent
