@@ -215,6 +215,65 @@ import Testing
         #expect(try planned.map { try ScratchCodec.event($0.body) } == [apart, same])
     }
 
+    @Test func pagesBeyondOneCommitAreAllKeptAndTheNewestVersionStillWins() async throws {
+        let scratch = try RunScratch()
+        // Pages of 100 past RunScratch.rowsPerCommit rows: some are committed, the last ones not yet.
+        let pages = RunScratch.rowsPerCommit / 100 + 3
+        for page in 0..<pages {
+            let events = (0..<100).map { row in
+                Self.event(
+                    "evt_\(page)_\(row)",
+                    resource: "pay_\(row)",
+                    at: Double(page * 100 + row),
+                    status: "created",
+                    amount: 1
+                )
+            }
+            #expect(try await scratch.keep(events: events) == KeptRows(new: 100, newer: 0))
+        }
+        // The first page's first event again, newer, and an older version of the last page's last one.
+        let newer = Self.event("evt_0_0", resource: "pay_0", at: 1e6, status: "succeeded", amount: 1)
+        let older = Self.event("evt_\(pages - 1)_99", resource: "pay_99", at: -1, status: "failed", amount: 1)
+        #expect(try await scratch.keep(events: [newer, older]) == KeptRows(new: 0, newer: 1))
+        #expect(try scratch.counts() == (events: pages * 100, resources: 0))
+        let first = try scratch.events(from: ResourceKey("payment", "pay_0"), through: ResourceKey("payment", "pay_0"))
+        #expect(first.count == pages)
+        #expect(first.last == ListedEvent(newer))
+        let last = try scratch.events(from: ResourceKey("payment", "pay_99"), through: ResourceKey("payment", "pay_99"))
+        #expect(last.last?.eventID == "evt_\(pages - 1)_99")
+        #expect(last.last?.status == "created", "the older version is not kept")
+    }
+
+    @Test func aPageThatCannotBeKeptFailsEveryLaterUseOfTheFile() async throws {
+        // A full temporary folder, after a few pages: SQLite's file may not grow past 40 pages.
+        let scratch = try RunScratch(pageLimit: 40)
+        var kept = 0
+        var failure: (any Error)?
+        for page in 0..<100 where failure == nil {
+            let events = (0..<100).map { row in
+                Self.event("evt_\(page)_\(row)", resource: "pay_\(page)", at: Double(row), status: "created", amount: 1)
+            }
+            do {
+                _ = try await scratch.keep(events: events)
+                kept += 1
+            } catch {
+                failure = error
+            }
+        }
+        #expect(kept > 0, "the first pages fit")
+        let full = try #require(failure as? StoreFailure)
+        #expect(full.description.contains("keep the provider's events"))
+        #expect(full.description.contains("SQLITE_TMPDIR"), "it says where the file is")
+        // The pages before it that were not committed went with it: nothing may read a file that lost them.
+        let later = #expect(throws: StoreFailure.self) { _ = try scratch.counts() }
+        #expect(later?.reason.contains("could not be kept") == true)
+        await #expect(throws: StoreFailure.self) {
+            _ = try await scratch.keep(events: [Self.event("evt_x", resource: "pay_x", at: 1, status: nil, amount: nil)]
+            )
+        }
+        #expect(throws: StoreFailure.self) { _ = try scratch.keep(resources: []) }
+    }
+
     @Test func anEventTheStoreRecordsIsKeptWithoutItsTextAndCannotBePlannedForRecording() async throws {
         let pages = Counter()
         let scratch = try RunScratch(recorded: { ids in

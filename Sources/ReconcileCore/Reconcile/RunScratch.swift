@@ -93,18 +93,42 @@ final class RunScratch: RemoteRows {
 
     private let queue: DatabaseQueue
     private let recorded: RecordedEvents
+    /// Why a page could not be kept, once one could not: the pages since the last commit went with it.
+    private let lostPages = LostPages()
+
+    /// Rows the lists' pages write in one transaction before it is committed.
+    ///
+    /// A transaction per page committed every page's changed file pages (the ids' index is touched
+    /// all over), about a third of keeping them; nothing else reads this file while the lists are
+    /// read, and a failure fails the run, so pages need not be committed one by one.
+    static let rowsPerCommit = 5_000
+
+    /// A keep that failed, for every later use of the file to refuse.
+    private final class LostPages: @unchecked Sendable {
+        private let lock = NSLock()
+        private var reason: String?
+
+        var failure: String? { lock.withLock { reason } }
+
+        func record(_ failure: String) { lock.withLock { reason = reason ?? failure } }
+    }
 
     /// - Parameter recorded: which events the store records. Their whole text is not kept: a
     ///   repair only ever records an event the store lacks (a dropped event), and writing the text
     ///   of every listed event was a third of keeping them. Nothing removes an event from the
     ///   store (retention prunes deliveries, after copying their payloads into their events), so
     ///   an event recorded now still is when the repairs are planned.
+    /// - Parameter pageLimit: the most pages of 4 KiB the file may grow to; nil: no limit but the
+    ///   disk's. Tests use it for a full temporary folder.
     /// - Throws: ``StoreFailure`` when the temporary file cannot be made.
-    init(recorded: @escaping RecordedEvents = { _ in [] }) throws(StoreFailure) {
+    init(recorded: @escaping RecordedEvents = { _ in [] }, pageLimit: Int? = nil) throws(StoreFailure) {
         self.recorded = recorded
         do {
             var configuration = Configuration()
             configuration.label = "scratch"
+            // The lists' pages share a transaction across accesses (`keepPage`), which GRDB
+            // refuses unless told; every other access commits it first (`settle`).
+            configuration.allowsUnsafeTransactions = true
             queue = try DatabaseQueue(path: "", configuration: configuration)
             // The rollback journal in memory: a temporary file's journal stays in memory only up to
             // 64 KiB, then spills to a file of its own, and keeping a page of 100 events changes more
@@ -116,6 +140,7 @@ final class RunScratch: RemoteRows {
                 try db.execute(
                     sql: """
                         PRAGMA cache_size = -8192;
+                        \(pageLimit.map { "PRAGMA max_page_count = \($0);" } ?? "")
                         CREATE TABLE remoteEvent (
                             eventID TEXT PRIMARY KEY, eventType TEXT NOT NULL, resourceType TEXT NOT NULL,
                             resourceID TEXT NOT NULL, occurredAt REAL NOT NULL, status TEXT, amount INTEGER,
@@ -140,7 +165,15 @@ final class RunScratch: RemoteRows {
 
     private func write<T>(_ operation: String, _ updates: (Database) throws -> T) throws(StoreFailure) -> T {
         do {
-            return try queue.write(updates)
+            return try queue.writeWithoutTransaction { db in
+                try settle(db)
+                var result: T?
+                try db.inTransaction {
+                    result = try updates(db)
+                    return .commit
+                }
+                return result!
+            }
         } catch let failure as StoreFailure {
             throw failure
         } catch {
@@ -148,12 +181,50 @@ final class RunScratch: RemoteRows {
         }
     }
 
+    /// Runs `updates` for a page of a list, in the transaction the pages share (``rowsPerCommit``).
+    ///
+    /// A page that fails rolls back the pages since the last commit, and the file is not used again.
+    private func keepPage<T>(_ operation: String, _ updates: (Database) throws -> T) throws(StoreFailure) -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                if let failure = lostPages.failure { throw StoreFailure(operation + Self.place, reason: failure) }
+                if !db.isInsideTransaction { try db.beginTransaction() }
+                let before = db.totalChangesCount
+                do {
+                    let result = try updates(db)
+                    if db.totalChangesCount / Self.rowsPerCommit != before / Self.rowsPerCommit { try db.commit() }
+                    return result
+                } catch {
+                    lostPages.record("an earlier page of the provider's answers could not be kept (\(error))")
+                    if db.isInsideTransaction { try? db.rollback() }
+                    throw error
+                }
+            }
+        } catch let failure as StoreFailure {
+            throw failure
+        } catch {
+            throw StoreFailure(operation + Self.place, error)
+        }
+    }
+
+    /// Commits the pages kept since the last commit, before anything else uses the file; throws
+    /// once a page could not be kept.
+    private func settle(_ db: Database) throws {
+        if let failure = lostPages.failure {
+            throw StoreFailure("use the provider's answers" + Self.place, reason: failure)
+        }
+        if db.isInsideTransaction { try db.commit() }
+    }
+
     /// Where the file is, for errors: a full or read-only temporary folder fails a run.
     private static let place = " (a temporary file in SQLITE_TMPDIR, TMPDIR or /var/tmp)"
 
     private func read<T>(_ operation: String, _ value: (Database) throws -> T) throws(StoreFailure) -> T {
         do {
+            try queue.writeWithoutTransaction(settle)
             return try queue.read(value)
+        } catch let failure as StoreFailure {
+            throw failure
         } catch {
             throw StoreFailure(operation + Self.place, error)
         }
@@ -163,41 +234,55 @@ final class RunScratch: RemoteRows {
 
     func keep(events: [ProviderEvent]) async throws -> KeptRows {
         let recorded = try await recorded(events.map(\.eventID))
-        return try write("keep the provider's events") { db in
+        return try keepPage("keep the provider's events") { db in
             var kept = KeptRows()
-            let find = try DirectStatement(db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")
-            let save = try DirectStatement(
+            let columns = "(eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency, body)"
+            // A new id is inserted at once; only an id kept before is looked up, to keep the newer version.
+            let add = try DirectStatement(
                 db,
-                """
-                INSERT OR REPLACE INTO remoteEvent
-                    (eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency, body)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
+                "INSERT OR IGNORE INTO remoteEvent \(columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             )
+            var replace: DirectStatement?
+            var find: DirectStatement?
             for event in events {
                 let time = event.occurredAt.timeIntervalSinceReferenceDate
-                find.bind(event.eventID)
-                guard kept.admit(time, over: try find.firstDouble()) else { continue }
                 // The columns a chunk reads back (`ListedEvent.init(_: Row)`), then the whole event
                 // unless the store records it.
                 let listed = ListedEvent(event)
-                save.bind(listed.eventID)
-                save.bind(listed.eventType)
-                save.bind(listed.resourceType)
-                save.bind(listed.resourceID)
-                save.bind(time)
-                save.bind(listed.status)
-                save.bind(listed.money?.minorUnits)
-                save.bind(listed.money?.currency)
-                save.bind(recorded.contains(listed.eventID) ? nil : ScratchCodec.encode(event).exactText)
-                try save.run()
+                let body = recorded.contains(listed.eventID) ? nil : ScratchCodec.encode(event).exactText
+                func bind(_ statement: DirectStatement) {
+                    statement.bind(listed.eventID)
+                    statement.bind(listed.eventType)
+                    statement.bind(listed.resourceType)
+                    statement.bind(listed.resourceID)
+                    statement.bind(time)
+                    statement.bind(listed.status)
+                    statement.bind(listed.money?.minorUnits)
+                    statement.bind(listed.money?.currency)
+                    statement.bind(body)
+                }
+                bind(add)
+                if try add.run() == 1 {
+                    _ = kept.admit(time, over: nil as Double?)
+                    continue
+                }
+                let lookup = try find ?? DirectStatement(db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")
+                find = lookup
+                lookup.bind(listed.eventID)
+                guard kept.admit(time, over: try lookup.firstDouble()) else { continue }
+                let statement =
+                    try replace
+                    ?? DirectStatement(db, "REPLACE INTO remoteEvent \(columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                replace = statement
+                bind(statement)
+                try statement.run()
             }
             return kept
         }
     }
 
     func keep(resources: [ResourceSnapshot]) throws -> KeptRows {
-        try write("keep the provider's resources") { db in
+        try keepPage("keep the provider's resources") { db in
             var kept = KeptRows()
             let find = try DirectStatement(
                 db,
