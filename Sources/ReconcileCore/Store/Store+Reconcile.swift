@@ -170,13 +170,19 @@ extension Store {
     /// those few read a delivery row again for its verdict and time, where every event of the window
     /// did before (about a third of this statement). The work grows with the window, not with every
     /// delivery the retention keeps. Arguments: provider, since, until, provider, provider, until.
+    ///
+    /// The verdict of a delivery in the window is asked for in a subquery after the count of links,
+    /// so that `delivery_received` alone finds the window's deliveries: a `w.verdict` term read
+    /// every delivery row of the window (bodies included) before any link was counted
+    /// (`sqlite3`: 0.19-0.26 s, then 0.15 s, on the #10 world).
     static let duplicatedEventsSQL = """
         SELECT de.eventID, COUNT(*) AS deliveries
         FROM (
             SELECT DISTINCT inWindow.eventID FROM delivery w
             JOIN deliveryEvent inWindow ON inWindow.deliveryID = w.id
-            WHERE w.provider = ? AND w.verdict = 'accepted' AND w.receivedAt >= ? AND w.receivedAt < ?
+            WHERE w.provider = ? AND w.receivedAt >= ? AND w.receivedAt < ?
             AND (SELECT COUNT(*) FROM deliveryEvent links WHERE links.provider = ? AND links.eventID = inWindow.eventID) > 1
+            AND (SELECT accepted.verdict FROM delivery accepted WHERE accepted.id = inWindow.deliveryID) = 'accepted'
         ) AS shared
         CROSS JOIN deliveryEvent de ON de.provider = ? AND de.eventID = shared.eventID
         JOIN delivery d ON d.id = de.deliveryID
