@@ -185,6 +185,51 @@ import Testing
         #expect(run.id == "20260710T080000000Z-00ab" && run.job == "nightly" && run.now == "2026-07-10T08:00:00Z")
     }
 
+    /// Random documents with a top-level "run" among members that nest, hold strings with escapes
+    /// and decoys: the scanner finds the value a parser finds, whether a document comes whole, in
+    /// random pieces or byte by byte (where no skipping happens).
+    @Test func theScannerFindsWhatAParserFindsInRandomDocuments() throws {
+        var random = SplitMix64(seed: 20_261_207)
+        for round in 0..<300 {
+            var members: [String] = []
+            for _ in 0..<Int.random(in: 0..<6, using: &random) {
+                let key = RandomJSON.string(random: &random)
+                members.append(
+                    RandomJSON.quoted(key, random: &random) + ":"
+                        + RandomJSON.text(RandomJSON.value(depth: 0, random: &random), random: &random)
+                )
+            }
+            // Decoys: a nested "run", and a string that looks like one.
+            let nested = JSONValue.object(["run": RandomJSON.value(depth: 2, random: &random)])
+            members.append(#""nested":"# + RandomJSON.text(nested, random: &random))
+            members.append(#""decoy":"{\"run\":1}""#)
+            // The key as written (an escaped spelling of it is another key).
+            let run = RandomJSON.value(depth: 1, random: &random)
+            members.append(#""run""# + RandomJSON.space(random: &random) + ":" + RandomJSON.text(run, random: &random))
+            members.shuffle(using: &random)
+            let bytes = Array(("{" + members.joined(separator: ",") + RandomJSON.space(random: &random) + "}").utf8)
+            var cuts = [0, bytes.count]
+            for _ in 0..<Int.random(in: 0..<8, using: &random) {
+                cuts.append(Int.random(in: 0...bytes.count, using: &random))
+            }
+            for pieces in [[0, bytes.count], cuts.sorted(), Array(0...bytes.count)] {
+                var scanner = TopLevelMemberScanner(keys: ["run"])
+                var outcome = TopLevelMemberScanner.Outcome.needMore
+                for (start, end) in zip(pieces, pieces.dropFirst()) where outcome != .invalid {
+                    outcome = scanner.feed(Data(bytes[start..<end]))
+                }
+                guard outcome != .invalid, case .complete(let members) = scanner.outcome, let found = members["run"]
+                else {
+                    Issue.record(
+                        "round \(round), \(pieces.count - 1) pieces: no run in \(String(decoding: bytes.prefix(200), as: UTF8.self))"
+                    )
+                    continue
+                }
+                #expect(try JSONValue.parsing(Data(found)) == run, "round \(round), \(pieces.count - 1) pieces")
+            }
+        }
+    }
+
     @Test func runInfoReadsAReportFileAndRefusesWhatIsNotOne() async throws {
         try await withTemporaryDirectory { folder in
             let path = folder.appendingPathComponent("report.json").path

@@ -60,11 +60,42 @@ struct TopLevelMemberScanner {
     init(keys: Set<String>) { self.keys = Set(keys.map { Array($0.utf8) }) }
 
     /// Reads the next piece: `.invalid` as soon as the document cannot be one, else `.needMore`.
+    ///
+    /// Inside a string, or a nested value, that is not a wanted member's, only a few bytes change
+    /// anything: the rest are skipped in a tight loop, not stepped through one by one. Retention reads
+    /// whole report files of several megabytes this way (145 MB/s stepping byte by byte).
     mutating func feed(_ chunk: Data) -> Outcome {
-        for byte in chunk {
-            if let outcome = step(byte) { return outcome }
+        // Read once: a `static let` is checked for its first use at every access.
+        let endsOrEscapes = Self.endsOrEscapes
+        let nests = Self.nests
+        return chunk.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var index = 0
+            while index < bytes.count {
+                if started, !finished, value == nil, !readingKey, !escaped {
+                    if inString {
+                        while index < bytes.count, !endsOrEscapes[Int(bytes[index])] { index += 1 }
+                    } else if depth >= 2 {
+                        while index < bytes.count, !nests[Int(bytes[index])] { index += 1 }
+                    }
+                    if index == bytes.count { break }
+                }
+                if let outcome = step(bytes[index]) { return outcome }
+                index += 1
+            }
+            return .needMore
         }
-        return .needMore
+    }
+
+    /// The bytes that matter inside a string: its end and an escape.
+    private static let endsOrEscapes = table("\"\\")
+    /// The bytes that matter in a nested value outside strings: a string's start and the brackets.
+    private static let nests = table("\"{}[]")
+
+    private static func table(_ bytes: String) -> [Bool] {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in bytes.utf8 { table[Int(byte)] = true }
+        return table
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
