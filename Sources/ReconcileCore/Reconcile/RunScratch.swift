@@ -213,7 +213,15 @@ final class RunScratch: RemoteRows {
         if let failure = lostPages.failure {
             throw StoreFailure("use the provider's answers" + Self.place, reason: failure)
         }
-        if db.isInsideTransaction { try db.commit() }
+        guard db.isInsideTransaction else { return }
+        do {
+            try db.commit()
+        } catch {
+            // A commit that fails (a full folder while the pages are written out) loses them too.
+            lostPages.record("the last pages of the provider's answers could not be kept (\(error))")
+            if db.isInsideTransaction { try? db.rollback() }
+            throw error
+        }
     }
 
     /// Where the file is, for errors: a full or read-only temporary folder fails a run.
