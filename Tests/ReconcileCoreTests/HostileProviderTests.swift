@@ -219,29 +219,51 @@ import Testing
     }
 
     @Test func aRequestThatWaitedForTheHandleGetsOnlyWhatIsLeftOfTheDeadline() async throws {
-        try await HostileHTTPServer.with({ _ in [.hold(.milliseconds(1500)), HostileHTTPServer.answer(200, body: "{}")]
-            }) {
-                server in
-                let client = HTTPClient(
-                    provider: "credicorp",
-                    baseURL: server.baseURL,
-                    credentials: [],
-                    configuration: Self.quick(attempts: 1, deadline: .seconds(2)),
-                    logger: Logger(label: "test.http")
-                )
-                let first = Task { try await client.get("/first") }
-                // The first request holds the handle for 1.5 s (bounded: 5 s at most to be on its way).
-                for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-                // The second is handed over with nearly 2 s left, but taken up with 0.5 s left: its
-                // answer, 1.5 s later, would come a second past the deadline.
-                let error = await Self.failure { _ = try await client.get("/second") }
-                guard case .deadlineExceeded(_, "/second", 2)? = error else {
-                    Issue.record("not the deadline: \(String(describing: error))")
-                    return
-                }
-                #expect(try await first.value.status == 200)
-                #expect(server.requests == ["/first", "/second"])
+        let slowly: HostileHTTPServer.Script = { _ in
+            [.hold(.milliseconds(1500)), HostileHTTPServer.answer(200, body: "{}")]
+        }
+        try await HostileHTTPServer.with(slowly) { server in
+            let client = HTTPClient(
+                provider: "credicorp",
+                baseURL: server.baseURL,
+                credentials: [],
+                configuration: Self.quick(attempts: 1, deadline: .seconds(2)),
+                logger: Logger(label: "test.http")
+            )
+            let first = Task { try await client.get("/first") }
+            // The first request holds the handle for 1.5 s (bounded: 5 s at most to be on its way).
+            for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            // The second is handed over with nearly 2 s left, but taken up with 0.5 s left: its
+            // answer, 1.5 s later, would come a second past the deadline.
+            let error = await Self.failure { _ = try await client.get("/second") }
+            guard case .deadlineExceeded(_, "/second", 2)? = error else {
+                Issue.record("not the deadline: \(String(describing: error))")
+                return
             }
+            #expect(try await first.value.status == 200)
+            #expect(server.requests == ["/first", "/second"])
+            #expect(await client.requestOutcomes() == ["ok": 1, "timeout": 1])
+        }
+    }
+
+    @Test func aRequestTakenUpAfterTheDeadlineIsNotSentAndOneBeforeItGetsWhatIsLeft() throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        let limits = CurlTransport.Limits(
+            connectTimeout: .seconds(10),
+            totalTimeout: .seconds(30),
+            maxBodyBytes: 1 << 20,
+            deadline: deadline
+        )
+        #expect(limits.taken(at: deadline + .milliseconds(1)) == nil, "past it: nothing is sent")
+        #expect(limits.taken(at: deadline) == nil)
+        let late = try #require(limits.taken(at: deadline - .milliseconds(500)))
+        // Rounded up to the next millisecond, so that its timeout falls at or after the deadline.
+        #expect(late.connectTimeout == .milliseconds(501) && late.totalTimeout == .milliseconds(501))
+        let early = try #require(limits.taken(at: deadline - .seconds(50)))
+        #expect(early.connectTimeout == .seconds(10) && early.totalTimeout == .seconds(30), "far from it: unchanged")
+        var unbounded = limits
+        unbounded.deadline = nil
+        #expect(unbounded.taken(at: deadline + .seconds(3600))?.totalTimeout == .seconds(30))
     }
 
     /// A quick client whose total timeout (30 s) is longer than the server holds a request (20 s).

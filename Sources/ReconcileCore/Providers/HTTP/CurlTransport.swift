@@ -9,6 +9,8 @@ final class CurlTransport: @unchecked Sendable {
     enum Outcome: Sendable {
         case response(HTTPResponse)
         case timeout
+        /// The deadline had passed when the handle was free: nothing was sent.
+        case expired
         case connectionFailed(String)
         /// The answer broke a limit (body or header size): it is refused, never retried.
         case refused(String)
@@ -31,13 +33,17 @@ final class CurlTransport: @unchecked Sendable {
         var deadline: ContinuousClock.Instant? = nil
 
         /// These limits for a request taken up at `now`; nil when the deadline has passed.
+        ///
+        /// What is left is rounded up to the next millisecond (libcurl counts whole ones), so that a
+        /// timeout at the cut falls at or after the deadline and is reported as the deadline.
         func taken(at now: ContinuousClock.Instant) -> Limits? {
             guard let deadline else { return self }
             let left = deadline - now
             guard left > .zero else { return nil }
+            let cut = left + .milliseconds(1)
             var limits = self
-            limits.connectTimeout = min(connectTimeout, left)
-            limits.totalTimeout = min(totalTimeout, left)
+            limits.connectTimeout = min(connectTimeout, cut)
+            limits.totalTimeout = min(totalTimeout, cut)
             return limits
         }
     }
@@ -73,11 +79,15 @@ final class CurlTransport: @unchecked Sendable {
             await withCheckedContinuation { continuation in
                 queue.async {
                     let started = ContinuousClock.now
-                    // Past the deadline when the handle is free: a timeout, nothing sent.
-                    let outcome =
-                        limits.taken(at: started).map { limits in
+                    // Cancelled while it waited, or past the deadline once the handle is free: nothing is sent.
+                    let outcome: Outcome =
+                        if cancellation.isCancelled {
+                            .cancelled
+                        } else if let limits = limits.taken(at: started) {
                             self.performNow(url: url, headers: headers, limits: limits, cancellation: cancellation)
-                        } ?? .timeout
+                        } else {
+                            .expired
+                        }
                     continuation.resume(returning: (outcome, started))
                 }
             }

@@ -110,7 +110,7 @@ public actor HTTPClient {
 
     static func outcomeName(_ outcome: CurlTransport.Outcome) -> String {
         switch outcome {
-        case .timeout: return "timeout"
+        case .timeout, .expired: return "timeout"
         case .connectionFailed: return "connection_error"
         case .refused: return "refused"
         case .cancelled: return "cancelled"
@@ -146,7 +146,6 @@ public actor HTTPClient {
             let wait = limiter.reserve(now: ContinuousClock.now)
             if wait > .zero { try await sleep(wait, path: path) }
             let remaining = try remainingTime(path: path)
-            requests += 1
             let (outcome, sent) = await transport.perform(
                 url: url,
                 headers: headers,
@@ -157,6 +156,9 @@ public actor HTTPClient {
                     deadline: deadline
                 )
             )
+            // Not sent: the deadline passed while it waited for the handle (no request, no outcome).
+            if case .expired = outcome { throw deadlineError(path: path) }
+            requests += 1
             let started = firstAttempt ?? sent
             firstAttempt = started
             outcomes[Self.outcomeName(outcome), default: 0] += 1

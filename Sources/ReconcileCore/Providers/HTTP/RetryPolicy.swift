@@ -72,6 +72,8 @@ public struct RetryPolicy: Sendable {
             }
         case .timeout:
             cause = "timed out"
+        case .expired:
+            return .abort(reason: "the deadline passed before the request was sent")
         case .connectionFailed(let detail):
             cause = "connection failed: \(detail)"
         case .refused(let reason):
