@@ -113,13 +113,14 @@ final class RunScratch: RemoteRows {
         func record(_ failure: String) { lock.withLock { reason = reason ?? failure } }
     }
 
-    /// - Parameter recorded: which events the store records. Their whole text is not kept: a
-    ///   repair only ever records an event the store lacks (a dropped event), and writing the text
-    ///   of every listed event was a third of keeping them. Nothing removes an event from the
-    ///   store (retention prunes deliveries, after copying their payloads into their events), so
-    ///   an event recorded now still is when the repairs are planned.
-    /// - Parameter pageLimit: the most pages of 4 KiB the file may grow to; nil: no limit but the
-    ///   disk's. Tests use it for a full temporary folder.
+    /// - Parameters:
+    ///   - recorded: which events the store records. Their whole text is not kept: a repair only
+    ///     ever records an event the store lacks (a dropped event), and writing the text of every
+    ///     listed event was a third of keeping them. Nothing removes an event from the store
+    ///     (retention prunes deliveries, after copying their payloads into their events), so an
+    ///     event recorded now still is when the repairs are planned.
+    ///   - pageLimit: the most pages of 4 KiB the file may grow to; nil: no limit but the disk's.
+    ///     Tests use it for a full temporary folder.
     /// - Throws: ``StoreFailure`` when the temporary file cannot be made.
     init(recorded: @escaping RecordedEvents = { _ in [] }, pageLimit: Int? = nil) throws(StoreFailure) {
         self.recorded = recorded
@@ -167,12 +168,15 @@ final class RunScratch: RemoteRows {
         do {
             return try queue.writeWithoutTransaction { db in
                 try settle(db)
-                var result: T?
-                try db.inTransaction {
-                    result = try updates(db)
-                    return .commit
+                try db.beginTransaction()
+                do {
+                    let result = try updates(db)
+                    try db.commit()
+                    return result
+                } catch {
+                    if db.isInsideTransaction { try? db.rollback() }
+                    throw error
                 }
-                return result!
             }
         } catch let failure as StoreFailure {
             throw failure
