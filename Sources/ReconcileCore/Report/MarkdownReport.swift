@@ -13,7 +13,12 @@ public enum MarkdownReport {
     public static let attentionExamples = 10
 
     /// The Markdown text for a report.
-    public static func render(_ report: RunReport) -> String {
+    ///
+    /// - Parameters:
+    ///   - report: the run's report.
+    ///   - rows: its ``PaymentsCSV/rows(_:)`` when the caller has them already.
+    /// - Returns: The text of report.md.
+    public static func render(_ report: RunReport, rows: [PaymentRow]? = nil) -> String {
         var out: [String] = []
         let run = report.run
         out.append("# Reconciliation report: \(run.job)")
@@ -26,7 +31,7 @@ public enum MarkdownReport {
         )
         out.append("")
         out += attentionSection(report)
-        out += moneySection(report)
+        out += moneySection(rows ?? PaymentsCSV.rows(report))
         out.append("## Providers")
         out.append("")
         out.append("| provider | kind | status | window | API requests | error |")
@@ -101,7 +106,16 @@ public enum MarkdownReport {
     // MARK: Summary
 
     /// A few lines for a mail (the cron wrapper's): status, counts, what needs a person, money, where the report is.
-    public static func summary(_ report: RunReport, exitStatus: Int?, folder: String?) -> String {
+    ///
+    /// - Parameters:
+    ///   - report: the run's report.
+    ///   - exitStatus: the run's exit status, when known.
+    ///   - folder: where the report's files are, when written.
+    ///   - rows: its ``PaymentsCSV/rows(_:)`` when the caller has them already.
+    /// - Returns: The text of summary.txt.
+    public static func summary(_ report: RunReport, exitStatus: Int?, folder: String?, rows: [PaymentRow]? = nil)
+        -> String
+    {
         let run = report.run
         let meaning: String =
             switch exitStatus {
@@ -139,7 +153,7 @@ public enum MarkdownReport {
                 if findings.count > 3 { out.append("    … and \(findings.count - 3) more") }
             }
         }
-        let totals = PaymentsCSV.totals(PaymentsCSV.rows(report))
+        let totals = PaymentsCSV.totals(rows ?? PaymentsCSV.rows(report))
         if !totals.isEmpty {
             out.append(
                 "money affected: "
@@ -159,8 +173,7 @@ public enum MarkdownReport {
     // MARK: Money
 
     /// Money affected per currency: the totals of payments.csv, each payment-like resource once.
-    static func moneySection(_ report: RunReport) -> [String] {
-        let rows = PaymentsCSV.rows(report)
+    static func moneySection(_ rows: [PaymentRow]) -> [String] {
         let totals = PaymentsCSV.totals(rows)
         guard !rows.isEmpty else { return [] }
         var out = [

@@ -102,10 +102,15 @@ public enum PaymentsCSV {
     }
 
     /// The CSV text for a report.
-    public static func render(_ report: RunReport) -> String {
+    ///
+    /// - Parameters:
+    ///   - report: the run's report.
+    ///   - rows: its ``rows(_:)`` when the caller has them already.
+    /// - Returns: The file's text, a header and one line per row.
+    public static func render(_ report: RunReport, rows: [PaymentRow]? = nil) -> String {
         let numeric: Set<Int> = [7, 9]
         var lines = [header.joined(separator: ",")]
-        for row in rows(report) {
+        for row in rows ?? Self.rows(report) {
             let cells = [
                 report.run.id, row.provider, row.resourceType, row.resourceID,
                 row.kinds.map(\.rawValue).joined(separator: " "), row.localStatus, row.remoteStatus,
@@ -123,10 +128,30 @@ public enum PaymentsCSV {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// A cell as CSV: quoted when it holds a comma, a quote or a line break, its quotes doubled;
+    /// a text cell that starts like a formula gets a `'` first.
+    ///
+    /// Decided on the UTF-8 bytes, not on `Character`s: CR LF is one `Character`, and so is a comma
+    /// or a quote followed by a combining mark, and none of them equals `,`, `"`, `\n` or `\r`, so
+    /// such a cell was left unquoted (or its quote undoubled) and broke its row.
     static func escape(_ cell: String, numeric: Bool) -> String {
-        var text = cell
-        if !numeric, let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let quote = UInt8(ascii: "\"")
+        var bytes: [UInt8] = []
+        if !numeric, let first = cell.utf8.first, formulaStarts.contains(first) { bytes.append(UInt8(ascii: "'")) }
+        let needsQuotes = cell.utf8.contains { quoteWorthy.contains($0) }
+        guard needsQuotes || !bytes.isEmpty else { return cell }
+        bytes.reserveCapacity(cell.utf8.count + 3)
+        if needsQuotes { bytes.insert(quote, at: 0) }
+        for byte in cell.utf8 {
+            bytes.append(byte)
+            if needsQuotes, byte == quote { bytes.append(quote) }
+        }
+        if needsQuotes { bytes.append(quote) }
+        return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// First bytes of a cell that a spreadsheet would take for a formula.
+    private static let formulaStarts: Set<UInt8> = Set("=+-@\t\r".utf8)
+    /// Bytes that make a cell quoted.
+    private static let quoteWorthy: Set<UInt8> = Set(",\"\n\r".utf8)
 }

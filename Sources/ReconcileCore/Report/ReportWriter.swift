@@ -19,9 +19,16 @@ public enum ReportWriter {
                 try atomicWrite(text, to: folder + "/" + name)
                 written.append(folder + "/" + name)
             }
-            try write(MarkdownReport.render(report), "report.md")
-            try write(PaymentsCSV.render(report), "payments.csv")
-            try write(MarkdownReport.summary(report, exitStatus: Int(exitStatus), folder: folder), "summary.txt")
+            do {
+                // Worked out once for the three files (each worked them out again).
+                let rows = PaymentsCSV.rows(report)
+                try write(MarkdownReport.render(report, rows: rows), "report.md")
+                try write(PaymentsCSV.render(report, rows: rows), "payments.csv")
+                try write(
+                    MarkdownReport.summary(report, exitStatus: Int(exitStatus), folder: folder, rows: rows),
+                    "summary.txt"
+                )
+            }
             FreedMemory.release()
             let json = report.jsonBytes()
             try atomicWrite(bytes: json, to: folder + "/report.json")

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@testable import ReconcileCore
+
+/// payments.csv is read by spreadsheets and scripts that split on bytes: every cell reads back as
+/// it was, whatever characters it holds.
+@Suite struct PaymentsCSVTests {
+    /// One CSV field read back by its bytes: quoted (quotes doubled inside) or bare (then without a
+    /// comma, quote or line break); nil when it is neither.
+    static func field(_ text: String) -> String? {
+        let quote = UInt8(ascii: "\"")
+        let bytes = Array(text.utf8)
+        guard bytes.first == quote else {
+            let special = Set(",\"\n\r".utf8)
+            return bytes.contains(where: special.contains) ? nil : text
+        }
+        guard bytes.count >= 2, bytes.last == quote else { return nil }
+        var out: [UInt8] = []
+        var index = 1
+        while index < bytes.count - 1 {
+            if bytes[index] == quote {
+                guard index + 1 < bytes.count - 1, bytes[index + 1] == quote else { return nil }
+                index += 1
+            }
+            out.append(bytes[index])
+            index += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test(arguments: [
+        "plain", "", "a,b", "a\"b", "\"\"", "a\nb", "a\rb",
+        // One `Character` each, and none of them a comma, quote or line break as Swift compares them.
+        "a\r\nb", "\r\n", ",\u{301}", "x,\u{301}y", "\"\u{301}", "😀\"😀", "é,ü",
+    ])
+    func aCellReadsBackAsItWasWhateverItsCharacters(cell: String) {
+        let written = PaymentsCSV.escape(cell, numeric: true)
+        #expect(Self.field(written).map { Array($0.utf8) } == Array(cell.utf8), "\(written.debugDescription)")
+    }
+
+    @Test func aTextCellThatStartsLikeAFormulaGetsAQuoteMarkFirst() {
+        #expect(PaymentsCSV.escape("=SUM(A1)", numeric: false) == "'=SUM(A1)")
+        #expect(PaymentsCSV.escape("=1,2", numeric: false) == "\"'=1,2\"")
+        #expect(PaymentsCSV.escape("@x\"y", numeric: false) == "\"'@x\"\"y\"")
+        // A formula sign followed by a combining mark is still the cell's first byte.
+        #expect(PaymentsCSV.escape("=\u{301}1", numeric: false) == "'=\u{301}1")
+        #expect(PaymentsCSV.escape("-1050", numeric: true) == "-1050", "a number keeps its sign")
+        #expect(PaymentsCSV.escape("pending", numeric: false) == "pending")
+    }
+}
