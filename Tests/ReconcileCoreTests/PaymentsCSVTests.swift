@@ -49,3 +49,20 @@ import Testing
         #expect(PaymentsCSV.escape("pending", numeric: false) == "pending")
     }
 }
+
+/// report.md puts provider text in table cells and list lines: no text may end a line or a cell.
+@Suite struct MarkdownCellTests {
+    @Test(arguments: ["a|b", "|\u{301}", "x|\u{301}|y", "a\nb", "a\rb", "a\r\nb", "é|ü\r", "plain"])
+    func aCellNeverBreaksItsRowWhateverItsCharacters(text: String) {
+        let bytes = Array(MarkdownReport.cell(text).utf8)
+        #expect(!bytes.contains(UInt8(ascii: "\n")) && !bytes.contains(UInt8(ascii: "\r")))
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "|") {
+            #expect(index > 0 && bytes[index - 1] == UInt8(ascii: "\\"), "an unescaped | in \(bytes)")
+        }
+        // Nothing else changes: the text without its escapes and with spaces for line breaks.
+        let expected = Array(text.utf8).map {
+            $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0
+        }
+        #expect(bytes.filter { $0 != UInt8(ascii: "\\") } == expected)
+    }
+}

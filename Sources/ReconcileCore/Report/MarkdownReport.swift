@@ -291,8 +291,26 @@ public enum MarkdownReport {
         }
     }
 
-    private static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    /// Text from a provider or a finding, safe in a table cell or a list line: `|` escaped, each line
+    /// break (LF or CR, both end a line in Markdown) a space.
+    ///
+    /// By UTF-8 bytes, not `Character`s: `replacingOccurrences` passed over a `|` followed by a
+    /// combining mark (one `Character`), which then split the table row.
+    static func cell(_ text: String) -> String {
+        let special = text.utf8.contains {
+            $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r")
+        }
+        guard special else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "|"): bytes += [UInt8(ascii: "\\"), byte]
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): bytes.append(UInt8(ascii: " "))
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
