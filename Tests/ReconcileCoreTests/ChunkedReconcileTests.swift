@@ -281,8 +281,12 @@ import Testing
 
     @Test func anEventTheStoreRecordsIsKeptWithoutItsTextAndCannotBePlannedForRecording() async throws {
         let pages = Counter()
-        let scratch = try RunScratch(recorded: { ids in
+        let scratch = try RunScratch(recorded: { ids, occurred in
             _ = pages.next()
+            #expect(
+                occurred == Self.now.addingTimeInterval(1)...Self.now.addingTimeInterval(2),
+                "where the page's times lie"
+            )
             return Set(ids.filter { $0.hasSuffix("_recorded") })
         })
         let events = [

@@ -347,10 +347,20 @@ extension TestPostgres {
                 #expect(try event.payload() == sent[0].payload, "\(event.eventID)'s payload, numbers as they were")
             }
             #expect(try await store.events(provider: "crezco", ids: ids).isEmpty, "events are per provider")
+            // The same answer whether the page's times are given, cover some of them, none or all.
+            let at = { (seconds: Double) in Self.start.addingTimeInterval(seconds) }
+            for occurred in [nil, at(0)...at(1), at(1000)...at(2000), at(-100)...at(5), at(5)...at(5)] {
+                #expect(
+                    try await store.recordedEventIDs(
+                        provider: "credicorp",
+                        among: ["evt_1", "evt_9", "evt_4", "evt_2"],
+                        occurred: occurred
+                    ) == ["evt_1", "evt_4", "evt_2"],
+                    "\(String(describing: occurred))"
+                )
+            }
             #expect(
-                try await store.recordedEventIDs(provider: "credicorp", among: ["evt_1", "evt_9", "evt_4"]) == [
-                    "evt_1", "evt_4",
-                ]
+                try await store.recordedEventIDs(provider: "crezco", among: ["evt_1"], occurred: at(-100)...at(5)) == []
             )
 
             let payment = { (id: String) in ResourceKey("payment", id) }

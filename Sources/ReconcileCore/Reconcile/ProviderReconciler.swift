@@ -45,8 +45,8 @@ struct ProviderReconciler: Sendable {
             ]
         )
         let endpoint = try await reader.endpoint()
-        let scratch = try RunScratch(recorded: { [store, name] ids in
-            try await store.recordedEventIDs(provider: name, among: ids)
+        let scratch = try RunScratch(recorded: { [store, name] ids, occurred in
+            try await store.recordedEventIDs(provider: name, among: ids, occurred: occurred)
         })
         if adapter.hasEventLog { try await reader.readEvents(since: eventSince, until: until, into: scratch) }
         try await reader.readResources(since: since, until: until, into: scratch)

@@ -88,8 +88,8 @@ struct ListedEvent: Sendable, Equatable {
 /// so nothing is left behind, even by a killed run; the file lives in SQLite's temporary folder
 /// (`SQLITE_TMPDIR`, `TMPDIR`, else `/var/tmp`).
 final class RunScratch: RemoteRows {
-    /// Which of a page's event ids the store already records.
-    typealias RecordedEvents = @Sendable (_ ids: [String]) async throws -> Set<String>
+    /// Which of a page's event ids the store already records, given where their provider times lie.
+    typealias RecordedEvents = @Sendable (_ ids: [String], _ occurred: ClosedRange<Date>?) async throws -> Set<String>
 
     private let queue: DatabaseQueue
     private let recorded: RecordedEvents
@@ -122,7 +122,7 @@ final class RunScratch: RemoteRows {
     ///   - pageLimit: the most pages of 4 KiB the file may grow to; nil: no limit but the disk's.
     ///     Tests use it for a full temporary folder.
     /// - Throws: ``StoreFailure`` when the temporary file cannot be made.
-    init(recorded: @escaping RecordedEvents = { _ in [] }, pageLimit: Int? = nil) throws(StoreFailure) {
+    init(recorded: @escaping RecordedEvents = { _, _ in [] }, pageLimit: Int? = nil) throws(StoreFailure) {
         self.recorded = recorded
         do {
             var configuration = Configuration()
@@ -245,7 +245,9 @@ final class RunScratch: RemoteRows {
     // MARK: Keeping the lists
 
     func keep(events: [ProviderEvent]) async throws -> KeptRows {
-        let recorded = try await recorded(events.map(\.eventID))
+        let times = events.lazy.map(\.occurredAt)
+        let occurred = times.min().flatMap { earliest in times.max().map { earliest...$0 } }
+        let recorded = try await recorded(events.map(\.eventID), occurred)
         return try keepPage("keep the provider's events") { db in
             var kept = KeptRows()
             let columns = "(eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency, body)"

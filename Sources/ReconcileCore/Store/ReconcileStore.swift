@@ -77,7 +77,13 @@ public protocol LocalStateStore: StoreEngine {
     /// Every stored event of the resources `keys`, in no particular order.
     func events(provider: String, ofResources keys: [ResourceKey]) async throws(StoreFailure) -> [LocalEvent]
     /// Which of `ids` the store records as events of `provider`.
-    func recordedEventIDs(provider: String, among ids: [String]) async throws(StoreFailure) -> Set<String>
+    ///
+    /// `occurred`, when given, is where the events' provider times lie (a page of a list): a store
+    /// may look there first, by time, and by id only for those it does not find there. The answer
+    /// is the same with it or without it.
+    func recordedEventIDs(provider: String, among ids: [String], occurred: ClosedRange<Date>?)
+        async throws(StoreFailure)
+        -> Set<String>
     /// The resources with an event with provider time in `[since, until)`, and whether one came by webhook.
     func resourcesWithEvents(provider: String, since: Date, until: Date) async throws(StoreFailure) -> [(
         key: ResourceKey, webhook: Bool

@@ -249,17 +249,38 @@ extension Store {
         }
     }
 
-    /// Which of `ids` (a page of the provider's events) the store records: a lookup by primary key
-    /// each, bound directly (an `IN` list of a hundred cost more than the text it spares).
-    public func recordedEventIDs(provider: String, among ids: [String]) throws(StoreFailure) -> Set<String> {
+    /// Which of `ids` (a page of the provider's events) the store records: first those in the
+    /// page's time (`occurred`) by `event_occurred`, then the rest by primary key, each bound
+    /// directly (an `IN` list of a hundred cost more than the text it spares).
+    public func recordedEventIDs(provider: String, among ids: [String], occurred: ClosedRange<Date>? = nil)
+        throws(StoreFailure) -> Set<String>
+    {
         guard !ids.isEmpty else { return [] }
         return try read("look up recorded events") { db in
-            let find = try DirectStatement(db, "SELECT eventID FROM event WHERE provider = ? AND eventID = ?")
             var found = Set<String>()
-            for id in ids {
+            var wanted = Set(ids)
+            if let occurred {
+                // A page's events lie together in `event_occurred`: a few of its pages, read in order,
+                // where a lookup by id lands on a page of its own (and a read from the file) for each.
+                // Bounded, should the store hold many more events than the page in that time.
+                let near = try DirectStatement(
+                    db,
+                    "SELECT eventID FROM event WHERE provider = ? AND occurredAt >= ? AND occurredAt <= ? LIMIT ?"
+                )
+                near.bind(provider)
+                near.bind(Store.text(occurred.lowerBound))
+                near.bind(Store.text(occurred.upperBound))
+                near.bind(Int64(4 * ids.count))
+                try near.forEachRow { row in
+                    if let id = try row.text(0), wanted.remove(id) != nil { found.insert(id) }
+                }
+            }
+            // The rest by id: stored under another time, or not stored.
+            let find = try DirectStatement(db, "SELECT 1 FROM event WHERE provider = ? AND eventID = ?")
+            for id in wanted {
                 find.bind(provider)
                 find.bind(id)
-                if try find.firstText() != nil { found.insert(id) }
+                if try find.firstDouble() != nil { found.insert(id) }
             }
             return found
         }

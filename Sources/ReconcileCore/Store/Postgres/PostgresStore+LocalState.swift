@@ -53,7 +53,10 @@ extension PostgresStore: LocalStateStore {
         ).map(Self.localEvent)
     }
 
-    public func recordedEventIDs(provider: String, among ids: [String]) async throws(StoreFailure) -> Set<String> {
+    /// One statement for the ids (`occurred` is not needed: the server looks them up by its index).
+    public func recordedEventIDs(provider: String, among ids: [String], occurred: ClosedRange<Date>?)
+        async throws(StoreFailure) -> Set<String>
+    {
         guard !ids.isEmpty else { return [] }
         return Set(
             try await rows(
