@@ -63,4 +63,45 @@ import Testing
             }
         }
     }
+
+    /// A cached statement is the connection's, made again for every page: whatever one use left
+    /// (values bound and not run, rows left unread, a body that threw), the next starts clean.
+    @Test func aCachedStatementStartsCleanWhateverTheLastUseLeft() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (k INTEGER)")
+            for k in 1...3 { try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: [k]) }
+        }
+        let sql = "SELECT k FROM t WHERE k >= ? ORDER BY k"
+        try queue.read { db in
+            do {
+                let first = try DirectStatement(cached: db, sql)
+                first.bind(Int64(2))  // bound, never run
+            }
+            let unbound = try DirectStatement(cached: db, sql)
+            #expect(throws: DatabaseError.self, "no value is left over from the last use") {
+                try unbound.forEachRow { _ in }
+            }
+            struct Stop: Error {}
+            do {
+                let interrupted = try DirectStatement(cached: db, sql)
+                interrupted.bind(Int64(1))
+                var seen = 0
+                #expect(throws: Stop.self) {
+                    try interrupted.forEachRow { _ in
+                        seen += 1
+                        throw Stop()
+                    }
+                }
+                #expect(seen == 1)
+            }
+            let again = try DirectStatement(cached: db, sql)
+            again.bind(Int64(1))
+            var read: [Int64?] = []
+            try again.forEachRow { read.append($0.integer(0)) }
+            #expect(read == [1, 2, 3], "from the first row, not where the last use stopped")
+            // GRDB, which owns the cached statement, still reads with it.
+            #expect(try Int64.fetchAll(db.cachedStatement(sql: sql), arguments: [2]) == [2, 3])
+        }
+    }
 }

@@ -253,7 +253,7 @@ final class RunScratch: RemoteRows {
             let columns = "(eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency, body)"
             // A new id is inserted at once; only an id kept before is looked up, to keep the newer version.
             let add = try DirectStatement(
-                db,
+                cached: db,
                 "INSERT OR IGNORE INTO remoteEvent \(columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             )
             var replace: DirectStatement?
@@ -280,13 +280,17 @@ final class RunScratch: RemoteRows {
                     _ = kept.admit(time, over: nil as Double?)
                     continue
                 }
-                let lookup = try find ?? DirectStatement(db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")
+                let lookup =
+                    try find ?? DirectStatement(cached: db, "SELECT occurredAt FROM remoteEvent WHERE eventID = ?")
                 find = lookup
                 lookup.bind(listed.eventID)
                 guard kept.admit(time, over: try lookup.firstDouble()) else { continue }
                 let statement =
                     try replace
-                    ?? DirectStatement(db, "REPLACE INTO remoteEvent \(columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    ?? DirectStatement(
+                        cached: db,
+                        "REPLACE INTO remoteEvent \(columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    )
                 replace = statement
                 bind(statement)
                 try statement.run()
@@ -299,7 +303,7 @@ final class RunScratch: RemoteRows {
         try keepPage("keep the provider's resources") { db in
             var kept = KeptRows()
             let find = try DirectStatement(
-                db,
+                cached: db,
                 "SELECT updatedAt FROM remoteResource WHERE resourceType = ? AND resourceID = ?"
             )
             let save = try Self.saveResource(db)
@@ -316,7 +320,7 @@ final class RunScratch: RemoteRows {
 
     private static func saveResource(_ db: Database) throws -> DirectStatement {
         try DirectStatement(
-            db,
+            cached: db,
             "INSERT OR REPLACE INTO remoteResource (resourceType, resourceID, updatedAt, listed, body) VALUES (?, ?, ?, ?, ?)"
         )
     }
@@ -418,7 +422,7 @@ final class RunScratch: RemoteRows {
     func events(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ListedEvent] {
         try read("read back the provider's events") { db in
             let select = try DirectStatement(
-                db,
+                cached: db,
                 """
                 SELECT eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency
                 FROM remoteEvent

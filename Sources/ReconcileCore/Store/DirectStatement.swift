@@ -18,6 +18,9 @@ final class DirectStatement {
     private let sql: String
     private var next: Int32 = 1
     private var failedBind: Int32?
+    /// GRDB's statement, when the handle is the connection's cached one (``init(cached:_:)``): kept
+    /// alive by this reference, and left to GRDB to finalize.
+    private let cached: Statement?
 
     init(_ db: Database, _ sql: String) throws {
         guard let connection = db.sqliteConnection else {
@@ -31,9 +34,35 @@ final class DirectStatement {
         self.connection = connection
         self.handle = handle
         self.sql = sql
+        cached = nil
     }
 
-    deinit { sqlite3_finalize(handle) }
+    /// The connection's cached statement for `sql` (GRDB's statement cache), for a statement made
+    /// again for every page or chunk: preparing it each time was 4 % of a dry run.
+    ///
+    /// One cached statement per SQL text and connection: never make two of the same text at once
+    /// on one connection. It is reset and its bindings cleared before and after use.
+    init(cached db: Database, _ sql: String) throws {
+        guard let connection = db.sqliteConnection else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the connection is closed", sql: sql)
+        }
+        let statement = try db.cachedStatement(sql: sql)
+        self.connection = connection
+        handle = statement.sqliteStatement
+        self.sql = sql
+        cached = statement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    deinit {
+        if cached == nil {
+            sqlite3_finalize(handle)
+        } else {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+    }
 
     /// Binds the next parameter: text, or NULL for nil.
     ///

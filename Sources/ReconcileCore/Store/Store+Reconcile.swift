@@ -264,7 +264,7 @@ extension Store {
                 // where a lookup by id lands on a page of its own (and a read from the file) for each.
                 // Bounded, should the store hold many more events than the page in that time.
                 let near = try DirectStatement(
-                    db,
+                    cached: db,
                     "SELECT eventID FROM event WHERE provider = ? AND occurredAt >= ? AND occurredAt <= ? LIMIT ?"
                 )
                 near.bind(provider)
@@ -276,7 +276,7 @@ extension Store {
                 }
             }
             // The rest by id: stored under another time, or not stored.
-            let find = try DirectStatement(db, "SELECT 1 FROM event WHERE provider = ? AND eventID = ?")
+            let find = try DirectStatement(cached: db, "SELECT 1 FROM event WHERE provider = ? AND eventID = ?")
             for id in wanted {
                 find.bind(provider)
                 find.bind(id)
@@ -293,7 +293,11 @@ extension Store {
             var found: [LocalEvent] = []
             try Self.byResources(keys, provider: provider) { count, arguments in
                 found += try Self.localEvents(
-                    Row.fetchCursor(db, sql: Self.eventsOfResourcesSQL(count: count), arguments: arguments),
+                    // Cached: a chunk's statements are mostly of 400 resources, made again on every chunk.
+                    Row.fetchCursor(
+                        db.cachedStatement(sql: Self.eventsOfResourcesSQL(count: count)),
+                        arguments: arguments
+                    ),
                     bodies: bodies
                 )
             }
@@ -363,7 +367,10 @@ extension Store {
             var found: [ResourceKey: LocalResource] = [:]
             found.reserveCapacity(keys.count)
             try Self.byResources(keys, provider: provider) { count, arguments in
-                let rows = try Row.fetchCursor(db, sql: Self.rowsOfResourcesSQL(count: count), arguments: arguments)
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(sql: Self.rowsOfResourcesSQL(count: count)),
+                    arguments: arguments
+                )
                 while let row = try rows.next() {
                     let resource = Store.localResource(row)
                     found[ResourceKey(resource.resourceType, resource.resourceID)] = resource
