@@ -735,6 +735,64 @@ extension TestPostgres {
         }
     }
 
+    /// Retention chooses the deliveries to prune by their receipt time, or their recording time when
+    /// they have none, whichever provider they name or none: the same on every engine.
+    @Test(arguments: TestStore.engines)
+    func retentionPrunesDeliveriesOfEveryProviderAndOfNoneByTheirTime(engine: TestStore) async throws {
+        try await engine.with { store in
+            let at = { (seconds: TimeInterval) in Self.start.addingTimeInterval(seconds) }
+            func rejected(_ number: Int, provider: String?, received: TimeInterval?) -> IngestRecord {
+                var line = Self.line(
+                    number,
+                    event: "evt_r\(number)",
+                    payment: "pay_r",
+                    status: "failed",
+                    occurred: 0,
+                    received: 0
+                )
+                line.provider = provider
+                line.receivedAt = received.map(at)
+                line.verdict = .rejected(.malformed, detail: "line \(number)", hint: nil)
+                return line
+            }
+            // Recorded early (at 30): the lines without a receipt time count from then.
+            _ = try await store.record(
+                [
+                    Self.line(1, event: "evt_1", payment: "pay_1", status: "pending", occurred: 0, received: 10),
+                    Self.line(2, event: "evt_2", payment: "pay_1", status: "succeeded", occurred: 5, received: 500),
+                    rejected(3, provider: "zeta", received: 20),
+                    rejected(4, provider: nil, received: nil),
+                    rejected(5, provider: nil, received: 40),
+                    rejected(6, provider: "alpha", received: nil),
+                    rejected(7, provider: "", received: 50),
+                ],
+                recordedAt: at(30)
+            ) { _, _, _ in nil }
+            // Recorded late (at 600), with no receipt time: kept.
+            _ = try await store.record([rejected(8, provider: nil, received: nil)], recordedAt: at(600)) { _, _, _ in
+                nil
+            }
+            // Received late, recorded early: kept by its receipt.
+            _ = try await store.record([rejected(9, provider: "alpha", received: 700)], recordedAt: at(30)) { _, _, _ in
+                nil
+            }
+
+            var cutoffs = RetentionCutoffs(now: at(1_000), wallClock: at(1_000), newestReceipt: nil, retention: 0)
+            cutoffs.runs = at(-1_000)
+            cutoffs.audit = at(-1_000)
+            cutoffs.deliveries = at(100)
+            let pruned = try await store.prune(job: "nightly", cutoffs: cutoffs, openKeys: [])
+            #expect(pruned.deliveries == 6)
+            #expect(
+                try await store.deliveryCounts() == [
+                    DeliveryCount(provider: "", verdict: "rejected", count: 1),
+                    DeliveryCount(provider: "alpha", verdict: "rejected", count: 1),
+                    DeliveryCount(provider: "credicorp", verdict: "accepted", count: 1),
+                ]
+            )
+        }
+    }
+
     /// `count` rows to insert, `pay_0000` on; the one at `bad` (if any) with a currency the store refuses.
     static func inserts(_ count: Int, bad: Int? = nil) -> [(key: String, target: LocalResource)] {
         (0..<count).map { index in
