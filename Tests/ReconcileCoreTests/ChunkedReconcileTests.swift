@@ -287,7 +287,7 @@ import Testing
                 occurred == Self.now.addingTimeInterval(1)...Self.now.addingTimeInterval(2),
                 "where the page's times lie"
             )
-            return Set(ids.filter { $0.hasSuffix("_recorded") })
+            return Set(ids.filter { $0.hasSuffix("_recorded") }.map { ExactID($0) })
         })
         let events = [
             Self.event("evt_recorded", resource: "pay_a", at: 1, status: "pending", amount: 500),

@@ -499,6 +499,25 @@ extension TestPostgres {
             #expect(rows[keys[0]]?.status == "succeeded")
             #expect(rows[keys[1]]?.status == "refunded")
             #expect(Array(rows[keys[1]]?.resourceID.utf8 ?? "".utf8) == Array(decomposed.utf8))
+
+            // Event ids too: of two spellings in one page, only the one stored is recorded, found by
+            // time or by id.
+            let stored = "evt_caf\u{E9}"
+            let other = "evt_cafe\u{301}"
+            _ = try await store.record(
+                [Self.line(4, event: stored, payment: "pay_x", status: "pending", occurred: 7, received: 11)],
+                recordedAt: Self.start.addingTimeInterval(21)
+            ) { _, _, _ in nil }
+            let at = { (seconds: Double) in Self.start.addingTimeInterval(seconds) }
+            for occurred in [nil, at(7)...at(7), at(100)...at(200)] {
+                let recorded = try await store.recordedEventIDs(
+                    provider: "credicorp",
+                    among: [other, stored],
+                    occurred: occurred
+                )
+                #expect(recorded == [ExactID(stored)], "\(String(describing: occurred))")
+                #expect(!recorded.contains(ExactID(other)))
+            }
         }
     }
 

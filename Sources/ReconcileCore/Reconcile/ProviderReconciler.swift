@@ -299,6 +299,26 @@ struct ProviderReconciler: Sendable {
     }
 }
 
+/// An event id compared and hashed byte by byte (UTF-8), as the stores compare text.
+///
+/// See ``ResourceKey``. Which events a store records is answered in these, so that of two
+/// spellings of one accented id, only the one stored counts as recorded.
+public struct ExactID: Hashable, Sendable, ExpressibleByStringLiteral {
+    public var text: String
+
+    public init(_ text: String) { self.text = text }
+
+    public init(stringLiteral text: String) { self.text = text }
+
+    public static func == (lhs: ExactID, rhs: ExactID) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+
+    public func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        hasher.combine(text.utf8.count)
+    }
+}
+
 /// A resource's identity within one provider.
 ///
 /// Compared, hashed and ordered byte by byte (UTF-8), as both stores compare and order text

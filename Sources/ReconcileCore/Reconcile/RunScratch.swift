@@ -89,7 +89,7 @@ struct ListedEvent: Sendable, Equatable {
 /// (`SQLITE_TMPDIR`, `TMPDIR`, else `/var/tmp`).
 final class RunScratch: RemoteRows {
     /// Which of a page's event ids the store already records, given where their provider times lie.
-    typealias RecordedEvents = @Sendable (_ ids: [String], _ occurred: ClosedRange<Date>?) async throws -> Set<String>
+    typealias RecordedEvents = @Sendable (_ ids: [String], _ occurred: ClosedRange<Date>?) async throws -> Set<ExactID>
 
     private let queue: DatabaseQueue
     private let recorded: RecordedEvents
@@ -263,7 +263,7 @@ final class RunScratch: RemoteRows {
                 // The columns a chunk reads back (`ListedEvent.init(_: Row)`), then the whole event
                 // unless the store records it.
                 let listed = ListedEvent(event)
-                let body = recorded.contains(listed.eventID) ? nil : ScratchCodec.encode(event).exactText
+                let body = recorded.contains(ExactID(listed.eventID)) ? nil : ScratchCodec.encode(event).exactText
                 func bind(_ statement: DirectStatement) {
                     statement.bind(listed.eventID)
                     statement.bind(listed.eventType)

@@ -83,7 +83,7 @@ public protocol LocalStateStore: StoreEngine {
     /// is the same with it or without it.
     func recordedEventIDs(provider: String, among ids: [String], occurred: ClosedRange<Date>?)
         async throws(StoreFailure)
-        -> Set<String>
+        -> Set<ExactID>
     /// The resources with an event with provider time in `[since, until)`, and whether one came by webhook.
     func resourcesWithEvents(provider: String, since: Date, until: Date) async throws(StoreFailure) -> [(
         key: ResourceKey, webhook: Bool

@@ -55,7 +55,7 @@ extension PostgresStore: LocalStateStore {
 
     /// One statement for the ids (`occurred` is not needed: the server looks them up by its index).
     public func recordedEventIDs(provider: String, among ids: [String], occurred: ClosedRange<Date>?)
-        async throws(StoreFailure) -> Set<String>
+        async throws(StoreFailure) -> Set<ExactID>
     {
         guard !ids.isEmpty else { return [] }
         return Set(
@@ -63,7 +63,7 @@ extension PostgresStore: LocalStateStore {
                 "look up recorded events",
                 "SELECT event_id FROM event WHERE provider = \(provider) AND event_id = ANY(\(ids))",
                 as: String.self
-            )
+            ).map { ExactID($0) }
         )
     }
 
