@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 
 @testable import ReconcileCore
@@ -74,10 +75,15 @@ import Testing
         }
         let sql = "SELECT k FROM t WHERE k >= ? ORDER BY k"
         try queue.read { db in
+            // SQLite's own handle, which GRDB caches and every use below shares.
+            let handle = try db.cachedStatement(sql: sql).sqliteStatement
             do {
                 let first = try DirectStatement(cached: db, sql)
                 first.bind(Int64(2))  // bound, never run
             }
+            // Released with its value cleared: `k >= NULL` has no row, where a 2 left bound has two.
+            #expect(sqlite3_step(handle) == SQLITE_DONE)
+            sqlite3_reset(handle)
             let unbound = try DirectStatement(cached: db, sql)
             #expect(throws: DatabaseError.self, "no value is left over from the last use") {
                 try unbound.forEachRow { _ in }
@@ -95,6 +101,7 @@ import Testing
                 }
                 #expect(seen == 1)
             }
+            #expect(sqlite3_stmt_busy(handle) == 0, "reset, not left in the middle of its rows")
             let again = try DirectStatement(cached: db, sql)
             again.bind(Int64(1))
             var read: [Int64?] = []

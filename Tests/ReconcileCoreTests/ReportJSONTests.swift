@@ -187,7 +187,7 @@ import Testing
 
     /// Random documents with a top-level "run" among members that nest, hold strings with escapes
     /// and decoys: the scanner finds the value a parser finds, whether a document comes whole, in
-    /// random pieces or byte by byte (where no skipping happens).
+    /// random pieces or byte by byte (where a skip can never run past the piece).
     @Test func theScannerFindsWhatAParserFindsInRandomDocuments() throws {
         var random = SplitMix64(seed: 20_261_207)
         for round in 0..<300 {

@@ -253,12 +253,12 @@ extension Store {
     /// page's time (`occurred`) by `event_occurred`, then the rest by primary key, each bound
     /// directly (an `IN` list of a hundred cost more than the text it spares).
     public func recordedEventIDs(provider: String, among ids: [String], occurred: ClosedRange<Date>? = nil)
-        throws(StoreFailure) -> Set<String>
+        throws(StoreFailure) -> Set<ExactID>
     {
         guard !ids.isEmpty else { return [] }
         return try read("look up recorded events") { db in
-            var found = Set<String>()
-            var wanted = Set(ids)
+            var found = Set<ExactID>()
+            var wanted = Set(ids.map { ExactID($0) })
             if let occurred {
                 // A page's events lie together in `event_occurred`: a few of its pages, read in order,
                 // where a lookup by id lands on a page of its own (and a read from the file) for each.
@@ -272,19 +272,31 @@ extension Store {
                 near.bind(Store.text(occurred.upperBound))
                 near.bind(Int64(4 * ids.count))
                 try near.forEachRow { row in
-                    if let id = try row.text(0), wanted.remove(id) != nil { found.insert(id) }
+                    if let text = try row.text(0), case let id = ExactID(text), wanted.remove(id) != nil {
+                        found.insert(id)
+                    }
                 }
             }
             // The rest by id: stored under another time, or not stored.
             let find = try DirectStatement(cached: db, "SELECT 1 FROM event WHERE provider = ? AND eventID = ?")
             for id in wanted {
                 find.bind(provider)
-                find.bind(id)
+                find.bind(id.text)
                 if try find.firstDouble() != nil { found.insert(id) }
             }
             return found
         }
     }
+
+    /// The statement for `count` resources: a full run's (``resourcesPerStatement``) from the
+    /// connection's cache (made again on every chunk otherwise), any other count prepared for this
+    /// use only, so that the cache holds one statement of each kind, not one per count a call had.
+    private static func statement(_ db: Database, _ sql: String, count: Int) throws -> Statement {
+        count == resourcesPerStatement ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+    }
+
+    /// Resources per statement of ``byResources(_:provider:_:)``.
+    private static let resourcesPerStatement = 400
 
     /// Every event of the resources `keys`, by `event_resource`, a statement per 400 resources.
     public func events(provider: String, ofResources keys: [ResourceKey]) throws(StoreFailure) -> [LocalEvent] {
@@ -293,9 +305,8 @@ extension Store {
             var found: [LocalEvent] = []
             try Self.byResources(keys, provider: provider) { count, arguments in
                 found += try Self.localEvents(
-                    // Cached: a chunk's statements are mostly of 400 resources, made again on every chunk.
                     Row.fetchCursor(
-                        db.cachedStatement(sql: Self.eventsOfResourcesSQL(count: count)),
+                        Self.statement(db, Self.eventsOfResourcesSQL(count: count), count: count),
                         arguments: arguments
                     ),
                     bodies: bodies
@@ -312,8 +323,8 @@ extension Store {
         provider: String,
         _ body: (_ count: Int, _ arguments: StatementArguments) throws -> Void
     ) rethrows {
-        for start in stride(from: 0, to: keys.count, by: 400) {
-            let chunk = keys[start..<min(start + 400, keys.count)]
+        for start in stride(from: 0, to: keys.count, by: resourcesPerStatement) {
+            let chunk = keys[start..<min(start + resourcesPerStatement, keys.count)]
             var arguments: [String] = []
             arguments.reserveCapacity(chunk.count * 2 + 1)
             for key in chunk { arguments += [key.type, key.id] }
@@ -368,7 +379,7 @@ extension Store {
             found.reserveCapacity(keys.count)
             try Self.byResources(keys, provider: provider) { count, arguments in
                 let rows = try Row.fetchCursor(
-                    db.cachedStatement(sql: Self.rowsOfResourcesSQL(count: count)),
+                    Self.statement(db, Self.rowsOfResourcesSQL(count: count), count: count),
                     arguments: arguments
                 )
                 while let row = try rows.next() {

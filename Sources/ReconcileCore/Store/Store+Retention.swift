@@ -92,8 +92,8 @@ extension Store {
             )
             let receiptLimit = Store.text(cutoffs.deliveries)
             let deliveryLimit = backfillStart.map { min($0, receiptLimit) } ?? receiptLimit
-            // The deliveries that go, chosen once (one pass over `delivery` and `finding`); their
-            // events' payloads are copied out, then they are deleted.
+            // The deliveries that go, chosen once (by `delivery_received`, then one pass over
+            // `finding`); their events' payloads are copied out, then they are deleted.
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS leavingDelivery (id INTEGER PRIMARY KEY)")
             try db.execute(sql: "DELETE FROM leavingDelivery")
             try Self.chooseLeavingDeliveries(before: deliveryLimit, db: db)
@@ -126,24 +126,40 @@ extension Store {
                 sql: "SELECT provider FROM delivery WHERE provider > ? ORDER BY provider LIMIT 1",
                 arguments: [provider]
             )
+            // A value that does not come after the last (text with a NUL, read back shorter than
+            // stored; ingest never writes one) would be found again and again: every row is then
+            // looked at, as before.
+            if let following = next, !provider.utf8.lexicographicallyPrecedes(following.utf8) {
+                try db.execute(
+                    sql:
+                        "INSERT INTO leavingDelivery (id) SELECT id FROM delivery WHERE COALESCE(receivedAt, recordedAt) < ?",
+                    arguments: [limit]
+                )
+                return try keepNamedDeliveries(db)
+            }
         }
-        let unnamed = "id NOT IN (SELECT deliveryID FROM finding WHERE deliveryID IS NOT NULL)"
         for provider in providers {
             try db.execute(
-                sql: """
-                    INSERT INTO leavingDelivery (id) SELECT id FROM delivery
-                    WHERE provider IS ? AND receivedAt < ? AND \(unnamed)
-                    """,
+                sql: "INSERT INTO leavingDelivery (id) SELECT id FROM delivery WHERE provider IS ? AND receivedAt < ?",
                 arguments: [provider, limit]
             )
             try db.execute(
                 sql: """
                     INSERT INTO leavingDelivery (id) SELECT id FROM delivery
-                    WHERE provider IS ? AND receivedAt IS NULL AND recordedAt < ? AND \(unnamed)
+                    WHERE provider IS ? AND receivedAt IS NULL AND recordedAt < ?
                     """,
                 arguments: [provider, limit]
             )
         }
+        try keepNamedDeliveries(db)
+    }
+
+    /// Takes out of `leavingDelivery` the deliveries a finding names (once: the `finding` table has
+    /// no index on them).
+    private static func keepNamedDeliveries(_ db: Database) throws {
+        try db.execute(
+            sql: "DELETE FROM leavingDelivery WHERE id IN (SELECT deliveryID FROM finding WHERE deliveryID IS NOT NULL)"
+        )
     }
 
     /// Copies into their event rows the payloads kept as a place in a delivery of `leavingDelivery`:
