@@ -165,19 +165,25 @@ final class RunScratch: RemoteRows {
     }
 
     private func write<T>(_ operation: String, _ updates: (Database) throws -> T) throws(StoreFailure) -> T {
-        do {
-            return try queue.writeWithoutTransaction { db in
-                try settle(db)
-                try db.beginTransaction()
-                do {
-                    let result = try updates(db)
-                    try db.commit()
-                    return result
-                } catch {
-                    if db.isInsideTransaction { try? db.rollback() }
-                    throw error
-                }
+        try access(operation) { db in
+            try settle(db)
+            try db.beginTransaction()
+            do {
+                let result = try updates(db)
+                try db.commit()
+                return result
+            } catch {
+                if db.isInsideTransaction { try? db.rollback() }
+                throw error
             }
+        }
+    }
+
+    /// Runs `body` on the file's connection, outside GRDB's transactions (the callers make their
+    /// own); a failure that is not already a ``StoreFailure`` becomes one naming `operation`.
+    private func access<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreFailure) -> T {
+        do {
+            return try queue.writeWithoutTransaction(body)
         } catch let failure as StoreFailure {
             throw failure
         } catch {
@@ -189,25 +195,19 @@ final class RunScratch: RemoteRows {
     ///
     /// A page that fails rolls back the pages since the last commit, and the file is not used again.
     private func keepPage<T>(_ operation: String, _ updates: (Database) throws -> T) throws(StoreFailure) -> T {
-        do {
-            return try queue.writeWithoutTransaction { db in
-                if let failure = lostPages.failure { throw StoreFailure(operation + Self.place, reason: failure) }
-                if !db.isInsideTransaction { try db.beginTransaction() }
-                let before = db.totalChangesCount
-                do {
-                    let result = try updates(db)
-                    if db.totalChangesCount / Self.rowsPerCommit != before / Self.rowsPerCommit { try db.commit() }
-                    return result
-                } catch {
-                    lostPages.record("an earlier page of the provider's answers could not be kept (\(error))")
-                    if db.isInsideTransaction { try? db.rollback() }
-                    throw error
-                }
+        try access(operation) { db in
+            if let failure = lostPages.failure { throw StoreFailure(operation + Self.place, reason: failure) }
+            if !db.isInsideTransaction { try db.beginTransaction() }
+            let before = db.totalChangesCount
+            do {
+                let result = try updates(db)
+                if db.totalChangesCount / Self.rowsPerCommit != before / Self.rowsPerCommit { try db.commit() }
+                return result
+            } catch {
+                lostPages.record("an earlier page of the provider's answers could not be kept (\(error))")
+                if db.isInsideTransaction { try? db.rollback() }
+                throw error
             }
-        } catch let failure as StoreFailure {
-            throw failure
-        } catch {
-            throw StoreFailure(operation + Self.place, error)
         }
     }
 
