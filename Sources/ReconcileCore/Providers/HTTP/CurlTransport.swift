@@ -79,15 +79,13 @@ final class CurlTransport: @unchecked Sendable {
             await withCheckedContinuation { continuation in
                 queue.async {
                     let started = ContinuousClock.now
-                    // Cancelled while it waited, or past the deadline once the handle is free: nothing is sent.
-                    let outcome: Outcome =
-                        if cancellation.isCancelled {
-                            .cancelled
-                        } else if let limits = limits.taken(at: started) {
-                            self.performNow(url: url, headers: headers, limits: limits, cancellation: cancellation)
-                        } else {
-                            .expired
-                        }
+                    let outcome = self.performNow(
+                        url: url,
+                        headers: headers,
+                        limits: limits,
+                        takenAt: started,
+                        cancellation: cancellation
+                    )
                     continuation.resume(returning: (outcome, started))
                 }
             }
@@ -121,9 +119,18 @@ final class CurlTransport: @unchecked Sendable {
         }
     }
 
-    private func performNow(url: String, headers: [String], limits: Limits, cancellation: Cancellation) -> Outcome {
+    /// Sends the request the handle took up at `takenAt`; nothing is sent for a request cancelled
+    /// while it waited, or taken up past the deadline.
+    private func performNow(
+        url: String,
+        headers: [String],
+        limits: Limits,
+        takenAt: ContinuousClock.Instant,
+        cancellation: Cancellation
+    ) -> Outcome {
         guard let handle else { return .connectionFailed("libcurl could not create a handle") }
         guard !cancellation.isCancelled else { return .cancelled }
+        guard let limits = limits.taken(at: takenAt) else { return .expired }
         let sink = Sink(limits: limits, cancellation: cancellation)
         let sinkPointer = Unmanaged.passRetained(sink).toOpaque()
         defer { Unmanaged<Sink>.fromOpaque(sinkPointer).release() }

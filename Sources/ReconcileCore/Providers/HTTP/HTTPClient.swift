@@ -145,13 +145,14 @@ public actor HTTPClient {
             if Task.isCancelled || Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }
             let wait = limiter.reserve(now: ContinuousClock.now)
             if wait > .zero { try await sleep(wait, path: path) }
-            let remaining = try remainingTime(path: path)
+            _ = try remainingTime(path: path)
+            // The transport cuts both timeouts to what is left of the deadline when it sends.
             let (outcome, sent) = await transport.perform(
                 url: url,
                 headers: headers,
                 limits: .init(
-                    connectTimeout: min(configuration.connectTimeout, remaining),
-                    totalTimeout: min(configuration.totalTimeout, remaining),
+                    connectTimeout: configuration.connectTimeout,
+                    totalTimeout: configuration.totalTimeout,
                     maxBodyBytes: configuration.maxBodyBytes,
                     deadline: deadline
                 )
