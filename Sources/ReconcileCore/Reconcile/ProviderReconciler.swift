@@ -312,11 +312,7 @@ public struct ExactID: Hashable, Sendable, ExpressibleByStringLiteral {
 
     public static func == (lhs: ExactID, rhs: ExactID) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
 
-    public func hash(into hasher: inout Hasher) {
-        var text = text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        hasher.combine(text.utf8.count)
-    }
+    public func hash(into hasher: inout Hasher) { ResourceKey.combine(text, into: &hasher) }
 }
 
 /// A resource's identity within one provider.
@@ -342,9 +338,10 @@ public struct ResourceKey: Hashable, Comparable, Sendable {
         Self.combine(id, into: &hasher)
     }
 
-    /// Feeds `text`'s UTF-8 bytes and their count to `hasher` (no array of the two parts: keys are
-    /// hashed for every lookup of a chunk's sets and dictionaries).
-    private static func combine(_ text: String, into hasher: inout Hasher) {
+    /// Feeds `text`'s UTF-8 bytes and their count to `hasher`, as ``ExactID`` does too.
+    ///
+    /// No array of the two parts: keys are hashed for every lookup of a chunk's sets and dictionaries.
+    fileprivate static func combine(_ text: String, into hasher: inout Hasher) {
         var text = text
         text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         hasher.combine(text.utf8.count)

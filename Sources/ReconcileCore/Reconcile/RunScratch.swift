@@ -204,9 +204,7 @@ final class RunScratch: RemoteRows {
                 if db.totalChangesCount / Self.rowsPerCommit != before / Self.rowsPerCommit { try db.commit() }
                 return result
             } catch {
-                lostPages.record("an earlier page of the provider's answers could not be kept (\(error))")
-                if db.isInsideTransaction { try? db.rollback() }
-                throw error
+                throw lose(db, "an earlier page of the provider's answers could not be kept", error)
             }
         }
     }
@@ -222,10 +220,16 @@ final class RunScratch: RemoteRows {
             try db.commit()
         } catch {
             // A commit that fails (a full folder while the pages are written out) loses them too.
-            lostPages.record("the last pages of the provider's answers could not be kept (\(error))")
-            if db.isInsideTransaction { try? db.rollback() }
-            throw error
+            throw lose(db, "the last pages of the provider's answers could not be kept", error)
         }
+    }
+
+    /// Rolls back the pages since the last commit after `error`, and records why, so that every
+    /// later use of the file fails; returns `error` to throw.
+    private func lose(_ db: Database, _ what: String, _ error: any Error) -> any Error {
+        lostPages.record("\(what) (\(error))")
+        if db.isInsideTransaction { try? db.rollback() }
+        return error
     }
 
     /// Where the file is, for errors: a full or read-only temporary folder fails a run.
