@@ -136,12 +136,13 @@ public enum PaymentsCSV {
     /// such a cell was left unquoted (or its quote undoubled) and broke its row.
     static func escape(_ cell: String, numeric: Bool) -> String {
         let quote = UInt8(ascii: "\"")
-        var bytes: [UInt8] = []
-        if !numeric, let first = cell.utf8.first, formulaStarts.contains(first) { bytes.append(UInt8(ascii: "'")) }
+        let formula = !numeric && cell.utf8.first.map(formulaStarts.contains) == true
         let needsQuotes = cell.utf8.contains { quoteWorthy.contains($0) }
-        guard needsQuotes || !bytes.isEmpty else { return cell }
+        guard needsQuotes || formula else { return cell }
+        var bytes: [UInt8] = []
         bytes.reserveCapacity(cell.utf8.count + 3)
-        if needsQuotes { bytes.insert(quote, at: 0) }
+        if needsQuotes { bytes.append(quote) }
+        if formula { bytes.append(UInt8(ascii: "'")) }
         for byte in cell.utf8 {
             bytes.append(byte)
             if needsQuotes, byte == quote { bytes.append(quote) }

@@ -20,7 +20,8 @@ public enum ReportWriter {
                 written.append(folder + "/" + name)
             }
             do {
-                // Worked out once for the three files (each worked them out again).
+                // Worked out once for the three files (each worked them out again), and let go,
+                // with this scope, before report.json is written.
                 let rows = PaymentsCSV.rows(report)
                 try write(MarkdownReport.render(report, rows: rows), "report.md")
                 try write(PaymentsCSV.render(report, rows: rows), "payments.csv")
