@@ -53,4 +53,29 @@ import Testing
             )
         }
     }
+
+    /// Two newer events of one batch whose ids are two spellings of one accented id: the one named
+    /// is the least by bytes (`e` + U+0301 before `é`), whichever order they come in.
+    @Test func ofTwoSpellingsTheNewerEventNamedIsTheLeastByBytes() throws {
+        let classifier = Classifier(
+            adapter: CredicorpAdapter(config: Fixture.credicorpConfig()),
+            endpoint: nil,
+            now: Self.day.addingTimeInterval(86_400),
+            since: Self.day,
+            until: Self.day.addingTimeInterval(86_400),
+            eventSince: Self.day
+        )
+        let late = Self.event("evt-late", createdHour: 10, receivedHour: 12)
+        let composed = Self.event("evt-caf\u{E9}", createdHour: 11, receivedHour: 11.5)
+        let decomposed = Self.event("evt-cafe\u{301}", createdHour: 11, receivedHour: 11.5)
+        #expect(composed.eventID == decomposed.eventID, "Swift's String equality: canonical equivalence")
+        for events in [[late, composed, decomposed], [late, decomposed, composed], [decomposed, composed, late]] {
+            let findings = try classifier.outOfOrder(events: events)
+            #expect(findings.map(\.eventID) == ["evt-late"])
+            #expect(
+                findings.map { Array($0.details["newer_event_id"]?.stringValue?.utf8 ?? "".utf8) }
+                    == [Array("evt-cafe\u{301}".utf8)]
+            )
+        }
+    }
 }

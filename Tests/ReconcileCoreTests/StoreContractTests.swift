@@ -674,7 +674,7 @@ extension TestPostgres {
             #expect(try await begin("r2", at: 200).isEmpty)
             let keys = first.map(\.key) + ["never-reported"]
             let firstSeen = try await store.firstReported(job: "nightly", keys: keys, excludingRun: "r2")
-            #expect(firstSeen.keys.sorted() == first.map(\.key).sorted())
+            #expect(Set(firstSeen.keys) == Set(first.map { ExactID($0.key) }))
             #expect(firstSeen.values.map(Self.millis).allSatisfy { $0 == Self.millis(at(100)) })
             let previous = try await store.previousRunFindings(
                 job: "nightly",
@@ -1032,7 +1032,10 @@ extension TestPostgres {
                 #expect(failure?.committedRepairs.isEmpty == true, "one transaction: nothing stands")
                 #expect(written.isEmpty)
             case .postgres:
-                #expect(failure?.committedRepairs == Set(broken.prefix(500).map(\.key)), "the first batch stands")
+                #expect(
+                    failure?.committedRepairs == Set(broken.prefix(500).map { ExactID($0.key) }),
+                    "the first batch stands"
+                )
                 #expect(written.count == 500)
             }
         }
@@ -1102,7 +1105,7 @@ extension TestPostgres {
                     at: Self.start
                 )
             }
-            let committed = Set(more.map { "drop-" + $0.eventID } + rows.prefix(200).map(\.key))
+            let committed = Set((more.map { "drop-" + $0.eventID } + rows.prefix(200).map(\.key)).map { ExactID($0) })
             switch engine {
             case .sqlite:
                 #expect(failed?.committedRepairs.isEmpty == true)

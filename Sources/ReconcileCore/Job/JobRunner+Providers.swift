@@ -148,10 +148,11 @@ extension JobRunner {
         }
     }
 
-    /// `findings` with those whose key is in `repaired` marked repaired.
-    static func marking(_ findings: [Finding], repaired: Set<String>) -> [Finding] {
+    /// `findings` with those whose key is in `repaired` marked repaired (keys compared byte by byte,
+    /// as the stores compare them).
+    static func marking(_ findings: [Finding], repaired: Set<ExactID>) -> [Finding] {
         findings.map { finding in
-            guard repaired.contains(finding.key) else { return finding }
+            guard repaired.contains(ExactID(finding.key)) else { return finding }
             var marked = finding
             marked.repaired = true
             marked.needsRepair = false
@@ -163,9 +164,9 @@ extension JobRunner {
     static func resolved(previous: [ReportedFinding], current: [Finding], completeProviders: Set<String>)
         -> [ReportedFinding]
     {
-        let now = Set(current.map(\.key))
+        let now = Set(current.map { ExactID($0.key) })
         return previous.filter { finding in
-            !now.contains(finding.key) && completeProviders.contains(finding.provider ?? "")
+            !now.contains(ExactID(finding.key)) && completeProviders.contains(finding.provider ?? "")
         }
     }
 

@@ -217,13 +217,13 @@ public struct JobRunner: Sendable {
                 let status = result.section?.status ?? "complete"
                 guard status != "interrupted" else { return result }
                 if status == "complete" {
-                    let current = Set(result.findings.map(\.key))
+                    let current = Set(result.findings.map { ExactID($0.key) })
                     result.resolved = try await store.previousEntryFindings(
                         job: job.name,
                         entries: [result.entry],
                         providers: names,
                         excludingRun: runID
-                    ).filter { !current.contains($0.key) }
+                    ).filter { !current.contains(ExactID($0.key)) }
                 }
                 var part = info
                 part.status = status
@@ -303,13 +303,13 @@ public struct JobRunner: Sendable {
             if command == "run" {
                 // The nightly run compares each entry with the last nightly run that read it whole:
                 // the previous complete run, or a later shared run of some of its entries.
-                let current = Set(findings.map(\.key))
+                let current = Set(findings.map { ExactID($0.key) })
                 resolved = try await store.previousEntryFindings(
                     job: job.name,
                     entries: entries.filter { $0.status == "complete" }.map(\.provider),
                     providers: names,
                     excludingRun: runID
-                ).filter { !current.contains($0.key) }
+                ).filter { !current.contains(ExactID($0.key)) }
             } else {
                 resolved = try Self.resolved(
                     previous: await store.previousRunFindings(
@@ -450,7 +450,7 @@ public struct JobRunner: Sendable {
         var findings = findings
         let firstSeen = try await store.firstReported(job: job, keys: findings.map(\.key), excludingRun: runID)
         for index in findings.indices {
-            let first = firstSeen[findings[index].key]
+            let first = firstSeen[ExactID(findings[index].key)]
             findings[index].isNew = first == nil
             findings[index].firstSeen = RFC3339.format(first ?? now)
             findings[index].ageSeconds = Int64(max(0, now.timeIntervalSince(first ?? now)).rounded())

@@ -101,18 +101,20 @@ extension ProviderReader {
 /// A ``RemoteRows`` that holds everything in memory: for a small list (a test, a lookup).
 final class RowsInMemory: RemoteRows, @unchecked Sendable {
     private let lock = NSLock()
-    private var keptEvents: [String: ProviderEvent] = [:]
+    private var keptEvents: [ExactID: ProviderEvent] = [:]
     private var keptResources: [ResourceKey: ResourceSnapshot] = [:]
 
-    var events: [String: ProviderEvent] { lock.withLock { keptEvents } }
+    var events: [ExactID: ProviderEvent] { lock.withLock { keptEvents } }
     var resources: [ResourceKey: ResourceSnapshot] { lock.withLock { keptResources } }
 
     func keep(events: [ProviderEvent]) async throws -> KeptRows {
         lock.withLock {
             var kept = KeptRows()
             for event in events {
-                guard kept.admit(event.occurredAt, over: keptEvents[event.eventID]?.occurredAt) else { continue }
-                keptEvents[event.eventID] = event
+                guard kept.admit(event.occurredAt, over: keptEvents[ExactID(event.eventID)]?.occurredAt) else {
+                    continue
+                }
+                keptEvents[ExactID(event.eventID)] = event
             }
             return kept
         }

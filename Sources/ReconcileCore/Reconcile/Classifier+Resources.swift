@@ -5,7 +5,7 @@ extension Classifier {
     func resourceFindings(
         _ inputs: [ResourceInput],
         remote: [ListedEvent],
-        local: [String: LocalEvent],
+        local: [ExactID: LocalEvent],
         earlier: [Finding]
     ) -> [Finding] {
         let eventsByResource = Dictionary(grouping: remote) { ResourceKey($0.resourceType, $0.resourceID) }
@@ -97,14 +97,14 @@ extension Classifier {
         asOf: Date?,
         remoteUpdated: Date,
         events: [ListedEvent],
-        local: [String: LocalEvent],
+        local: [ExactID: LocalEvent],
         outOfOrder: Bool
     ) -> String {
         if !adapter.hasEventLog, asOf.map({ remoteUpdated > $0 }) ?? true {
             return isDropped(remoteUpdated) ? "dropped_event" : "pending_event"
         }
         let unreceived = events.filter { event in
-            subscribes(to: event.eventType) && local[event.eventID] == nil
+            subscribes(to: event.eventType) && local[ExactID(event.eventID)] == nil
                 && asOf.map { event.occurredAt > $0 } ?? true
         }
         if let newest = unreceived.max(by: { $0.occurredAt < $1.occurredAt }) {
@@ -135,7 +135,7 @@ extension Classifier {
     ///
     /// A state repair carries the rank of its finding's kind, so that repairs are applied kind by kind.
     static func plan(for findings: [Finding], remote: [ListedEvent], resources: [ResourceInput]) -> PlannedRepairs {
-        let listed = Set(remote.map(\.eventID))
+        let listed = Set(remote.map { ExactID($0.eventID) })
         let snapshots = Dictionary(
             resources.compactMap { input in input.remote.map { (input.key, $0) } },
             uniquingKeysWith: { first, _ in first }
@@ -148,7 +148,7 @@ extension Classifier {
         for finding in findings where finding.needsRepair {
             switch finding.kind {
             case .droppedEvent:
-                if let id = finding.eventID, listed.contains(id) { planned.events.append((finding.key, id)) }
+                if let id = finding.eventID, listed.contains(ExactID(id)) { planned.events.append((finding.key, id)) }
             case .stateMismatch, .missingLocally:
                 let key = ResourceKey(finding.resourceType ?? "", finding.resourceID ?? "")
                 if let snapshot = snapshots[key] {

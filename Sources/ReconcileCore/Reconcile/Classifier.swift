@@ -62,13 +62,13 @@ struct Classifier: Sendable {
 
     // MARK: Events
 
-    func eventFindings(remote: [ListedEvent], local: [String: LocalEvent]) -> [Finding] {
+    func eventFindings(remote: [ListedEvent], local: [ExactID: LocalEvent]) -> [Finding] {
         var findings: [Finding] = []
         // An event the store holds was received: by webhook, or by the repair that recorded it as
         // dropped. Only the store's own rows decide this, never surviving delivery lines (retention
         // prunes those) nor a run's bookkeeping, so a run killed after its repair committed leaves
         // nothing for the next run to redo or to report again.
-        for event in remote where subscribes(to: event.eventType) && local[event.eventID] == nil {
+        for event in remote where subscribes(to: event.eventType) && local[ExactID(event.eventID)] == nil {
             let dropped = isDropped(event.occurredAt)
             var details: [String: JSONValue] = [
                 "event_type": .string(event.eventType), "created": .string(RFC3339.format(event.occurredAt)),
@@ -106,12 +106,15 @@ struct Classifier: Sendable {
                     other.occurredAt > event.occurredAt && (other.firstReceipt.map { $0 < receipt } ?? false)
                 }
                 // The newer event received first; of those received at the same moment (two
-                // events of one batch), the earliest created, then the least id: the events come
-                // in no particular order.
+                // events of one batch), the earliest created, then the least id by bytes (two
+                // spellings of one accented id are two events): the events come in no particular order.
                 guard
-                    let first = newer.min(by: {
-                        (($0.firstReceipt ?? .distantFuture), $0.occurredAt, $0.eventID)
-                            < (($1.firstReceipt ?? .distantFuture), $1.occurredAt, $1.eventID)
+                    let first = newer.min(by: { lhs, rhs in
+                        let left = lhs.firstReceipt ?? .distantFuture
+                        let right = rhs.firstReceipt ?? .distantFuture
+                        if left != right { return left < right }
+                        if lhs.occurredAt != rhs.occurredAt { return lhs.occurredAt < rhs.occurredAt }
+                        return lhs.eventID.utf8.lexicographicallyPrecedes(rhs.eventID.utf8)
                     })
                 else { continue }
                 let details: [String: JSONValue] = [
@@ -147,11 +150,11 @@ struct Classifier: Sendable {
         rejected: [RejectedDelivery],
         events: [LocalEvent]
     ) throws -> [Finding] {
-        var known: [String: LocalEvent] = [:]
-        for event in events { known[event.eventID] = event }
+        var known: [ExactID: LocalEvent] = [:]
+        for event in events { known[ExactID(event.eventID)] = event }
         var named: [(finding: Int, event: LocalEvent)] = []
         var findings: [Finding] = duplicates.enumerated().map { index, duplicate in
-            let event = known[duplicate.eventID]
+            let event = known[ExactID(duplicate.eventID)]
             var details: [String: JSONValue] = ["deliveries": .integer(Int64(duplicate.deliveries))]
             if let event {
                 details["event_type"] = .string(event.eventType)

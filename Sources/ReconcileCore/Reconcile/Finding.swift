@@ -191,9 +191,17 @@ public struct Finding: Sendable, Codable, Equatable {
     /// Orders findings for reports: by kind, provider, resource, event.
     static func reportOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
         if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
-        let left = [lhs.provider ?? "", lhs.resourceType ?? "", lhs.resourceID ?? "", lhs.eventID ?? ""]
-        let right = [rhs.provider ?? "", rhs.resourceType ?? "", rhs.resourceID ?? "", rhs.eventID ?? ""]
-        if left != right { return left.lexicographicallyPrecedes(right) }
+        // Byte by byte (UTF-8), as the stores order text: two spellings of one accented id are two
+        // findings, in one order on every run.
+        func precedes(_ one: String?, _ other: String?) -> Bool? {
+            let one = (one ?? "").utf8
+            let other = (other ?? "").utf8
+            return one.elementsEqual(other) ? nil : one.lexicographicallyPrecedes(other)
+        }
+        if let order = precedes(lhs.provider, rhs.provider) { return order }
+        if let order = precedes(lhs.resourceType, rhs.resourceType) { return order }
+        if let order = precedes(lhs.resourceID, rhs.resourceID) { return order }
+        if let order = precedes(lhs.eventID, rhs.eventID) { return order }
         return (lhs.deliveryID ?? 0) < (rhs.deliveryID ?? 0)
     }
 }

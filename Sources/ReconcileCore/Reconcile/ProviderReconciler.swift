@@ -156,13 +156,14 @@ struct ProviderReconciler: Sendable {
         guard let first = keys.first, let last = keys.last else { return ChunkResult() }
         let members = Set(keys)
         let remote = try scratch.events(from: first, through: last)
+        // By exact id: of two spellings of one accented id, the provider and the stores hold two events.
         var local = Dictionary(
-            try await store.events(provider: name, ofResources: keys).map { ($0.eventID, $0) },
+            try await store.events(provider: name, ofResources: keys).map { (ExactID($0.eventID), $0) },
             uniquingKeysWith: { first, _ in first }
         )
         // An event the provider lists under this resource, stored under another (a provider fault).
-        let unseen = remote.map(\.eventID).filter { local[$0] == nil }
-        for event in try await store.events(provider: name, ids: unseen) { local[event.eventID] = event }
+        let unseen = remote.map(\.eventID).filter { local[ExactID($0)] == nil }
+        for event in try await store.events(provider: name, ids: unseen) { local[ExactID(event.eventID)] = event }
         let ours = local.values.filter { members.contains(ResourceKey($0.resourceType, $0.resourceID)) }
 
         let resources = try await resourceInputs(
@@ -174,7 +175,7 @@ struct ProviderReconciler: Sendable {
         findings += try classifier.outOfOrder(events: ours)
         findings += try await unknownEvents(
             ours,
-            remote: Set(remote.map(\.eventID)),
+            remote: Set(remote.map { ExactID($0.eventID) }),
             scratch: scratch,
             eventSince: eventSince,
             resources: resources
@@ -236,7 +237,7 @@ struct ProviderReconciler: Sendable {
     /// Without one (Crezco, Credify): events whose resource the provider answers 404 for.
     private func unknownEvents(
         _ ours: [LocalEvent],
-        remote: Set<String>,
+        remote: Set<ExactID>,
         scratch: RunScratch,
         eventSince: Date,
         resources: [Classifier.ResourceInput]
@@ -244,11 +245,13 @@ struct ProviderReconciler: Sendable {
         let gone = Set(resources.filter { $0.remote == nil }.map(\.key))
         var candidates = ours.filter { event in
             event.source == "webhook" && event.occurredAt >= (adapter.hasEventLog ? eventSince : since)
-                && event.occurredAt < until && !remote.contains(event.eventID)
+                && event.occurredAt < until && !remote.contains(ExactID(event.eventID))
         }
         // Listed under another resource: the provider knows it.
         let listedElsewhere = try scratch.knownEvents(candidates.map(\.eventID))
-        candidates = candidates.filter { !listedElsewhere.contains($0.eventID) }.sorted { $0.eventID < $1.eventID }
+        candidates = candidates.filter { !listedElsewhere.contains(ExactID($0.eventID)) }.sorted {
+            $0.eventID.utf8.lexicographicallyPrecedes($1.eventID.utf8)
+        }
         var findings: [Finding] = []
         var named: [(finding: Int, event: LocalEvent)] = []
         for event in candidates {

@@ -468,10 +468,10 @@ final class RunScratch: RemoteRows {
     }
 
     /// Which of `ids` are kept events.
-    func knownEvents(_ ids: [String]) throws(StoreFailure) -> Set<String> {
+    func knownEvents(_ ids: [String]) throws(StoreFailure) -> Set<ExactID> {
         try read("look up the provider's events") { db in
-            var known = Set<String>()
-            for id in ids where try Self.holds(event: id, db) { known.insert(id) }
+            var known = Set<ExactID>()
+            for id in ids where try Self.holds(event: id, db) { known.insert(ExactID(id)) }
             return known
         }
     }

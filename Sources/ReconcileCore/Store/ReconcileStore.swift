@@ -117,9 +117,10 @@ public protocol RunStore: StoreEngine {
         until: Date,
         dryRun: Bool
     ) async throws(StoreFailure) -> [(id: String, repairs: Int)]
-    /// Applies one provider's planned repairs in one transaction; returns the finding keys repaired.
+    /// Applies one provider's planned repairs in one transaction; returns the finding keys repaired
+    /// (byte by byte: two spellings of one accented id are two findings).
     func applyRepairs(_ plan: RepairPlan, provider: String, runID: String, at time: Date) async throws(StoreFailure)
-        -> Set<String>
+        -> Set<ExactID>
     /// Records how a run ended, with the entries it read, its findings and its report.
     func finishRun(
         id: String,
@@ -136,9 +137,9 @@ public protocol RunStore: StoreEngine {
     func runIDs(job: String) async throws(StoreFailure) -> Set<String>
     /// One run by id, or the newest finished run of `job` when `id` is nil.
     func run(job: String, id: String?) async throws(StoreFailure) -> RunSummary?
-    /// When each finding key was first reported by a run of `job` other than `runID`.
+    /// When each finding key was first reported by a run of `job` other than `runID` (keys byte by byte).
     func firstReported(job: String, keys: [String], excludingRun runID: String) async throws(StoreFailure)
-        -> [String: Date]
+        -> [ExactID: Date]
     /// The findings of the previous comparable run of `job` (same command; same window when given).
     func previousRunFindings(
         job: String,

@@ -246,9 +246,11 @@ extension FindingHistory {
         providers: Set<String>
     ) -> [FindingHistory] {
         let settled = Settled(runsNewestFirst: runs, providers: providers)
-        var order: [String] = []
-        var histories: [String: FindingHistory] = [:]
+        // By exact key: two spellings of one accented id are two findings, as the stores keep them.
+        var order: [ExactID] = []
+        var histories: [ExactID: FindingHistory] = [:]
         for row in rows {
+            let key = ExactID(row.key)
             guard let kind = FindingKind(rawValue: row.kind) else { continue }
             let summary = RunSummary(
                 id: row.run.id,
@@ -270,9 +272,9 @@ extension FindingHistory {
                 repaired: row.repaired,
                 details: JSONValue.parse(Data(row.details.utf8))?.objectValue ?? [:]
             )
-            if histories[row.key] == nil {
-                order.append(row.key)
-                histories[row.key] = FindingHistory(
+            if histories[key] == nil {
+                order.append(key)
+                histories[key] = FindingHistory(
                     id: Finding.id(ofKey: row.key),
                     kind: kind,
                     provider: row.provider,
@@ -284,9 +286,9 @@ extension FindingHistory {
                     isOpen: false
                 )
             }
-            histories[row.key]?.occurrences.append(occurrence)
+            histories[key]?.occurrences.append(occurrence)
             // Rows come oldest run first: the last one decides.
-            histories[row.key]?.isOpen =
+            histories[key]?.isOpen =
                 !occurrence.repaired && !settled.contains(run: occurrence.runID, provider: row.provider)
         }
         return order.compactMap { histories[$0] }

@@ -452,10 +452,10 @@ extension Store {
 
     /// For each of `keys` that an earlier complete, non-dry run of `job` reported: the `now` of the first such run.
     public func firstReported(job: String, keys: [String], excludingRun runID: String) throws(StoreFailure)
-        -> [String: Date]
+        -> [ExactID: Date]
     {
         try read("read earlier findings") { db in
-            var found: [String: Date] = [:]
+            var found: [ExactID: Date] = [:]
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
@@ -468,7 +468,7 @@ extension Store {
                     arguments: StatementArguments([job, runID] + chunk)
                 )
                 for row in rows {
-                    if let date = Store.date(row["firstNow"]) { found[row["findingKey"]] = date }
+                    if let date = Store.date(row["firstNow"]) { found[ExactID(row["findingKey"])] = date }
                 }
             }
             return found

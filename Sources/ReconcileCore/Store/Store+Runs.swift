@@ -213,12 +213,12 @@ extension Store {
     /// Idempotent: an event already recorded, or a row already equal to its target, is left alone.
     /// The plan is read back 500 repairs at a time, inside the transaction.
     public func applyRepairs(_ plan: RepairPlan, provider: String, runID: String, at time: Date) throws(StoreFailure)
-        -> Set<String>
+        -> Set<ExactID>
     {
         guard let scratch = plan.scratch, !plan.isEmpty else { return [] }
         return try write("repair \(provider) local state") { db in
             let now = Store.text(time)
-            var repaired = Set<String>()
+            var repaired = Set<ExactID>()
             try scratch.plannedRepairs(kind: "event", batch: 500) { batch in
                 for (finding, body) in batch {
                     let event = try ScratchCodec.event(body)
@@ -245,7 +245,7 @@ extension Store {
                         at: now,
                         db: db
                     )
-                    repaired.insert(finding)
+                    repaired.insert(ExactID(finding))
                 }
             }
             try scratch.plannedRepairs(kind: "resource", batch: 500) { batch in
@@ -272,7 +272,7 @@ extension Store {
                         at: now,
                         db: db
                     )
-                    repaired.insert(finding)
+                    repaired.insert(ExactID(finding))
                 }
             }
             return repaired

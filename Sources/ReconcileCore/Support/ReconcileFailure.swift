@@ -18,7 +18,7 @@ public struct StoreFailure: ReconcileFailure {
     /// Always empty on
     /// SQLite, whose repairs of a provider are one transaction; a PostgreSQL store commits them
     /// 500 at a time.
-    public var committedRepairs: Set<String> = []
+    public var committedRepairs: Set<ExactID> = []
 
     public var exitStatus: Int32 { 3 }
     public var description: String { "store: \(operation) failed: \(reason)" }

@@ -71,7 +71,7 @@ public struct CredicorpAdapter: ProviderAdapter {
         guard let envelope = JSONValue.parse(delivery.body), var event = CredicorpEventMapping.event(envelope) else {
             return .rejected(.malformed, detail: "the signed body is not a Credicorp event envelope", hint: hint())
         }
-        guard event.eventID == id else {
+        guard ExactID(event.eventID) == ExactID(id) else {
             return .rejected(.malformed, detail: "webhook-id does not match the body's event id", hint: hint())
         }
         event.bodyPointer = ""

@@ -52,7 +52,7 @@ struct CredicorpReader: JSONAPIReader {
     func event(id: String) async throws -> ProviderEvent? {
         let path = "/public/v1/events/\(JSONReader.escape(id))"
         guard let envelope = try await json.object(path) else { return nil }
-        guard let event = CredicorpEventMapping.event(envelope), event.eventID == id else {
+        guard let event = CredicorpEventMapping.event(envelope), ExactID(event.eventID) == ExactID(id) else {
             throw garbage(path, "not the requested event")
         }
         return event
@@ -81,7 +81,7 @@ struct CredicorpReader: JSONAPIReader {
         let path = "/public/v1/\(listPath)/\(JSONReader.escape(id))"
         guard let object = try await json.object(path) else { return nil }
         guard let snapshot = CredicorpEventMapping.snapshot(object: object, expectedType: type),
-            snapshot.resourceID == id
+            ExactID(snapshot.resourceID) == ExactID(id)
         else { throw garbage(path, "not the requested \(type)") }
         return snapshot
     }
@@ -100,7 +100,7 @@ struct CredicorpReader: JSONAPIReader {
     ) async throws {
         let first = window + [("limit", "100")]
         var read = 0
-        var seen = Set<String>()
+        var seen = Set<ExactID>()
         let progress = json.progress(list: path)
         var page = try await json.page(path, query: first)
         while true {
@@ -121,7 +121,7 @@ struct CredicorpReader: JSONAPIReader {
                 await progress?(data.count, reached.flatMap(RFC3339.parse))
                 return
             }
-            guard let last = data.last?["id"]?.stringValue, seen.insert(last).inserted else {
+            guard let last = data.last?["id"]?.stringValue, seen.insert(ExactID(last)).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")
             }
             // Left unawaited when `take` throws: leaving the scope cancels and awaits it.

@@ -49,7 +49,8 @@ struct CredifyReader: JSONAPIReader {
         guard let list = CredifyEventMapping.listPath(of: type) else { return nil }
         let path = list + "/" + JSONReader.escape(id)
         guard let object = try await json.object(path) else { return nil }
-        guard let snapshot = CredifyEventMapping.snapshot(object: object, resourceType: type), snapshot.resourceID == id
+        guard let snapshot = CredifyEventMapping.snapshot(object: object, resourceType: type),
+            ExactID(snapshot.resourceID) == ExactID(id)
         else { throw json.garbage(path, "not the requested \(type)") }
         return snapshot
     }

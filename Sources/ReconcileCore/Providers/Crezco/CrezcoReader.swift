@@ -53,7 +53,8 @@ struct CrezcoReader: JSONAPIReader {
     func resource(type: String, id: String) async throws -> ResourceSnapshot? {
         guard let path = CrezcoEventMapping.path(of: type, id: JSONReader.escape(id)) else { return nil }
         guard let object = try await json.object(path) else { return nil }
-        guard let snapshot = CrezcoEventMapping.snapshot(object: object, resourceType: type), snapshot.resourceID == id
+        guard let snapshot = CrezcoEventMapping.snapshot(object: object, resourceType: type),
+            ExactID(snapshot.resourceID) == ExactID(id)
         else { throw json.garbage(path, "not the requested \(type)") }
         return snapshot
     }
@@ -62,7 +63,7 @@ struct CrezcoReader: JSONAPIReader {
         let path = "/v1/webhooks/public-keys/\(JSONReader.escape(id))"
         guard let object = try await json.object(path) else { return nil }
         guard let pem = object["publicKey"]?.stringValue, CrezcoECDSA.publicKey(pem: pem) != nil,
-            object["keyId"]?.stringValue == id
+            object["keyId"]?.stringValue.map({ ExactID($0) }) == ExactID(id)
         else { throw json.garbage(path, "not a P-256 public key for the requested key id") }
         return PublishedKey(keyID: id, algorithm: object["algorithm"]?.stringValue ?? "ES256", publicKey: pem)
     }

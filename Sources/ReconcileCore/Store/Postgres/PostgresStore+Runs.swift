@@ -164,11 +164,11 @@ extension PostgresStore: RunStore {
     /// moves a row back. A kill leaves whole batches; the next run plans the rest again (an event
     /// recorded, or a row already at its target, is left alone).
     public func applyRepairs(_ plan: RepairPlan, provider: String, runID: String, at time: Date)
-        async throws(StoreFailure) -> Set<String>
+        async throws(StoreFailure) -> Set<ExactID>
     {
         guard let scratch = plan.scratch, !plan.isEmpty else { return [] }
         let now = Self.instant(time)
-        var repaired = Set<String>()
+        var repaired = Set<ExactID>()
         var reading = PlannedReading()
         // A failure, of a batch or of reading the plan, says which batches were committed before it.
         do throws(StoreFailure) {
@@ -222,11 +222,11 @@ extension PostgresStore: RunStore {
     }
 
     private func repairBatch(_ parts: [RepairPart], provider: String, runID: String, now: Date)
-        async throws(StoreFailure) -> Set<String>
+        async throws(StoreFailure) -> Set<ExactID>
     {
         let logger = self.logger
         return try await transaction("repair \(provider) local state") { connection in
-            var repaired = Set<String>()
+            var repaired = Set<ExactID>()
             for part in parts {
                 repaired.formUnion(
                     part.kind == "event"
@@ -260,8 +260,8 @@ extension PostgresStore: RunStore {
         now: Date,
         on connection: PostgresConnection,
         logger: Logger
-    ) async throws -> Set<String> {
-        var repaired = Set<String>()
+    ) async throws -> Set<ExactID> {
+        var repaired = Set<ExactID>()
         for (finding, body) in repairs {
             let event = try ScratchCodec.event(body)
             guard
@@ -289,7 +289,7 @@ extension PostgresStore: RunStore {
                 on: connection,
                 logger: logger
             )
-            repaired.insert(finding)
+            repaired.insert(ExactID(finding))
         }
         return repaired
     }
@@ -303,8 +303,8 @@ extension PostgresStore: RunStore {
         now: Date,
         on connection: PostgresConnection,
         logger: Logger
-    ) async throws -> Set<String> {
-        var repaired = Set<String>()
+    ) async throws -> Set<ExactID> {
+        var repaired = Set<ExactID>()
         let targets = try repairs.map { (finding: $0.findingKey, target: try ScratchCodec.localResource($0.body)) }
         let current = try await resources(
             provider: provider,
@@ -342,7 +342,7 @@ extension PostgresStore: RunStore {
                 on: connection,
                 logger: logger
             )
-            repaired.insert(finding)
+            repaired.insert(ExactID(finding))
         }
         return repaired
     }
@@ -423,7 +423,7 @@ extension PostgresStore: RunStore {
     }
 
     public func firstReported(job: String, keys: [String], excludingRun runID: String) async throws(StoreFailure)
-        -> [String: Date]
+        -> [ExactID: Date]
     {
         guard !keys.isEmpty else { return [:] }
         let found = try await rows(
@@ -436,7 +436,7 @@ extension PostgresStore: RunStore {
             """,
             as: (String, Date).self
         )
-        return Dictionary(found.map { ($0.0, Self.instant($0.1)) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(found.map { (ExactID($0.0), Self.instant($0.1)) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func previousRunFindings(
