@@ -46,8 +46,13 @@ extension Reconcile {
             }.sorted { lhs, rhs in
                 if lhs.isOpen != rhs.isOpen { return lhs.isOpen }
                 if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
-                return (lhs.provider ?? "", lhs.resourceID ?? "", lhs.eventID ?? "", lhs.id)
-                    < (rhs.provider ?? "", rhs.resourceID ?? "", rhs.eventID ?? "", rhs.id)
+                // Byte by byte, as the stores order text (two spellings of one accented id are two).
+                let left = [lhs.provider ?? "", lhs.resourceID ?? "", lhs.eventID ?? "", lhs.id]
+                let right = [rhs.provider ?? "", rhs.resourceID ?? "", rhs.eventID ?? "", rhs.id]
+                for (one, other) in zip(left, right) where !one.utf8.elementsEqual(other.utf8) {
+                    return one.utf8.lexicographicallyPrecedes(other.utf8)
+                }
+                return false
             }
             switch format {
             case .json:
@@ -63,7 +68,7 @@ extension Reconcile {
                             FindingText.age(clock.now.timeIntervalSince(history.firstSeen)),
                             String(history.occurrences.count), history.isOpen ? "open" : "resolved",
                             history.repaired ? "yes" : "no",
-                        ].map(FindingText.cell).joined(separator: "\t")
+                        ].map(TabSeparated.cell).joined(separator: "\t")
                     )
                 }
             }
@@ -159,11 +164,6 @@ enum FindingText {
         return "\(total)s"
     }
 
-    /// A table cell: no tab or newline of the data can break a row.
-    static func cell(_ text: String) -> String {
-        String(text.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 })
-    }
-
     static func json(_ history: FindingHistory, now: Date) -> JSONValue {
         .object([
             "id": .string(history.id), "kind": .string(history.kind.rawValue),
@@ -196,8 +196,8 @@ enum FindingText {
     ) -> String {
         var out = ["finding \(history.id): \(history.kind.rawValue)"]
         out.append("  provider:   \(history.provider ?? "-")")
-        out.append("  resource:   \(cell(resource(history)))")
-        if let event = history.eventID { out.append("  event:      \(cell(event))") }
+        out.append("  resource:   \(TabSeparated.cell(resource(history)))")
+        if let event = history.eventID { out.append("  event:      \(TabSeparated.cell(event))") }
         out.append(
             "  first seen: \(RFC3339.format(history.firstSeen)) (\(age(now.timeIntervalSince(history.firstSeen))) ago); "
                 + "last seen \(RFC3339.format(history.lastSeen)); reported by \(history.occurrences.count) run(s)"
@@ -206,7 +206,7 @@ enum FindingText {
         out.append("details (last report):")
         for key in history.details.keys.sorted() {
             guard let value = history.details[key] else { continue }
-            out.append("  \(key): \(cell(value.stringValue ?? value.canonicalText))")
+            out.append("  \(key): \(TabSeparated.cell(value.stringValue ?? value.canonicalText))")
         }
         out.append("runs:")
         for occurrence in history.occurrences {
@@ -220,14 +220,14 @@ enum FindingText {
         out.append("repairs:" + (repairs.isEmpty ? " none" : ""))
         for repair in repairs {
             out.append("  \(repair.runID)  \(repair.action)  at \(repair.at)")
-            out.append("    before: \(cell(repair.before ?? "(none)"))")
-            out.append("    after:  \(cell(repair.after ?? "(none)"))")
+            out.append("    before: \(TabSeparated.cell(repair.before ?? "(none)"))")
+            out.append("    after:  \(TabSeparated.cell(repair.after ?? "(none)"))")
         }
         out.append("deliveries:" + (deliveries.isEmpty ? " none stored" : ""))
         for delivery in deliveries {
             var line = "  #\(delivery.id)  received \(delivery.receivedAt ?? "?")  \(delivery.verdict)"
             if let reason = delivery.reason { line += "  \(reason)" }
-            if let detail = delivery.detail { line += ": \(cell(detail))" }
+            if let detail = delivery.detail { line += ": \(TabSeparated.cell(detail))" }
             out.append(line)
         }
         return out.joined(separator: "\n") + "\n"

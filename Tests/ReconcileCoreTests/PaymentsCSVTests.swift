@@ -50,6 +50,43 @@ import Testing
     }
 }
 
+/// Two payments whose ids differ only in how an accented letter is spelled are two payments in
+/// payments.csv and report.md, as in the stores, in the stores' (byte) order.
+@Suite struct SpelledApartResourceTests {
+    @Test func twoSpellingsOfOnePaymentIdAreTwoRowsAndTwoSections() {
+        let composed = "pay_caf\u{E9}"
+        let decomposed = "pay_cafe\u{301}"
+        #expect(composed == decomposed, "Swift's String equality: canonical equivalence")
+        let findings = [(composed, "failed", Int64(1_050)), (decomposed, "refunded", Int64(2_000))].map {
+            id,
+            remote,
+            amount in
+            Finding(
+                kind: .stateMismatch,
+                provider: "credicorp",
+                resourceType: "payment",
+                resourceID: id,
+                eventID: nil,
+                details: [
+                    "local": "succeeded", "remote": .string(remote), "cause": "dropped_event",
+                    "amount": .integer(amount), "currency": "GBP",
+                ]
+            )
+        }
+        var report = ReportJSONTests.emptyReport
+        report.findings = findings
+        let rows = PaymentsCSV.rows(report)
+        // The decomposed spelling's "e" (0x65) comes before the composed "é" (0xC3 0xA9).
+        #expect(rows.map { Array($0.resourceID.utf8) } == [decomposed, composed].map { Array($0.utf8) })
+        #expect(rows.map(\.remoteStatus) == ["refunded", "failed"])
+        #expect(PaymentsCSV.totals(rows)["GBP"]?.minorUnits == 3_050)
+        let markdown = MarkdownReport.render(report)
+        let headings = markdown.split(separator: "\n").filter { $0.hasPrefix("### credicorp payment ") }
+        #expect(headings.count == 2, "\(headings)")
+        #expect(headings.map { $0.hasSuffix("provider refunded (20.00 GBP)") } == [true, false], "\(headings)")
+    }
+}
+
 /// report.md puts provider text in table cells and list lines: no text may end a line or a cell.
 @Suite struct MarkdownCellTests {
     @Test(arguments: ["a|b", "|\u{301}", "x|\u{301}|y", "a\nb", "a\rb", "a\r\nb", "é|ü\r", "plain"])
@@ -64,5 +101,16 @@ import Testing
             $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0
         }
         #expect(bytes.filter { $0 != UInt8(ascii: "\\") } == expected)
+    }
+}
+
+/// `reconcile findings` prints a tab-separated table: no text may end a row or add a column.
+@Suite struct TabSeparatedCellTests {
+    @Test(arguments: ["a\tb", "a\nb", "a\rb", "a\r\nb", "\r\n", "\t\u{301}", "é\r\nü", "plain", ""])
+    func aCellNeverBreaksItsRowWhateverItsCharacters(text: String) {
+        let bytes = Array(TabSeparated.cell(text).utf8)
+        let breaks = [UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")]
+        #expect(!bytes.contains(where: breaks.contains), "\(bytes)")
+        #expect(bytes == Array(text.utf8).map { breaks.contains($0) ? UInt8(ascii: " ") : $0 })
     }
 }

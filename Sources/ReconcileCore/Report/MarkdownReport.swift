@@ -216,12 +216,14 @@ public enum MarkdownReport {
 
     private static func resourceSection(_ report: RunReport) -> [String] {
         guard !report.findings.isEmpty else { return [] }
-        var groups: [String: [Finding]] = [:]
-        for finding in report.findings { groups[groupKey(finding), default: []].append(finding) }
+        // By exact text: two spellings of one accented id are two resources, as the stores keep them.
+        var groups: [ExactID: [Finding]] = [:]
+        for finding in report.findings { groups[ExactID(groupKey(finding)), default: []].append(finding) }
         guard groups.count <= maxListedGroups else { return summarySection(report, groups: groups.count) }
         var out = ["## Findings by resource", ""]
-        for key in groups.keys.sorted() {
-            let findings = groups[key] ?? []
+        for group in groups.keys.sorted(by: { $0.text.utf8.lexicographicallyPrecedes($1.text.utf8) }) {
+            let key = group.text
+            let findings = groups[group] ?? []
             let state = findings.first { $0.kind == .stateMismatch || $0.kind == .missingLocally }
             var heading = "### \(key)"
             if let state {

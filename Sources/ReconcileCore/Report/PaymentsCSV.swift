@@ -43,15 +43,20 @@ public enum PaymentsCSV {
     /// The payment-like resources of `report`, each once, ordered by provider, type and id.
     public static func rows(_ report: RunReport) -> [PaymentRow] {
         // Positions, not copies of the findings: a large run has tens of thousands of resources.
-        var byResource: [String: [Int]] = [:]
+        // By exact id: two spellings of one accented id are two resources, as the stores keep them.
+        var byResource: [ExactID: [Int]] = [:]
         for (index, finding) in report.findings.enumerated() {
             guard let type = finding.resourceType, paymentTypes.contains(type), let id = finding.resourceID else {
                 continue
             }
-            byResource["\(finding.provider ?? "")\u{0}\(type)\u{0}\(id)", default: []].append(index)
+            byResource[ExactID("\(finding.provider ?? "")\u{0}\(type)\u{0}\(id)"), default: []].append(index)
         }
-        return byResource.values.compactMap { row($0.map { report.findings[$0] }) }.sorted {
-            ($0.provider, $0.resourceType, $0.resourceID) < ($1.provider, $1.resourceType, $1.resourceID)
+        return byResource.values.compactMap { row($0.map { report.findings[$0] }) }.sorted { lhs, rhs in
+            for (one, other) in [(lhs.provider, rhs.provider), (lhs.resourceType, rhs.resourceType)]
+            where !one.utf8.elementsEqual(other.utf8) {
+                return one.utf8.lexicographicallyPrecedes(other.utf8)
+            }
+            return lhs.resourceID.utf8.lexicographicallyPrecedes(rhs.resourceID.utf8)
         }
     }
 
