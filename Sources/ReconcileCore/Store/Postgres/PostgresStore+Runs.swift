@@ -574,9 +574,7 @@ extension PostgresStore: RunStore {
         let receiptLimit = Self.instant(cutoffs.deliveries)
         return try await transaction("prune by retention") { connection in
             func count(_ query: PostgresQuery) async throws -> Int {
-                var total = 0
-                for try await _ in try await connection.query(query, logger: logger).decode(Int.self) { total += 1 }
-                return total
+                try await Self.rowCount(query, on: connection, logger: logger)
             }
             var summary = PruneSummary()
             summary.findings = try await count(
@@ -604,15 +602,82 @@ extension PostgresStore: RunStore {
                 backfillStart = start
             }
             let deliveryLimit = backfillStart.map { min($0, receiptLimit) } ?? receiptLimit
-            summary.deliveries = try await count(
-                """
-                DELETE FROM delivery d WHERE coalesce(d.received_at, d.recorded_at) < \(deliveryLimit)
-                AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id)
-                RETURNING 1
-                """
-            )
+            summary.deliveries = try await Self.pruneDeliveries(before: deliveryLimit, on: connection, logger: logger)
             return summary
         }
+    }
+
+    /// Deletes the deliveries received (or, without a receipt time, recorded) before `limit` that
+    /// no finding names; returns how many went.
+    ///
+    /// Provider by provider through `delivery_received` (provider, received_at), as SQLite's
+    /// retention does: a condition on `coalesce(received_at, recorded_at)` can use no index, and
+    /// read every delivery row of the store on every nightly run (#10 world, 94,055 deliveries,
+    /// nothing leaving: 23 ms against 0.1 ms). The providers are found in the same index, one seek
+    /// each; should one come back twice (a collation that does not order strictly), every row is
+    /// looked at, as before.
+    private static func pruneDeliveries(before limit: Date, on connection: PostgresConnection, logger: Logger)
+        async throws -> Int
+    {
+        func count(_ query: PostgresQuery) async throws -> Int {
+            try await rowCount(query, on: connection, logger: logger)
+        }
+        func least(after provider: String?) async throws -> String? {
+            let query: PostgresQuery =
+                provider.map { "SELECT min(provider) FROM delivery WHERE provider > \($0)" }
+                ?? "SELECT min(provider) FROM delivery"
+            var least: String?
+            for try await value in try await connection.query(query, logger: logger).decode(String?.self) {
+                least = value
+            }
+            return least
+        }
+        var providers: [String] = []
+        var seen = Set<ExactID>()
+        var next = try await least(after: nil)
+        while let provider = next {
+            guard seen.insert(ExactID(provider)).inserted else {
+                return try await count(
+                    """
+                    DELETE FROM delivery d WHERE coalesce(d.received_at, d.recorded_at) < \(limit)
+                    AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
+                    """
+                )
+            }
+            providers.append(provider)
+            next = try await least(after: provider)
+        }
+        var deleted = try await count(
+            """
+            DELETE FROM delivery d WHERE d.provider IS NULL AND coalesce(d.received_at, d.recorded_at) < \(limit)
+            AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
+            """
+        )
+        for provider in providers {
+            deleted += try await count(
+                """
+                DELETE FROM delivery d WHERE d.provider = \(provider) AND d.received_at < \(limit)
+                AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
+                """
+            )
+            deleted += try await count(
+                """
+                DELETE FROM delivery d WHERE d.provider = \(provider) AND d.received_at IS NULL
+                AND d.recorded_at < \(limit)
+                AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
+                """
+            )
+        }
+        return deleted
+    }
+
+    /// The number of rows `query` returns (a `DELETE … RETURNING 1`: how many rows it removed).
+    private static func rowCount(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger)
+        async throws -> Int
+    {
+        var total = 0
+        for try await _ in try await connection.query(query, logger: logger).decode(Int.self) { total += 1 }
+        return total
     }
 }
 
