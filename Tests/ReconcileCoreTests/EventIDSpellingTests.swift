@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import Testing
@@ -287,5 +288,51 @@ import Testing
             }
             #expect(error?.description.contains("not the requested event") == true, "\(String(describing: error))")
         }
+    }
+
+    /// Crezco key ids of two spellings are two keys: one the provider does not know (404, kept for
+    /// this ingest) does not make the other, which it publishes, unknown too.
+    @Test func aKeyIdUnknownToTheProviderLeavesItsOtherSpellingKnown() async throws {
+        let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
+        let published = try JSONValue.object(["keyId": .string("key_e\u{301}"), "publicKey": .string(pem)]).exactText
+        try await Server.with({ target in
+            target.contains("key_e%CC%81")
+                ? [Server.answer(200, body: published)]
+                : [Server.answer(404, body: #"{"error":"not found"}"#)]
+        }) { server in
+            try await TestStore.sqlite.with { store in
+                var config = Fixture.crezcoConfig(baseURL: server.baseURL, apiKey: Hostile.apiKey)
+                config.apiKey = Secret(variable: "KEY", value: Hostile.apiKey)
+                let adapter = ProviderRegistry.adapter(for: config, http: Hostile.quick())
+                var quiet = Logger(label: "test")
+                quiet.logLevel = .critical
+                let ring = PublicKeyRing(store: store, logger: quiet, now: Hostile.until)
+                #expect(try await ring.key("key_\u{E9}", for: adapter) == nil)
+                let key = try await ring.key("key_e\u{301}", for: adapter)
+                #expect(key?.publicKey == pem)
+            }
+        }
+    }
+
+    /// Metrics of lines from two unknown providers whose names are two spellings: two series.
+    @Test func deliveriesOfTwoSpellingsOfAProviderAreTwoSeries() {
+        let snapshot = PrometheusMetrics.Snapshot(
+            job: "nightly",
+            report: ReportJSONTests.emptyReport,
+            exitStatus: 0,
+            startedAt: Hostile.until,
+            finishedAt: Hostile.until,
+            lastSuccess: nil,
+            deliveries: [
+                DeliveryCount(provider: "caf\u{E9}", verdict: "rejected", count: 2),
+                DeliveryCount(provider: "cafe\u{301}", verdict: "rejected", count: 3),
+            ]
+        )
+        let lines = PrometheusMetrics.render(snapshot).split(separator: "\n").filter {
+            $0.hasPrefix("reconcile_deliveries_stored{")
+        }
+        #expect(lines.count == 2, "\(lines)")
+        // In byte order: "e" + U+0301 before "é".
+        #expect(lines.map { $0.split(separator: " ").last } == ["3", "2"])
     }
 }

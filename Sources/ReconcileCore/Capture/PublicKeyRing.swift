@@ -29,9 +29,10 @@ public actor PublicKeyRing {
     let store: any ReconcileStore
     let logger: Logger
     let now: Date
-    private var known: [String: PublishedKey?] = [:]
+    /// By provider and key id, byte by byte (two spellings of one accented key id are two keys).
+    private var known: [ResourceKey: PublishedKey?] = [:]
     private var readers: [String: any ProviderReader] = [:]
-    private var fetching: [String: Task<PublishedKey?, any Error>] = [:]
+    private var fetching: [ResourceKey: Task<PublishedKey?, any Error>] = [:]
 
     /// A ring over `store`; `now` is the job clock's instant (the time a 404 is remembered at).
     public init(store: any ReconcileStore, logger: Logger, now: Date = Date()) {
@@ -43,7 +44,7 @@ public actor PublicKeyRing {
     /// The key `keyID` of `adapter`'s provider, or nil when the provider does not know it.
     public func key(_ keyID: String, for adapter: any ProviderAdapter) async throws -> PublishedKey? {
         let provider = adapter.config.name
-        let cacheKey = provider + "\u{0}" + keyID
+        let cacheKey = ResourceKey(provider, keyID)
         if let cached = known[cacheKey] { return cached }
         if let stored = try await store.providerKey(provider: provider, keyID: keyID) {
             let key = PublishedKey(keyID: keyID, algorithm: "", publicKey: stored)

@@ -121,17 +121,16 @@ public enum PrometheusMetrics {
         return out.text
     }
 
-    /// Two label values, ordered by the first then the second.
+    /// Two label values, compared and ordered by the first then the second, byte by byte: two
+    /// spellings of one accented provider name (an unknown provider's lines) are two series.
     struct PairKey: Hashable, Comparable {
-        var first: String
-        var second: String
+        private var key: ResourceKey
+        var first: String { key.type }
+        var second: String { key.id }
 
-        init(_ first: String, _ second: String) {
-            self.first = first
-            self.second = second
-        }
+        init(_ first: String, _ second: String) { key = ResourceKey(first, second) }
 
-        static func < (lhs: PairKey, rhs: PairKey) -> Bool { (lhs.first, lhs.second) < (rhs.first, rhs.second) }
+        static func < (lhs: PairKey, rhs: PairKey) -> Bool { lhs.key < rhs.key }
     }
 
     static func seconds(_ date: Date) -> Double { (date.timeIntervalSince1970 * 1000).rounded() / 1000 }
