@@ -21,17 +21,20 @@ import Testing
         )
     }
 
+    /// A Credicorp classifier of the day after ``day``.
+    static let classifier = Classifier(
+        adapter: CredicorpAdapter(config: Fixture.credicorpConfig()),
+        endpoint: nil,
+        now: day.addingTimeInterval(86_400),
+        since: day,
+        until: day.addingTimeInterval(86_400),
+        eventSince: day
+    )
+
     /// Three newer events received at the same moment (one batch) before two late ones: each
     /// finding names the earliest created of them, then the least id, in every order.
     @Test func theNewerEventNamedIsTheSameInEveryOrder() throws {
-        let classifier = Classifier(
-            adapter: CredicorpAdapter(config: Fixture.credicorpConfig()),
-            endpoint: nil,
-            now: Self.day.addingTimeInterval(86_400),
-            since: Self.day,
-            until: Self.day.addingTimeInterval(86_400),
-            eventSince: Self.day
-        )
+        let classifier = Self.classifier
         let late = Self.event("evt-late", createdHour: 10, receivedHour: 12)
         let newer = [
             Self.event("evt-b", createdHour: 11, receivedHour: 11.5),
@@ -57,14 +60,7 @@ import Testing
     /// Two newer events of one batch whose ids are two spellings of one accented id: the one named
     /// is the least by bytes (`e` + U+0301 before `é`), whichever order they come in.
     @Test func ofTwoSpellingsTheNewerEventNamedIsTheLeastByBytes() throws {
-        let classifier = Classifier(
-            adapter: CredicorpAdapter(config: Fixture.credicorpConfig()),
-            endpoint: nil,
-            now: Self.day.addingTimeInterval(86_400),
-            since: Self.day,
-            until: Self.day.addingTimeInterval(86_400),
-            eventSince: Self.day
-        )
+        let classifier = Self.classifier
         let late = Self.event("evt-late", createdHour: 10, receivedHour: 12)
         let composed = Self.event("evt-caf\u{E9}", createdHour: 11, receivedHour: 11.5)
         let decomposed = Self.event("evt-cafe\u{301}", createdHour: 11, receivedHour: 11.5)
