@@ -47,12 +47,11 @@ extension Reconcile {
                 if lhs.isOpen != rhs.isOpen { return lhs.isOpen }
                 if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
                 // Byte by byte, as the stores order text (two spellings of one accented id are two).
-                let left = [lhs.provider ?? "", lhs.resourceID ?? "", lhs.eventID ?? "", lhs.id]
-                let right = [rhs.provider ?? "", rhs.resourceID ?? "", rhs.eventID ?? "", rhs.id]
-                for (one, other) in zip(left, right) where !one.utf8.elementsEqual(other.utf8) {
-                    return one.utf8.lexicographicallyPrecedes(other.utf8)
-                }
-                return false
+                func compare(_ one: String?, _ other: String?) -> Int { ByteOrder.compare(one ?? "", other ?? "") }
+                var order = compare(lhs.provider, rhs.provider)
+                if order == 0 { order = compare(lhs.resourceID, rhs.resourceID) }
+                if order == 0 { order = compare(lhs.eventID, rhs.eventID) }
+                return (order != 0 ? order : compare(lhs.id, rhs.id)) < 0
             }
             switch format {
             case .json:

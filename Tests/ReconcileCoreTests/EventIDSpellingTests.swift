@@ -335,4 +335,74 @@ import Testing
         // In byte order: "e" + U+0301 before "é".
         #expect(lines.map { $0.split(separator: " ").last } == ["3", "2"])
     }
+
+    /// A job's provider `Kcorp` and a line naming `\u{212A}corp` (KELVIN SIGN, which Swift's
+    /// `String` takes for "K"): the line names no entry of the job, and is never verified, applied
+    /// or stored as `Kcorp`'s.
+    @Test func aProviderNameSpelledWithAKelvinSignIsNotTheJobsEntry() async throws {
+        #expect("\u{212A}corp" == "Kcorp", "Swift's String equality: canonical equivalence")
+        try await TestStore.sqlite.with { store in
+            var config = Fixture.credicorpConfig()
+            config.name = "Kcorp"
+            let job = Fixture.job(store: store.location, providers: [config])
+            let ingestor = Ingestor(
+                job: job,
+                adapters: ["Kcorp": CredicorpAdapter(config: config)],
+                store: store,
+                clock: JobClock(now: Date(timeIntervalSince1970: 1_790_000_000)),
+                logger: Logger(label: "test")
+            )
+            func line(_ id: String, payment: String, provider: String) -> String {
+                let body = Fixture.paymentEvent(
+                    id: id,
+                    payment: payment,
+                    status: "succeeded",
+                    created: "2026-07-04T09:15:22Z"
+                )
+                return Fixture.captureLine(id: id, body: body, receivedAt: "2026-07-04T09:15:25Z")
+                    .replacingOccurrences(of: #""credicorp""#, with: "\"\(provider)\"")
+            }
+            let capture =
+                [
+                    line("evt_1", payment: "pay_1", provider: "Kcorp"),
+                    line("evt_2", payment: "pay_2", provider: "\u{212A}corp"),
+                ].joined(separator: "\n") + "\n"
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("kelvin-\(UUID().uuidString)")
+            try Data(capture.utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            var summary = IngestSummary()
+            try await ingestor.ingest(handle: try FileHandle(forReadingFrom: file), source: "capture", into: &summary)
+            #expect(summary.accepted == 1)
+            #expect(summary.rejections.map(\.reason) == [.unknownProvider])
+            let recorded = try await store.recordedEventIDs(
+                provider: "Kcorp",
+                among: ["evt_1", "evt_2"],
+                occurred: nil
+            )
+            #expect(recorded == [ExactID("evt_1")])
+        }
+    }
+
+    /// `ByteOrder` orders and compares as the UTF-8 bytes do, whatever the text: ASCII, accents in
+    /// either spelling, other scripts, long (heap) and short (inline) strings, empty ones.
+    @Test func byteOrderIsTheOrderOfTheBytes() {
+        var random = SplitMix64(seed: 20_261_207)
+        let pieces = [
+            "", "a", "b", "K", "\u{212A}", "e", "\u{E9}", "e\u{301}", "\u{301}", "z", "\u{1F4B8}", "日本", "\u{0}",
+        ]
+        var texts: [String] = []
+        for _ in 0..<400 {
+            var text = ""
+            for _ in 0..<Int(random.next() % 8) { text += pieces[Int(random.next() % UInt64(pieces.count))] }
+            if random.next() % 4 == 0 { text += String(repeating: "x", count: 20) }
+            texts.append(text)
+        }
+        for (left, right) in zip(texts, texts.shuffled(using: &random)) {
+            let expected =
+                left.utf8.elementsEqual(right.utf8) ? 0 : left.utf8.lexicographicallyPrecedes(right.utf8) ? -1 : 1
+            #expect(ByteOrder.compare(left, right).signum() == expected, "\(Array(left.utf8)) \(Array(right.utf8))")
+            #expect(ByteOrder.equal(left, right) == (expected == 0))
+            #expect(ByteOrder.precedes(left, right) == (expected < 0))
+        }
+    }
 }

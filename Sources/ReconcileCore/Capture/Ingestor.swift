@@ -280,7 +280,9 @@ public struct Ingestor: Sendable {
         record.url = delivery.url
         record.headersJSON = JSONValue.object(delivery.headers.mapValues { .string($0) }).canonicalText
         record.body = delivery.body
-        guard let adapter = adapters[delivery.provider] else {
+        // The job's entry of exactly that name: Swift's `String` takes U+212A KELVIN SIGN for "K",
+        // and a line stored under the other name would be reconciled under neither.
+        guard let adapter = adapters[delivery.provider], ByteOrder.equal(adapter.config.name, delivery.provider) else {
             record.verdict = .rejected(
                 .unknownProvider,
                 detail: "provider '\(CapturedDelivery.printable(delivery.provider, 60))' is not an entry of the job",

@@ -165,8 +165,9 @@ extension JobRunner {
         -> [ReportedFinding]
     {
         let now = Set(current.map { ExactID($0.key) })
+        let complete = Set(completeProviders.map { ExactID($0) })
         return previous.filter { finding in
-            !now.contains(ExactID(finding.key)) && completeProviders.contains(finding.provider ?? "")
+            !now.contains(ExactID(finding.key)) && complete.contains(ExactID(finding.provider ?? ""))
         }
     }
 

@@ -179,9 +179,11 @@ public struct JobRunner: Sendable {
             checkLock: { () throws(StoreFailure) in try await opened.checkLock() }
         )
         let names = Set(job.providers.map(\.name))
+        // Byte by byte, as the store names a line's provider: see Ingestor (U+212A is "K" to `String`).
+        let exactNames = Set(names.map { ExactID($0) })
         let otherLines: @Sendable () async throws -> [Finding] = {
             try await store.rejectedDeliveries(provider: nil, since: since, until: until)
-                .filter { !names.contains($0.provider ?? "") }
+                .filter { !exactNames.contains(ExactID($0.provider ?? "")) }
                 .map(Classifier.invalidSignature)
         }
         var sections: [RunReport.ProviderSection]

@@ -81,11 +81,14 @@ extension ProviderAdapter {
 extension ProviderReader {
     public func publicKey(id: String) async throws -> PublishedKey? { nil }
 
-    /// Every event with provider time in `[since, until)`, one version per id, ascending by (time, id).
+    /// Every event with provider time in `[since, until)`, one version per id (byte by byte),
+    /// ascending by (time, id's bytes).
     public func events(since: Date, until: Date) async throws -> [ProviderEvent] {
         let rows = RowsInMemory()
         try await readEvents(since: since, until: until, into: rows)
-        return rows.events.values.sorted { ($0.occurredAt, $0.eventID) < ($1.occurredAt, $1.eventID) }
+        return rows.events.values.sorted {
+            $0.occurredAt != $1.occurredAt ? $0.occurredAt < $1.occurredAt : ByteOrder.precedes($0.eventID, $1.eventID)
+        }
     }
 
     /// The listable resources updated in `[since, until)`, one version per resource, ascending by (time, type, id).

@@ -114,7 +114,7 @@ struct Classifier: Sendable {
                         let right = rhs.firstReceipt ?? .distantFuture
                         if left != right { return left < right }
                         if lhs.occurredAt != rhs.occurredAt { return lhs.occurredAt < rhs.occurredAt }
-                        return lhs.eventID.utf8.lexicographicallyPrecedes(rhs.eventID.utf8)
+                        return ByteOrder.precedes(lhs.eventID, rhs.eventID)
                     })
                 else { continue }
                 let details: [String: JSONValue] = [

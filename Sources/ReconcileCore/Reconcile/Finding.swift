@@ -193,15 +193,11 @@ public struct Finding: Sendable, Codable, Equatable {
         if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
         // Byte by byte (UTF-8), as the stores order text: two spellings of one accented id are two
         // findings, in one order on every run.
-        func precedes(_ one: String?, _ other: String?) -> Bool? {
-            let one = (one ?? "").utf8
-            let other = (other ?? "").utf8
-            return one.elementsEqual(other) ? nil : one.lexicographicallyPrecedes(other)
-        }
-        if let order = precedes(lhs.provider, rhs.provider) { return order }
-        if let order = precedes(lhs.resourceType, rhs.resourceType) { return order }
-        if let order = precedes(lhs.resourceID, rhs.resourceID) { return order }
-        if let order = precedes(lhs.eventID, rhs.eventID) { return order }
-        return (lhs.deliveryID ?? 0) < (rhs.deliveryID ?? 0)
+        func compare(_ one: String?, _ other: String?) -> Int { ByteOrder.compare(one ?? "", other ?? "") }
+        var order = compare(lhs.provider, rhs.provider)
+        if order == 0 { order = compare(lhs.resourceType, rhs.resourceType) }
+        if order == 0 { order = compare(lhs.resourceID, rhs.resourceID) }
+        if order == 0 { order = compare(lhs.eventID, rhs.eventID) }
+        return order != 0 ? order < 0 : (lhs.deliveryID ?? 0) < (rhs.deliveryID ?? 0)
     }
 }

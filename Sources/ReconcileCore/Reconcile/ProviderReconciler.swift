@@ -250,7 +250,7 @@ struct ProviderReconciler: Sendable {
         // Listed under another resource: the provider knows it.
         let listedElsewhere = try scratch.knownEvents(candidates.map(\.eventID))
         candidates = candidates.filter { !listedElsewhere.contains(ExactID($0.eventID)) }.sorted {
-            $0.eventID.utf8.lexicographicallyPrecedes($1.eventID.utf8)
+            ByteOrder.precedes($0.eventID, $1.eventID)
         }
         var findings: [Finding] = []
         var named: [(finding: Int, event: LocalEvent)] = []
@@ -302,10 +302,11 @@ struct ProviderReconciler: Sendable {
     }
 }
 
-/// An event id compared and hashed byte by byte (UTF-8), as the stores compare text.
+/// A text from a provider (an event id, a finding key that names one, a report's group) compared
+/// and hashed byte by byte (UTF-8), as the stores compare text.
 ///
-/// See ``ResourceKey``. Which events a store records is answered in these, so that of two
-/// spellings of one accented id, only the one stored counts as recorded.
+/// See ``ResourceKey``. A Swift `Set` or `Dictionary` of these, never of `String`s, holds such
+/// texts: of two spellings of one accented id, `String` keeps one.
 public struct ExactID: Hashable, Sendable, ExpressibleByStringLiteral {
     public var text: String
 
@@ -313,7 +314,7 @@ public struct ExactID: Hashable, Sendable, ExpressibleByStringLiteral {
 
     public init(stringLiteral text: String) { self.text = text }
 
-    public static func == (lhs: ExactID, rhs: ExactID) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+    public static func == (lhs: ExactID, rhs: ExactID) -> Bool { ByteOrder.equal(lhs.text, rhs.text) }
 
     public func hash(into hasher: inout Hasher) { ResourceKey.combine(text, into: &hasher) }
 }
@@ -333,7 +334,7 @@ public struct ResourceKey: Hashable, Comparable, Sendable {
     }
 
     public static func == (lhs: ResourceKey, rhs: ResourceKey) -> Bool {
-        lhs.type.utf8.elementsEqual(rhs.type.utf8) && lhs.id.utf8.elementsEqual(rhs.id.utf8)
+        ByteOrder.equal(lhs.type, rhs.type) && ByteOrder.equal(lhs.id, rhs.id)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -351,7 +352,7 @@ public struct ResourceKey: Hashable, Comparable, Sendable {
     }
 
     public static func < (lhs: ResourceKey, rhs: ResourceKey) -> Bool {
-        if !lhs.type.utf8.elementsEqual(rhs.type.utf8) { return lhs.type.utf8.lexicographicallyPrecedes(rhs.type.utf8) }
-        return lhs.id.utf8.lexicographicallyPrecedes(rhs.id.utf8)
+        let type = ByteOrder.compare(lhs.type, rhs.type)
+        return type != 0 ? type < 0 : ByteOrder.precedes(lhs.id, rhs.id)
     }
 }

@@ -221,7 +221,7 @@ public enum MarkdownReport {
         for finding in report.findings { groups[ExactID(groupKey(finding)), default: []].append(finding) }
         guard groups.count <= maxListedGroups else { return summarySection(report, groups: groups.count) }
         var out = ["## Findings by resource", ""]
-        for group in groups.keys.sorted(by: { $0.text.utf8.lexicographicallyPrecedes($1.text.utf8) }) {
+        for group in groups.keys.sorted(by: { ByteOrder.precedes($0.text, $1.text) }) {
             let key = group.text
             let findings = groups[group] ?? []
             let state = findings.first { $0.kind == .stateMismatch || $0.kind == .missingLocally }

@@ -52,11 +52,10 @@ public enum PaymentsCSV {
             byResource[ExactID("\(finding.provider ?? "")\u{0}\(type)\u{0}\(id)"), default: []].append(index)
         }
         return byResource.values.compactMap { row($0.map { report.findings[$0] }) }.sorted { lhs, rhs in
-            for (one, other) in [(lhs.provider, rhs.provider), (lhs.resourceType, rhs.resourceType)]
-            where !one.utf8.elementsEqual(other.utf8) {
-                return one.utf8.lexicographicallyPrecedes(other.utf8)
-            }
-            return lhs.resourceID.utf8.lexicographicallyPrecedes(rhs.resourceID.utf8)
+            let provider = ByteOrder.compare(lhs.provider, rhs.provider)
+            if provider != 0 { return provider < 0 }
+            let type = ByteOrder.compare(lhs.resourceType, rhs.resourceType)
+            return type != 0 ? type < 0 : ByteOrder.precedes(lhs.resourceID, rhs.resourceID)
         }
     }
 
