@@ -194,7 +194,7 @@ enum FindingText {
         now: Date
     ) -> String {
         var out = ["finding \(history.id): \(history.kind.rawValue)"]
-        out.append("  provider:   \(history.provider ?? "-")")
+        out.append("  provider:   \(TabSeparated.cell(history.provider ?? "-"))")
         out.append("  resource:   \(TabSeparated.cell(resource(history)))")
         if let event = history.eventID { out.append("  event:      \(TabSeparated.cell(event))") }
         out.append(

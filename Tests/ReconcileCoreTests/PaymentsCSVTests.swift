@@ -85,6 +85,26 @@ import Testing
         #expect(headings.count == 2, "\(headings)")
         #expect(headings.map { $0.hasSuffix("provider refunded (20.00 GBP)") } == [true, false], "\(headings)")
     }
+
+    /// A resource's section heading holds the provider's id and statuses: none of them ends its line.
+    @Test func aSectionHeadingIsOneLineWhateverTheIdsAndStatuses() {
+        var report = ReportJSONTests.emptyReport
+        report.findings = [
+            Finding(
+                kind: .stateMismatch,
+                provider: "credicorp",
+                resourceType: "payment",
+                resourceID: "pay\n### forged",
+                eventID: nil,
+                details: ["local": "succeeded\r\nx", "remote": "failed\rMORE", "cause": "dropped_event"]
+            )
+        ]
+        let lines = MarkdownReport.render(report).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(!lines.contains { $0.hasPrefix("### forged") })
+        #expect(!MarkdownReport.render(report).utf8.contains(UInt8(ascii: "\r")))
+        let heading = lines.filter { $0.hasPrefix("### credicorp payment pay") }
+        #expect(heading == ["### credicorp payment pay ### forged: ours succeeded  x, provider failed MORE"])
+    }
 }
 
 /// report.md puts provider text in table cells and list lines: no text may end a line or a cell.

@@ -225,11 +225,12 @@ public enum MarkdownReport {
             let key = group.text
             let findings = groups[group] ?? []
             let state = findings.first { $0.kind == .stateMismatch || $0.kind == .missingLocally }
-            var heading = "### \(key)"
+            // The provider's ids and statuses, like every text of theirs, never end the heading's line.
+            var heading = "### \(cell(key))"
             if let state {
                 let local = state.details["local"]?.stringValue ?? "(no local row)"
                 let remote = state.details["remote"]?.stringValue ?? "-"
-                heading += ": ours \(local), provider \(remote)"
+                heading += ": ours \(cell(local)), provider \(cell(remote))"
             }
             if let money = findings.compactMap(\.money).first {
                 heading += " (\(money.decimalString) \(money.currency))"
