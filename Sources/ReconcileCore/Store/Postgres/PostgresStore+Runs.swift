@@ -610,18 +610,17 @@ extension PostgresStore: RunStore {
     /// Deletes the deliveries received (or, without a receipt time, recorded) before `limit` that
     /// no finding names; returns how many went.
     ///
-    /// Provider by provider through `delivery_received` (provider, received_at), as SQLite's
+    /// By `delivery_received` (provider, received_at), for the providers the store holds, as SQLite's
     /// retention does: a condition on `coalesce(received_at, recorded_at)` can use no index, and
-    /// read every delivery row of the store on every nightly run (#10 world, 94,055 deliveries,
-    /// nothing leaving: 23 ms against 0.1 ms). The providers are found in the same index, one seek
-    /// each. `provider > $1` never finds one seen before, unless a name read back differs from the
-    /// one stored; should that happen, every row is looked at, as before, rather than loop.
+    /// read every delivery row of the store on every nightly run (#10 world, 94,055 deliveries and
+    /// 300,000 findings, nothing leaving: 24–27 ms against 0.1 ms). The providers are found in the
+    /// same index, one seek each, and named in one statement (`= ANY`), so that `finding` is read
+    /// once however many providers have deliveries leaving. `provider > $1` never finds one seen
+    /// before, unless a name read back differs from the one stored; should that happen, every row
+    /// is looked at, as before, rather than loop.
     private static func pruneDeliveries(before limit: Date, on connection: PostgresConnection, logger: Logger)
         async throws -> Int
     {
-        func count(_ query: PostgresQuery) async throws -> Int {
-            try await rowCount(query, on: connection, logger: logger)
-        }
         func least(after provider: String?) async throws -> String? {
             let query: PostgresQuery =
                 provider.map { "SELECT min(provider) FROM delivery WHERE provider > \($0)" }
@@ -637,38 +636,30 @@ extension PostgresStore: RunStore {
         var next = try await least(after: nil)
         while let provider = next {
             guard seen.insert(ExactID(provider)).inserted else {
-                return try await count(
+                return try await rowCount(
                     """
                     DELETE FROM delivery d WHERE coalesce(d.received_at, d.recorded_at) < \(limit)
                     AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
-                    """
+                    """,
+                    on: connection,
+                    logger: logger
                 )
             }
             providers.append(provider)
             next = try await least(after: provider)
         }
-        var deleted = try await count(
+        // Each arm an index condition on `delivery_received`: the planner ORs their bitmaps.
+        return try await rowCount(
             """
-            DELETE FROM delivery d WHERE d.provider IS NULL AND coalesce(d.received_at, d.recorded_at) < \(limit)
+            DELETE FROM delivery d WHERE (
+                (d.provider = ANY(\(providers)) AND d.received_at < \(limit))
+                OR (d.provider = ANY(\(providers)) AND d.received_at IS NULL AND d.recorded_at < \(limit))
+                OR (d.provider IS NULL AND coalesce(d.received_at, d.recorded_at) < \(limit)))
             AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
-            """
+            """,
+            on: connection,
+            logger: logger
         )
-        for provider in providers {
-            deleted += try await count(
-                """
-                DELETE FROM delivery d WHERE d.provider = \(provider) AND d.received_at < \(limit)
-                AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
-                """
-            )
-            deleted += try await count(
-                """
-                DELETE FROM delivery d WHERE d.provider = \(provider) AND d.received_at IS NULL
-                AND d.recorded_at < \(limit)
-                AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.delivery_id = d.id) RETURNING 1
-                """
-            )
-        }
-        return deleted
     }
 
     /// The number of rows `query` returns (a `DELETE … RETURNING 1`: how many rows it removed).
