@@ -294,7 +294,7 @@ import Testing
     /// this ingest) does not make the other, which it publishes, unknown too.
     @Test func aKeyIdUnknownToTheProviderLeavesItsOtherSpellingKnown() async throws {
         let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
-        let published = try JSONValue.object(["keyId": .string("key_e\u{301}"), "publicKey": .string(pem)]).exactText
+        let published = JSONValue.object(["keyId": .string("key_e\u{301}"), "publicKey": .string(pem)]).exactText
         try await Server.with({ target in
             target.contains("key_e%CC%81")
                 ? [Server.answer(200, body: published)]
@@ -403,6 +403,45 @@ import Testing
             #expect(ByteOrder.compare(left, right).signum() == expected, "\(Array(left.utf8)) \(Array(right.utf8))")
             #expect(ByteOrder.equal(left, right) == (expected == 0))
             #expect(ByteOrder.precedes(left, right) == (expected < 0))
+        }
+    }
+
+    /// A Credicorp line signed for `webhook-id` `evt_café` whose body is the event of the other
+    /// spelling: the header does not name the body's event, so the line is malformed.
+    @Test func aWebhookIdOfTheOtherSpellingDoesNotNameTheBodysEvent() async throws {
+        let body = Fixture.paymentEvent(
+            id: Self.decomposed,
+            payment: "pay_1",
+            status: "succeeded",
+            created: "2026-07-04T09:15:22Z"
+        )
+        try await TestStore.sqlite.with { store in
+            let ring = PublicKeyRing(store: store, logger: Logger(label: "test"))
+            let adapter = CredicorpAdapter(config: Fixture.credicorpConfig())
+            let other = try await ProviderSignatureTests.verdict(
+                adapter,
+                line: Fixture.captureLine(id: Self.composed, body: body, receivedAt: "2026-07-04T09:15:25Z"),
+                ring: ring
+            )
+            #expect(other.reason == "malformed")
+            let same = try await ProviderSignatureTests.verdict(
+                adapter,
+                line: Fixture.captureLine(id: Self.decomposed, body: body, receivedAt: "2026-07-04T09:15:25Z"),
+                ring: ring
+            )
+            #expect(same.reason == nil)
+        }
+    }
+
+    /// Crezco answering a key id with the key of the other spelling: not the key asked for.
+    @Test func aCrezcoKeyAnsweredForTheOtherSpellingIsGarbage() async throws {
+        let pem = P256.Signing.PrivateKey().publicKey.pemRepresentation
+        let answer = JSONValue.object(["keyId": .string("key_e\u{301}"), "publicKey": .string(pem)]).exactText
+        try await Server.with({ _ in [Server.answer(200, body: answer)] }) { server in
+            let error = await Hostile.failure(provider: "crezco") {
+                _ = try await Hostile.reader(.crezco, server.baseURL).publicKey(id: "key_\u{E9}")
+            }
+            #expect(error?.description.contains("for the requested key id") == true, "\(String(describing: error))")
         }
     }
 }
