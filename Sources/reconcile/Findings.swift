@@ -47,11 +47,10 @@ extension Reconcile {
                 if lhs.isOpen != rhs.isOpen { return lhs.isOpen }
                 if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
                 // Byte by byte, as the stores order text (two spellings of one accented id are two).
-                func compare(_ one: String?, _ other: String?) -> Int { ByteOrder.compare(one ?? "", other ?? "") }
-                var order = compare(lhs.provider, rhs.provider)
-                if order == 0 { order = compare(lhs.resourceID, rhs.resourceID) }
-                if order == 0 { order = compare(lhs.eventID, rhs.eventID) }
-                return (order != 0 ? order : compare(lhs.id, rhs.id)) < 0
+                var order = ByteOrder.compare(lhs.provider, rhs.provider)
+                if order == 0 { order = ByteOrder.compare(lhs.resourceID, rhs.resourceID) }
+                if order == 0 { order = ByteOrder.compare(lhs.eventID, rhs.eventID) }
+                return (order != 0 ? order : ByteOrder.compare(lhs.id, rhs.id)) < 0
             }
             switch format {
             case .json:

@@ -344,14 +344,6 @@ import Testing
         try await TestStore.sqlite.with { store in
             var config = Fixture.credicorpConfig()
             config.name = "Kcorp"
-            let job = Fixture.job(store: store.location, providers: [config])
-            let ingestor = Ingestor(
-                job: job,
-                adapters: ["Kcorp": CredicorpAdapter(config: config)],
-                store: store,
-                clock: JobClock(now: Date(timeIntervalSince1970: 1_790_000_000)),
-                logger: Logger(label: "test")
-            )
             func line(_ id: String, payment: String, provider: String) -> String {
                 let body = Fixture.paymentEvent(
                     id: id,
@@ -362,16 +354,14 @@ import Testing
                 return Fixture.captureLine(id: id, body: body, receivedAt: "2026-07-04T09:15:25Z")
                     .replacingOccurrences(of: #""credicorp""#, with: "\"\(provider)\"")
             }
-            let capture =
+            let summary = try await IngestorTests().ingest(
                 [
                     line("evt_1", payment: "pay_1", provider: "Kcorp"),
                     line("evt_2", payment: "pay_2", provider: "\u{212A}corp"),
-                ].joined(separator: "\n") + "\n"
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("kelvin-\(UUID().uuidString)")
-            try Data(capture.utf8).write(to: file)
-            defer { try? FileManager.default.removeItem(at: file) }
-            var summary = IngestSummary()
-            try await ingestor.ingest(handle: try FileHandle(forReadingFrom: file), source: "capture", into: &summary)
+                ],
+                store: store,
+                config: config
+            )
             #expect(summary.accepted == 1)
             #expect(summary.rejections.map(\.reason) == [.unknownProvider])
             let recorded = try await store.recordedEventIDs(

@@ -6,17 +6,20 @@ import Testing
 
 /// Ingest through the real `Ingestor`, on every engine (`TestStore.engines`).
 @Suite struct IngestorTests {
+    /// Ingests `lines` into `store` for a Credicorp job of one entry: `config`, else the fixture's
+    /// with `secrets`.
     func ingest(
         _ lines: [String],
         store: any ReconcileStore,
         secrets: [String] = [Fixture.secret],
+        config: ProviderConfig? = nil,
         batchSize: Int = 2
     ) async throws -> IngestSummary {
-        let config = Fixture.credicorpConfig(secrets: secrets)
+        let config = config ?? Fixture.credicorpConfig(secrets: secrets)
         let job = Fixture.job(store: store.location, providers: [config])
         let ingestor = Ingestor(
             job: job,
-            adapters: ["credicorp": CredicorpAdapter(config: config)],
+            adapters: [config.name: CredicorpAdapter(config: config)],
             store: store,
             clock: JobClock(now: Date(timeIntervalSince1970: 1_790_000_000)),
             logger: Logger(label: "test"),

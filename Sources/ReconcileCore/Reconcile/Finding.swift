@@ -193,11 +193,10 @@ public struct Finding: Sendable, Codable, Equatable {
         if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
         // Byte by byte (UTF-8), as the stores order text: two spellings of one accented id are two
         // findings, in one order on every run.
-        func compare(_ one: String?, _ other: String?) -> Int { ByteOrder.compare(one ?? "", other ?? "") }
-        var order = compare(lhs.provider, rhs.provider)
-        if order == 0 { order = compare(lhs.resourceType, rhs.resourceType) }
-        if order == 0 { order = compare(lhs.resourceID, rhs.resourceID) }
-        if order == 0 { order = compare(lhs.eventID, rhs.eventID) }
+        var order = ByteOrder.compare(lhs.provider, rhs.provider)
+        if order == 0 { order = ByteOrder.compare(lhs.resourceType, rhs.resourceType) }
+        if order == 0 { order = ByteOrder.compare(lhs.resourceID, rhs.resourceID) }
+        if order == 0 { order = ByteOrder.compare(lhs.eventID, rhs.eventID) }
         return order != 0 ? order < 0 : (lhs.deliveryID ?? 0) < (rhs.deliveryID ?? 0)
     }
 }

@@ -129,7 +129,7 @@ extension Store {
             // A value that does not come after the last (text with a NUL, read back shorter than
             // stored; ingest never writes one) would be found again and again: every row is then
             // looked at, as before.
-            if let following = next, !provider.utf8.lexicographicallyPrecedes(following.utf8) {
+            if let following = next, !ByteOrder.precedes(provider, following) {
                 try db.execute(
                     sql:
                         "INSERT INTO leavingDelivery (id) SELECT id FROM delivery WHERE COALESCE(receivedAt, recordedAt) < ?",

@@ -26,6 +26,10 @@ public enum ByteOrder {
         return lhs.utf8.lexicographicallyPrecedes(rhs.utf8) ? -1 : 1
     }
 
+    /// The same order, an absent text taken for the empty one (a finding's provider, resource or
+    /// event, when it names none).
+    public static func compare(_ lhs: String?, _ rhs: String?) -> Int { compare(lhs ?? "", rhs ?? "") }
+
     /// Whether `lhs` comes before `rhs`.
     public static func precedes(_ lhs: String, _ rhs: String) -> Bool { compare(lhs, rhs) < 0 }
 

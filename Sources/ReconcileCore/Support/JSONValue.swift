@@ -167,7 +167,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
             bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
             bytes.append(UInt8(ascii: "{"))
-            let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let keys = fields.keys.sorted(by: ByteOrder.precedes)
             for (index, key) in keys.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &bytes)
@@ -190,7 +190,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .object(let fields):
             bytes.append(UInt8(ascii: "{"))
             bytes.append(0x0A)
-            let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let keys = fields.keys.sorted(by: ByteOrder.precedes)
             for (index, key) in keys.enumerated() {
                 if index > 0 { bytes.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
                 Self.writePrettyKey(key, into: &bytes, indent: indent + 2)

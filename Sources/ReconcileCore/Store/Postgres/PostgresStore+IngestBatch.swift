@@ -232,7 +232,7 @@ extension PostgresStore {
             }
             guard !keys.isEmpty else { return }
             // The rows there are now, each locked until the batch commits (in key order, byte by byte).
-            let providers = keys.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let providers = keys.keys.sorted(by: ByteOrder.precedes)
             var rows: [String: [ResourceKey: LocalResource]] = [:]
             for provider in providers {
                 rows[provider] = try await PostgresStore.resources(
