@@ -44,7 +44,8 @@ import Testing
             let stopped = try await cli.reconcile(
                 Self.backfill + ["--report-json", "stopped.json"],
                 signal: SIGTERM,
-                after: 1.5
+                after: 0.6,
+                marker: "backfill.start"
             )
             #expect(stopped.status == 3, "\(stopped.stderr.suffix(800))")
             let partial = try cli.report("stopped.json")

@@ -25,7 +25,9 @@ import Testing
             // An interrupted backfill of the ingested days: its deliveries must outlive retention.
             await cli.server.setFaults([SandboxFault(.slow(milliseconds: 200), provider: "crezco", times: nil)])
             let backfill = ["backfill", "job.yml", "--provider", "crezco", "--since", "2026-07-01T00:00:00Z"]
-            let stopped = try await cli.reconcile(backfill, signal: SIGKILL, after: 0.8)
+            // Killed once it has recorded itself (its start is logged after that commits), however
+            // slowly the store opened.
+            let stopped = try await cli.reconcile(backfill, signal: SIGKILL, after: 0.4, marker: "backfill.start")
             #expect(stopped.killed)
             await cli.server.setFaults([])
             #expect(try await cli.inspect { try await $0.unfinishedBackfills().count } == 1)
