@@ -4,7 +4,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev python3-prometheu
 # The tests' throw-away PostgreSQL server (.ci/with-postgres): only `make test` installs it; the demo needs no server.
 TEST_APT_PACKAGES := postgresql
 
-.PHONY: deps test-deps apt demo test build release lint bench bench-run bench-naive bench-engines bench-hosts
+.PHONY: deps test-deps apt demo test build release lint bench bench-run bench-naive bench-latency bench-engines bench-hosts
 
 deps:
 	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
@@ -62,6 +62,14 @@ NAIVE_CHAINS ?= 6600
 NAIVE_UPDATES ?= 11
 bench-naive: deps
 	bash benchmarks/naive.sh $(NAIVE_CHAINS) $(NAIVE_UPDATES)
+
+# make bench-latency: dry runs while the double answers each request late (a provider far away), at a
+# real provider's 25 requests/s: make bench-latency LATENCY_CHAINS=1000 LATENCY_RATE=25 LATENCIES="0 50 100"
+LATENCY_CHAINS ?= 1000
+LATENCY_RATE ?= 25
+LATENCIES ?= 0 50 100
+bench-latency: deps
+	bash benchmarks/latency.sh $(LATENCY_CHAINS) $(LATENCY_RATE) $(LATENCIES)
 
 # make bench-engines: the same world (the issue's, as bench-naive) on a SQLite file and on PostgreSQL,
 # beside a throw-away server (.ci/with-postgres).

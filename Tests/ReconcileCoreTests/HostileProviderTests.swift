@@ -201,6 +201,8 @@ import Testing
         }) { server in
             var configuration = Self.quick(attempts: 3)
             configuration.retry.budget = .milliseconds(500)
+            // One handle, so that the second request waits for it behind the first.
+            configuration.connections = 1
             let client = HTTPClient(
                 provider: "credicorp",
                 baseURL: server.baseURL,
@@ -223,11 +225,14 @@ import Testing
             [.hold(.milliseconds(1500)), HostileHTTPServer.answer(200, body: "{}")]
         }
         try await HostileHTTPServer.with(slowly) { server in
+            var configuration = Self.quick(attempts: 1, deadline: .seconds(2))
+            // One handle, so that the second request waits for it behind the first.
+            configuration.connections = 1
             let client = HTTPClient(
                 provider: "credicorp",
                 baseURL: server.baseURL,
                 credentials: [],
-                configuration: Self.quick(attempts: 1, deadline: .seconds(2)),
+                configuration: configuration,
                 logger: Logger(label: "test.http")
             )
             let first = Task { try await client.get("/first") }

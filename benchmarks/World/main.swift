@@ -5,7 +5,8 @@
 // lines), prints `ready <base URL>` and serves until its standard input closes. With ACCOUNTS > 0
 // the job lists that many Credicorp accounts (acct-01, …), each with its own base URL on the one
 // world and RATE requests/s (default 25, a real provider's); a line `counts` on standard input prints
-// `counts acct-01=N …` (requests per account since the last `counts`) and starts counting afresh. Every request it
+// `counts acct-01=N …` (requests per account since the last `counts`) and starts counting afresh; a line
+// `latency MS` makes every later answer MS milliseconds late (a provider far away; 0: none). Every request it
 // answers goes to loopback only; the world is `SandboxHistory.credicorpBulk` (enquiry → decision →
 // payment stories with dropped, late, out-of-order and duplicate deliveries), the one KillCLITests uses.
 import Foundation
@@ -71,6 +72,13 @@ let environment = """
 try environment.write(to: folder.appendingPathComponent("env"), atomically: true, encoding: .utf8)
 FileHandle.standardOutput.write(Data("ready \(server.baseURL) \(history.deliveries.count) deliveries\n".utf8))
 while let line = readLine() {
+    if line.hasPrefix("latency "), let milliseconds = Int(line.dropFirst("latency ".count)) {
+        await server.setFaults(
+            milliseconds > 0 ? [SandboxFault(.slow(milliseconds: milliseconds), provider: "credicorp", times: nil)] : []
+        )
+        FileHandle.standardOutput.write(Data("latency \(milliseconds)\n".utf8))
+        continue
+    }
     guard line == "counts" else { continue }
     var counts: [String: Int] = [:]
     for record in await server.requests() { counts[record.account ?? "-", default: 0] += 1 }

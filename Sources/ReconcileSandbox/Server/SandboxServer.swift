@@ -120,7 +120,13 @@ public final class SandboxServer: Sendable {
         await state.log.filter { $0.provider == provider && $0.path.hasPrefix(pathPrefix) }.count
     }
 
-    /// Empties the request log.
+    /// The most requests the server has answered at once (arrived, and not yet answered) since it
+    /// started or its log was last emptied: a reader's connections at work together.
+    public func mostRequestsAtOnce() async -> Int {
+        await state.mostAtOnce
+    }
+
+    /// Empties the request log, and counts the most requests at once anew.
     public func clearRequests() async {
         await state.clearLog()
     }
@@ -153,6 +159,18 @@ public final class SandboxServer: Sendable {
     }
 
     private static func respond(to request: Request, state: SandboxState) async throws -> Response {
+        await state.began()
+        do {
+            let response = try await answer(request, state: state)
+            await state.ended()
+            return response
+        } catch {
+            await state.ended()
+            throw error
+        }
+    }
+
+    private static func answer(_ request: Request, state: SandboxState) async throws -> Response {
         let admitted = await state.admit(
             method: request.method.rawValue,
             fullPath: request.uri.path,

@@ -30,6 +30,9 @@ actor SandboxState {
     private var faults: [SandboxFault] = []
     private var triggers: [WorldTrigger] = []
     private(set) var log: [SandboxRequestRecord] = []
+    /// Requests being answered now, and the most there have been at once.
+    private var answering = 0
+    private(set) var mostAtOnce = 0
 
     init(world: SandboxWorld) {
         self.world = world
@@ -53,6 +56,17 @@ actor SandboxState {
 
     func clearLog() {
         log.removeAll()
+        mostAtOnce = answering
+    }
+
+    /// A request is being answered, from its arrival until its answer is made.
+    func began() {
+        answering += 1
+        mostAtOnce = max(mostAtOnce, answering)
+    }
+
+    func ended() {
+        answering -= 1
     }
 
     /// Records the request, decides whether a fault takes it and collects the world changes due after it.

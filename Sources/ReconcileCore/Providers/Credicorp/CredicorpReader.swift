@@ -29,9 +29,11 @@ struct CredicorpReader: JSONAPIReader {
     func readEvents(since: Date, until: Date, into sink: any RemoteRows) async throws {
         try await list(
             "/public/v1/events",
-            window: [("created_gte", RFC3339.formatMillis(since)), ("created_lt", RFC3339.formatMillis(until))],
-            limits: ReadLimits(maxRows: json.maxRows, since: since, until: until)
-        ) { path, data in
+            field: "created",
+            since: since,
+            until: until
+        ) { path, data, slice in
+            var elsewhere = 0
             let events = try data.compactMap { item -> ProviderEvent? in
                 // A type outside the catalogue is a newer kind of event: not ours to reconcile.
                 if let type = item["type"]?.stringValue, item["id"]?.stringValue != nil,
@@ -42,10 +44,16 @@ struct CredicorpReader: JSONAPIReader {
                 guard let event = CredicorpEventMapping.event(item) else {
                     throw garbage(path, "an item of data is not an event envelope")
                 }
-                // Outside the window asked for: not this run's to judge (never a dropped or pending event).
-                return event.occurredAt >= since && event.occurredAt < until ? event : nil
+                // Outside the window asked for: not this run's to judge (never a dropped or pending
+                // event). Inside it but outside this chain's slice: another chain's to keep.
+                guard slice.contains(event.occurredAt) else {
+                    if event.occurredAt >= since && event.occurredAt < until { elsewhere += 1 }
+                    return nil
+                }
+                return event
             }
             _ = try await sink.keep(events: events)
+            return elsewhere
         }
     }
 
@@ -60,18 +68,20 @@ struct CredicorpReader: JSONAPIReader {
 
     func readResources(since: Date, until: Date, into sink: any RemoteRows) async throws {
         for (type, path) in CredicorpEventMapping.listPaths {
-            try await list(
-                "/public/v1/\(path)",
-                window: [("updated_gte", RFC3339.formatMillis(since)), ("updated_lt", RFC3339.formatMillis(until))],
-                limits: ReadLimits(maxRows: json.maxRows, since: since, until: until)
-            ) { path, data in
+            try await list("/public/v1/\(path)", field: "updated", since: since, until: until) { path, data, slice in
+                var elsewhere = 0
                 let snapshots = try data.compactMap { item -> ResourceSnapshot? in
                     guard let snapshot = CredicorpEventMapping.snapshot(object: item, expectedType: type) else {
                         throw garbage(path, "an item of data is not a \(type) object with id, status and updated")
                     }
-                    return snapshot.updatedAt >= since && snapshot.updatedAt < until ? snapshot : nil
+                    guard slice.contains(snapshot.updatedAt) else {
+                        if snapshot.updatedAt >= since && snapshot.updatedAt < until { elsewhere += 1 }
+                        return nil
+                    }
+                    return snapshot
                 }
                 _ = try sink.keep(resources: snapshots)
+                return elsewhere
             }
         }
     }
@@ -86,51 +96,238 @@ struct CredicorpReader: JSONAPIReader {
         return snapshot
     }
 
-    /// Follows `starting_after` cursors until `has_more` is false, handing each page's `data` to `take`.
+    /// Keeps the rows of one page of a list that fall in `slice`, and says how many of them lie in
+    /// the window but outside `slice` (another chain's rows, which it keeps).
+    typealias Take = @Sendable (_ path: String, _ rows: [JSONValue], _ slice: Range<Date>) async throws -> Int
+
+    /// How many chains read a long list at once.
+    ///
+    /// A list is ordered by time and paged by cursor, so one chain waits for each page before it
+    /// can ask for the next: its pace is one round trip per page, however fast both ends are.
+    /// Cut into slices of time, each read by a chain of its own, the round trips overlap (the
+    /// client's rate limit still spaces every request).
+    static let chains = 4
+
+    /// The fewest pages a list's rest must be expected to hold before it is cut into ``chains``
+    /// slices: each slice costs at most one page more than one chain would read (its last page
+    /// is partly empty), so the extra requests stay within 5 % of the minimum.
+    static let pagesBeforeSlicing = 20 * chains
+
+    /// Reads the list at `path` over `[since, until)` by `field` (`created` or `updated`), handing
+    /// each page's `data` to `take` with the slice of time it keeps.
+    ///
+    /// The first page is read over the whole window. A list whose rest it shows to be long (see
+    /// ``slices(after:rows:until:)``) is then read in slices at once: the first chain follows the
+    /// cursor until its rows pass its slice, each other chain reads its slice from the start. A
+    /// shorter list is read on in one chain, as it always was.
+    ///
+    /// The chains share ``ReadLimits``: the rows kept (and those outside the window) count towards
+    /// ``ReadLimits/maxRows``, every row read towards ``ReadLimits/maxRowsRead``.
+    private func list(
+        _ path: String,
+        field: String,
+        since: Date,
+        until: Date,
+        take: @escaping Take
+    ) async throws {
+        let window = [(field + "_gte", RFC3339.formatMillis(since)), (field + "_lt", RFC3339.formatMillis(until))]
+        let budget = RowBudget(ReadLimits(maxRows: json.maxRows, since: since, until: until))
+        let progress = json.progress(list: path)
+        let first = try await json.page(path, query: window + [("limit", "100")])
+        let rows = try listed(first, path: path)
+        let span = rows.data.first.flatMap { Self.time(of: $0, field) }.flatMap { from in
+            rows.data.last.flatMap { Self.time(of: $0, field) }.map { from...max(from, $0) }
+        }
+        let cuts = rows.hasMore ? span.map { Self.slices(after: $0, rows: rows.data.count, until: until) } ?? [] : []
+        guard let firstCut = cuts.first else {
+            try await chain(
+                path,
+                field: field,
+                window: window,
+                slice: since..<until,
+                budget: budget,
+                take: take,
+                first: first
+            ) {
+                await progress?($0, $1)
+            }
+            return
+        }
+        let bounds = [since] + cuts + [until]
+        let coverage = SliceCoverage(since: since, bounds: bounds)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in bounds.indices.dropLast() {
+                let slice = bounds[index]..<bounds[index + 1]
+                let report: @Sendable (Int, Date?) async -> Void = { count, reached in
+                    await progress?(count, coverage.reached(slice: index, at: reached))
+                }
+                group.addTask {
+                    if index == 0 {
+                        // Goes on from the first page, whose cursor is of the whole window's query.
+                        try await chain(
+                            path,
+                            field: field,
+                            window: window,
+                            slice: since..<firstCut,
+                            budget: budget,
+                            take: take,
+                            first: first,
+                            report: report
+                        )
+                    } else {
+                        let own = [
+                            (field + "_gte", RFC3339.formatMillis(slice.lowerBound)),
+                            (field + "_lt", RFC3339.formatMillis(slice.upperBound)),
+                        ]
+                        try await chain(
+                            path,
+                            field: field,
+                            window: own,
+                            slice: slice,
+                            budget: budget,
+                            take: take,
+                            first: nil,
+                            report: report
+                        )
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Follows `starting_after` cursors from `first` (or from the start of `window`) until `has_more`
+    /// is false or the rows pass `slice`, handing each page's `data` to `take`.
     ///
     /// The next page is asked for as soon as a page names its cursor, and is read and parsed while
     /// `take` keeps this one, so the provider's time and ours overlap; only a page that `has_more`
     /// promises is asked for. A cursor that does not advance (an empty page, or a last id seen
-    /// before) is garbage; more rows than `limits` allow end the read as an endless list.
-    private func list(
+    /// before) is garbage; more rows than the budget allows end the read as an endless list.
+    private func chain(
         _ path: String,
+        field: String,
         window: [(String, String)],
-        limits: ReadLimits,
-        take: (String, [JSONValue]) async throws -> Void
+        slice: Range<Date>,
+        budget: RowBudget,
+        take: Take,
+        first: JSONValue?,
+        report: (Int, Date?) async -> Void
     ) async throws {
-        let first = window + [("limit", "100")]
-        var read = 0
+        let query = window + [("limit", "100")]
         var seen = Set<ExactID>()
-        let progress = json.progress(list: path)
-        var page = try await json.page(path, query: first)
+        var page: JSONValue
+        if let first { page = first } else { page = try await json.page(path, query: query) }
         while true {
-            guard page["object"]?.stringValue == "list", let data = page["data"]?.arrayValue,
-                let hasMore = page["has_more"]?.boolValue
-            else { throw garbage(path, "not a list object with data and has_more") }
-            read += data.count
-            guard read <= limits.maxRows else {
-                throw ProviderError.endlessList(
-                    provider: config.name,
-                    path: path,
-                    detail: "more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
-                )
-            }
-            let reached = data.last.flatMap { $0["created"]?.stringValue ?? $0["updated"]?.stringValue }
-            guard hasMore else {
-                try await take(path, data)
-                await progress?(data.count, reached.flatMap(RFC3339.parse))
+            let (data, hasMore) = try listed(page, path: path)
+            let reached = data.last.flatMap { Self.time(of: $0, field) }
+            // Past the slice: the rest of the list is other chains'.
+            let more = hasMore && (reached.map { $0 < slice.upperBound } ?? true)
+            guard more else {
+                try budget.count(data.count - (try await take(path, data, slice)), of: data.count, path: path, json)
+                await report(data.count, reached)
                 return
             }
             guard let last = data.last?["id"]?.stringValue, seen.insert(ExactID(last)).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")
             }
             // Left unawaited when `take` throws: leaving the scope cancels and awaits it.
-            async let following = json.page(path, query: first + [("starting_after", last)])
-            try await take(path, data)
-            await progress?(data.count, reached.flatMap(RFC3339.parse))
+            async let following = json.page(path, query: query + [("starting_after", last)])
+            try budget.count(data.count - (try await take(path, data, slice)), of: data.count, path: path, json)
+            await report(data.count, reached)
             page = try await following
         }
     }
 
+    /// A list page's `data` and `has_more`; anything else is garbage.
+    private func listed(_ page: JSONValue, path: String) throws -> (data: [JSONValue], hasMore: Bool) {
+        guard page["object"]?.stringValue == "list", let data = page["data"]?.arrayValue,
+            let hasMore = page["has_more"]?.boolValue
+        else { throw garbage(path, "not a list object with data and has_more") }
+        return (data, hasMore)
+    }
+
+    /// A row's list time: its `field`, `created` for events and `updated` for objects (which
+    /// have a `created` too).
+    private static func time(of row: JSONValue, _ field: String) -> Date? {
+        row[field]?.stringValue.flatMap(RFC3339.parse)
+    }
+
+    /// Where to cut the rest of a list's window, after `span` and before `until`, into ``chains``
+    /// slices of equal time; none when the rest is not expected to hold ``pagesBeforeSlicing`` pages.
+    ///
+    /// `rows` rows over `span` (the first page's first and last row's times) give the list's
+    /// density; a list denser later than at its start is still read whole, only less evenly at
+    /// once. Each cut is a whole second, so that the query's bound (`created_gte`, `created_lt`)
+    /// and the bound the rows are kept by are the same time.
+    static func slices(after span: ClosedRange<Date>, rows: Int, until: Date) -> [Date] {
+        let rest = until.timeIntervalSince(span.upperBound)
+        let seconds = max(span.upperBound.timeIntervalSince(span.lowerBound), 0.001)
+        guard rows > 0, rest > 0, Double(rows) / seconds * rest >= Double(pagesBeforeSlicing * 100) else { return [] }
+        var cuts: [Date] = []
+        for index in 1..<chains {
+            let raw = span.upperBound.timeIntervalSince1970 + rest * Double(index) / Double(chains)
+            let cut = Date(timeIntervalSince1970: raw.rounded(.down))
+            if cut > span.upperBound, cut < until, cuts.last.map({ cut > $0 }) ?? true { cuts.append(cut) }
+        }
+        return cuts
+    }
+
     private func garbage(_ path: String, _ detail: String) -> ProviderError { json.garbage(path, detail) }
+}
+
+/// The rows the chains of one list have read, against its ``ReadLimits``.
+private final class RowBudget: @unchecked Sendable {
+    private let lock = NSLock()
+    private let limits: ReadLimits
+    private var kept = 0
+    private var read = 0
+
+    init(_ limits: ReadLimits) { self.limits = limits }
+
+    /// Counts a page of `all` rows, `counted` of them towards ``ReadLimits/maxRows`` (those not
+    /// another chain's); past either limit the list is endless.
+    func count(_ counted: Int, of all: Int, path: String, _ json: JSONReader) throws {
+        let (keptNow, readNow) = lock.withLock {
+            kept += counted
+            read += all
+            return (kept, read)
+        }
+        guard keptNow <= limits.maxRows, readNow <= limits.maxRowsRead else {
+            throw ProviderError.endlessList(
+                provider: json.provider,
+                path: path,
+                detail: keptNow > limits.maxRows
+                    ? "more than \(limits.maxRows) rows in one window (max_rows, or what the window can hold)"
+                    : "more than \(limits.maxRowsRead) rows read for one window"
+            )
+        }
+    }
+}
+
+/// How much of a list's window its slices have covered, as one time for the progress line.
+///
+/// Each slice is read from its start; the time given is the window's start plus the time every
+/// slice has covered, so it grows as the one chain's time did.
+private final class SliceCoverage: @unchecked Sendable {
+    private let lock = NSLock()
+    private let since: Date
+    private let bounds: [Date]
+    private var covered: [TimeInterval]
+
+    init(since: Date, bounds: [Date]) {
+        self.since = since
+        self.bounds = bounds
+        covered = Array(repeating: 0, count: max(0, bounds.count - 1))
+    }
+
+    /// The whole list's time after slice `index` was read up to `reached`.
+    func reached(slice index: Int, at reached: Date?) -> Date? {
+        lock.withLock {
+            if let reached {
+                let width = bounds[index + 1].timeIntervalSince(bounds[index])
+                covered[index] = max(covered[index], min(width, max(0, reached.timeIntervalSince(bounds[index]))))
+            }
+            return since.addingTimeInterval(covered.reduce(0, +))
+        }
+    }
 }

@@ -11,11 +11,11 @@ public struct HTTPResponse: Sendable {
 
 /// A GET-only JSON client for one provider's read API, on libcurl.
 ///
-/// It owns one curl handle (connections are reused), spaces requests to the provider's rate
-/// limit, honours `429 Retry-After`, retries `5xx`, timeouts and connection errors with capped
-/// exponential backoff and jitter for as long as the request's retry budget lasts
-/// (``RetryPolicy/budget``), and fails fast on `401`. Credentials go only into request
-/// headers; no error or log line contains them.
+/// It owns up to ``Configuration/connections`` curl handles (each reuses its connection), spaces
+/// requests to the provider's rate limit (all handles together), honours `429 Retry-After`,
+/// retries `5xx`, timeouts and connection errors with capped exponential backoff and jitter for as
+/// long as the request's retry budget lasts (``RetryPolicy/budget``), and fails fast on `401`.
+/// Credentials go only into request headers; no error or log line contains them.
 ///
 /// Every request is bounded: a total timeout, a body limit (``Configuration/maxBodyBytes``), no
 /// redirects, and one deadline for everything the client does (``Configuration/deadline``,
@@ -37,6 +37,9 @@ public actor HTTPClient {
         public var cache: (any ResponseCache)?
         /// Told of every list page read.
         public var progress: (any ReadProgress)?
+        /// The most requests in flight at once, each on a curl handle (and connection) of its own:
+        /// a list read in slices (see `CredicorpReader.chains`) has a chain per slice.
+        public var connections = 4
 
         public init() {}
     }
@@ -46,7 +49,10 @@ public actor HTTPClient {
     let credentials: [(name: String, secret: Secret)]
     let configuration: Configuration
     let logger: Logger
-    private let transport: CurlTransport
+    /// The curl handles made so far (at most ``Configuration/connections``), and how many
+    /// requests each has taken up or queued.
+    private var transports: [CurlTransport] = []
+    private var inFlight: [Int] = []
     private var limiter: RateLimiter
     /// When ``Configuration/deadline`` runs out.
     private let deadline: ContinuousClock.Instant?
@@ -67,7 +73,6 @@ public actor HTTPClient {
         self.credentials = credentials
         self.configuration = configuration
         self.logger = logger
-        self.transport = CurlTransport()
         self.limiter = RateLimiter(requestsPerSecond: configuration.requestsPerSecond)
         self.deadline = configuration.deadline.map { ContinuousClock.now + $0 }
     }
@@ -147,7 +152,8 @@ public actor HTTPClient {
             if wait > .zero { try await sleep(wait, path: path) }
             _ = try remainingTime(path: path)
             // The transport cuts both timeouts to what is left of the deadline when it sends.
-            let (outcome, sent) = await transport.perform(
+            let handle = takeTransport()
+            let (outcome, sent) = await transports[handle].perform(
                 url: url,
                 headers: headers,
                 limits: .init(
@@ -157,6 +163,7 @@ public actor HTTPClient {
                     deadline: deadline
                 )
             )
+            inFlight[handle] -= 1
             // Not sent: the deadline passed while it waited for the handle (no request, no outcome).
             if case .expired = outcome { throw deadlineError(path: path) }
             requests += 1
@@ -219,6 +226,20 @@ public actor HTTPClient {
                 try await sleep(delay, path: path)
             }
         }
+    }
+
+    /// A handle with nothing in flight, made when all are busy and there may be more; else the
+    /// least busy, whose queue the request waits in.
+    private func takeTransport() -> Int {
+        var handle = inFlight.indices.min { inFlight[$0] < inFlight[$1] }
+        if handle.map({ inFlight[$0] > 0 }) ?? true, transports.count < max(1, configuration.connections) {
+            transports.append(CurlTransport())
+            inFlight.append(0)
+            handle = transports.count - 1
+        }
+        let taken = handle ?? 0
+        inFlight[taken] += 1
+        return taken
     }
 
     /// Time left before the deadline (a long time when there is none); past it, the read fails.
