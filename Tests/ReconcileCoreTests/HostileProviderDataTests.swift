@@ -196,6 +196,29 @@ import Testing
         }
     }
 
+    /// A first page from before the window (the bounds ignored) says nothing of the window's rest:
+    /// the list is read in one chain, its rows outside the window count, and the read ends at the cap.
+    @Test func aCredicorpListFromBeforeTheWindowIsReadInOneChainToTheRowCap() async throws {
+        try await Server.with({ target in
+            let after = Self.query(target, "starting_after").flatMap { Int($0.dropFirst(4)) } ?? 0
+            let ids = (after + 1...after + 100).map {
+                Self.credicorpEvent("evt_\($0)", created: "2026-06-01T00:00:00Z")
+            }
+            return [Self.credicorpList(ids, hasMore: true)]
+        }) { server in
+            let reader = Hostile.reader(.credicorp, server.baseURL, maxRows: 250)
+            let error = await Hostile.failure {
+                _ = try await reader.events(since: Self.since, until: Self.until)
+            }
+            guard case .endlessList(_, _, let detail)? = error else {
+                Issue.record("not endless: \(String(describing: error))")
+                return
+            }
+            #expect(detail.contains("more than 250 rows"))
+            #expect(server.requests.count == 3, "one chain")
+        }
+    }
+
     @Test func anEndlessCrezcoListEndsAtTheRowCap() async throws {
         try await Server.with({ target in
             let from = Self.query(target, "from").flatMap(RFC3339.parse) ?? Self.since

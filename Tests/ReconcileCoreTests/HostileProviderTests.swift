@@ -189,6 +189,38 @@ import Testing
         }
     }
 
+    /// A request already given its slot by the rate limiter, and waiting for it, when another
+    /// request hears a `Retry-After` (a list's chains at once) waits for the provider's pause too.
+    @Test func aRetryAfterHoldsARequestThatWasWaitingForItsSlot() async throws {
+        let first = Counter()
+        try await HostileHTTPServer.with({ _ in
+            first.next() == 0
+                ? [
+                    .hold(.milliseconds(200)),
+                    HostileHTTPServer.answer(429, headers: ["Retry-After": "1"], body: #"{"error":{}}"#),
+                ]
+                : [HostileHTTPServer.answer(200, body: "{}")]
+        }) { server in
+            var configuration = Self.quick(attempts: 3)
+            // A slot every half second: the second request's is due before the 429's second ends.
+            configuration.requestsPerSecond = 2
+            let client = HTTPClient(
+                provider: "credicorp",
+                baseURL: server.baseURL,
+                credentials: [],
+                configuration: configuration,
+                logger: Logger(label: "test.http")
+            )
+            let throttled = Task { try await client.get("/first") }
+            // Bounded: 5 s at most for the first request to arrive.
+            for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            let asked = ContinuousClock.now
+            #expect(try await client.get("/second").status == 200)
+            #expect(ContinuousClock.now - asked >= .milliseconds(900), "sent after the provider's second, not in it")
+            #expect(try await throttled.value.status == 200)
+        }
+    }
+
     /// A request's retry budget counts from when the handle took it up, not from while it waited
     /// behind another request of the client (two chunks' reads by id): the wait is not the provider's.
     @Test func theRetryBudgetStartsWhenTheRequestIsSentNotWhileItWaitsForTheHandle() async throws {

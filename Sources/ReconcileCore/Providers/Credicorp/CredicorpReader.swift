@@ -33,7 +33,7 @@ struct CredicorpReader: JSONAPIReader {
             since: since,
             until: until
         ) { path, data, slice in
-            var elsewhere = 0
+            var elsewhere = Elsewhere()
             let events = try data.compactMap { item -> ProviderEvent? in
                 // A type outside the catalogue is a newer kind of event: not ours to reconcile.
                 if let type = item["type"]?.stringValue, item["id"]?.stringValue != nil,
@@ -47,7 +47,7 @@ struct CredicorpReader: JSONAPIReader {
                 // Outside the window asked for: not this run's to judge (never a dropped or pending
                 // event). Inside it but outside this chain's slice: another chain's to keep.
                 guard slice.contains(event.occurredAt) else {
-                    if event.occurredAt >= since && event.occurredAt < until { elsewhere += 1 }
+                    elsewhere.count(event.occurredAt, since: since, until: until)
                     return nil
                 }
                 return event
@@ -69,13 +69,13 @@ struct CredicorpReader: JSONAPIReader {
     func readResources(since: Date, until: Date, into sink: any RemoteRows) async throws {
         for (type, path) in CredicorpEventMapping.listPaths {
             try await list("/public/v1/\(path)", field: "updated", since: since, until: until) { path, data, slice in
-                var elsewhere = 0
+                var elsewhere = Elsewhere()
                 let snapshots = try data.compactMap { item -> ResourceSnapshot? in
                     guard let snapshot = CredicorpEventMapping.snapshot(object: item, expectedType: type) else {
                         throw garbage(path, "an item of data is not a \(type) object with id, status and updated")
                     }
                     guard slice.contains(snapshot.updatedAt) else {
-                        if snapshot.updatedAt >= since && snapshot.updatedAt < until { elsewhere += 1 }
+                        elsewhere.count(snapshot.updatedAt, since: since, until: until)
                         return nil
                     }
                     return snapshot
@@ -96,9 +96,20 @@ struct CredicorpReader: JSONAPIReader {
         return snapshot
     }
 
-    /// Keeps the rows of one page of a list that fall in `slice`, and says how many of them lie in
-    /// the window but outside `slice` (another chain's rows, which it keeps).
-    typealias Take = @Sendable (_ path: String, _ rows: [JSONValue], _ slice: Range<Date>) async throws -> Int
+    /// Where the rows of a page that a chain did not keep lie: in the window but in another
+    /// chain's slice, or outside the window.
+    struct Elsewhere: Sendable {
+        var otherSlice = 0
+        var outsideWindow = 0
+
+        /// Counts a row of time `time` that the chain did not keep, in the window `[since, until)` or not.
+        mutating func count(_ time: Date, since: Date, until: Date) {
+            if time >= since && time < until { otherSlice += 1 } else { outsideWindow += 1 }
+        }
+    }
+
+    /// Keeps the rows of one page of a list that fall in `slice`, and says where the others lie.
+    typealias Take = @Sendable (_ path: String, _ rows: [JSONValue], _ slice: Range<Date>) async throws -> Elsewhere
 
     /// How many chains read a long list at once.
     ///
@@ -109,8 +120,9 @@ struct CredicorpReader: JSONAPIReader {
     static let chains = 4
 
     /// The fewest pages a list's rest must be expected to hold before it is cut into ``chains``
-    /// slices: each slice costs at most one page more than one chain would read (its last page
-    /// is partly empty), so the extra requests stay within 5 % of the minimum.
+    /// slices: slicing costs at most ``chains`` requests more than one chain (each slice's last
+    /// page is partly empty, and the last slice is asked once more), so the extra requests stay
+    /// within 5 % of the minimum.
     static let pagesBeforeSlicing = 20 * chains
 
     /// Reads the list at `path` over `[since, until)` by `field` (`created` or `updated`), handing
@@ -121,8 +133,13 @@ struct CredicorpReader: JSONAPIReader {
     /// cursor until its rows pass its slice, each other chain reads its slice from the start. A
     /// shorter list is read on in one chain, as it always was.
     ///
-    /// The chains share ``ReadLimits``: the rows kept (and those outside the window) count towards
-    /// ``ReadLimits/maxRows``, every row read towards ``ReadLimits/maxRowsRead``.
+    /// An object updated while the list is read moves to its end, where one chain still finds it,
+    /// because it reads the end last. The last slice's chain may end before the others, so once
+    /// all have ended it is asked once more from its last cursor.
+    ///
+    /// The chains share ``ReadLimits``: the rows each keeps, and the rows outside the window that
+    /// the first chain reads, count towards ``ReadLimits/maxRows``; every row read counts towards
+    /// ``ReadLimits/maxRowsRead``.
     private func list(
         _ path: String,
         field: String,
@@ -135,107 +152,129 @@ struct CredicorpReader: JSONAPIReader {
         let progress = json.progress(list: path)
         let first = try await json.page(path, query: window + [("limit", "100")])
         let rows = try listed(first, path: path)
-        let span = rows.data.first.flatMap { Self.time(of: $0, field) }.flatMap { from in
-            rows.data.last.flatMap { Self.time(of: $0, field) }.map { from...max(from, $0) }
+        // Only a first page within the window says how dense the rest is (a provider that ignores
+        // the window's bounds is read in one chain, which keeps none of its other rows).
+        var cuts: [Date] = []
+        if rows.hasMore, let from = rows.data.first.flatMap({ Self.time(of: $0, field) }),
+            let to = rows.data.last.flatMap({ Self.time(of: $0, field) }), from >= since, from <= to, to < until
+        {
+            cuts = Self.slices(after: from...to, rows: rows.data.count, until: until)
         }
-        let cuts = rows.hasMore ? span.map { Self.slices(after: $0, rows: rows.data.count, until: until) } ?? [] : []
-        guard let firstCut = cuts.first else {
-            try await chain(
-                path,
-                field: field,
-                window: window,
-                slice: since..<until,
-                budget: budget,
-                take: take,
-                first: first
-            ) {
-                await progress?($0, $1)
-            }
+        let whole = Chain(path: path, field: field, window: window, slice: since..<until, countsOutside: true)
+        guard !cuts.isEmpty else {
+            _ = try await chain(whole, budget: budget, take: take, first: first) { await progress?($0, $1) }
             return
         }
         let bounds = [since] + cuts + [until]
         let coverage = SliceCoverage(since: since, bounds: bounds)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in bounds.indices.dropLast() {
-                let slice = bounds[index]..<bounds[index + 1]
-                let report: @Sendable (Int, Date?) async -> Void = { count, reached in
-                    await progress?(count, coverage.reached(slice: index, at: reached))
-                }
+        let chains = bounds.indices.dropLast().map { index in
+            let slice = bounds[index]..<bounds[index + 1]
+            // The first goes on from the first page, whose cursor is of the whole window's query.
+            return index == 0
+                ? Chain(path: path, field: field, window: window, slice: slice, countsOutside: true)
+                : Chain(path: path, field: field, window: Self.window(field, slice), slice: slice, countsOutside: false)
+        }
+        let report: @Sendable (Int) -> (@Sendable (Int, Date?) async -> Void) = { index in
+            { count, reached in await progress?(count, coverage.reached(slice: index, at: reached)) }
+        }
+        let lastCursor = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for (index, chain) in chains.enumerated() {
                 group.addTask {
-                    if index == 0 {
-                        // Goes on from the first page, whose cursor is of the whole window's query.
-                        try await chain(
-                            path,
-                            field: field,
-                            window: window,
-                            slice: since..<firstCut,
-                            budget: budget,
-                            take: take,
-                            first: first,
-                            report: report
-                        )
-                    } else {
-                        let own = [
-                            (field + "_gte", RFC3339.formatMillis(slice.lowerBound)),
-                            (field + "_lt", RFC3339.formatMillis(slice.upperBound)),
-                        ]
-                        try await chain(
-                            path,
-                            field: field,
-                            window: own,
-                            slice: slice,
-                            budget: budget,
-                            take: take,
-                            first: nil,
-                            report: report
-                        )
-                    }
+                    let cursor = try await self.chain(
+                        chain,
+                        budget: budget,
+                        take: take,
+                        first: index == 0 ? first : nil,
+                        report: report(index)
+                    )
+                    return (index, cursor)
                 }
             }
-            try await group.waitForAll()
+            var last: String?
+            for try await (index, cursor) in group where index == chains.count - 1 { last = cursor }
+            return last
+        }
+        if let tail = chains.last {
+            _ = try await chain(tail, budget: budget, take: take, after: lastCursor, report: report(chains.count - 1))
         }
     }
 
-    /// Follows `starting_after` cursors from `first` (or from the start of `window`) until `has_more`
-    /// is false or the rows pass `slice`, handing each page's `data` to `take`.
+    /// One cursor chain of a list: its query's window, and the slice of time whose rows it keeps.
+    private struct Chain: Sendable {
+        var path: String
+        var field: String
+        var window: [(String, String)]
+        var slice: Range<Date>
+        /// Whether rows outside the list's window count towards ``ReadLimits/maxRows`` in this
+        /// chain (one chain's count, so that a provider ignoring the bounds is not counted four times).
+        var countsOutside: Bool
+    }
+
+    /// The query bounds of `slice` by `field`.
+    private static func window(_ field: String, _ slice: Range<Date>) -> [(String, String)] {
+        [
+            (field + "_gte", RFC3339.formatMillis(slice.lowerBound)),
+            (field + "_lt", RFC3339.formatMillis(slice.upperBound)),
+        ]
+    }
+
+    /// Follows `starting_after` cursors from `first` (or from `after`, or from the start of the
+    /// chain's window) until `has_more` is false or the rows pass the chain's slice, handing each
+    /// page's `data` to `take`.
     ///
     /// The next page is asked for as soon as a page names its cursor, and is read and parsed while
     /// `take` keeps this one, so the provider's time and ours overlap; only a page that `has_more`
     /// promises is asked for. A cursor that does not advance (an empty page, or a last id seen
     /// before) is garbage; more rows than the budget allows end the read as an endless list.
+    ///
+    /// - Returns: The cursor after the last row read (nil when none was), when the list ended;
+    ///   nil when the rows passed the slice.
     private func chain(
-        _ path: String,
-        field: String,
-        window: [(String, String)],
-        slice: Range<Date>,
+        _ chain: Chain,
         budget: RowBudget,
         take: Take,
-        first: JSONValue?,
+        first: JSONValue? = nil,
+        after: String? = nil,
         report: (Int, Date?) async -> Void
-    ) async throws {
-        let query = window + [("limit", "100")]
+    ) async throws -> String? {
+        let path = chain.path
+        let query = chain.window + [("limit", "100")]
         var seen = Set<ExactID>()
+        var cursor = after
         var page: JSONValue
-        if let first { page = first } else { page = try await json.page(path, query: query) }
+        if let first {
+            page = first
+        } else {
+            page = try await json.page(path, query: query + (after.map { [("starting_after", $0)] } ?? []))
+        }
         while true {
             let (data, hasMore) = try listed(page, path: path)
-            let reached = data.last.flatMap { Self.time(of: $0, field) }
+            let reached = data.last.flatMap { Self.time(of: $0, chain.field) }
+            cursor = data.last?["id"]?.stringValue ?? cursor
             // Past the slice: the rest of the list is other chains'.
-            let more = hasMore && (reached.map { $0 < slice.upperBound } ?? true)
-            guard more else {
-                try budget.count(data.count - (try await take(path, data, slice)), of: data.count, path: path, json)
-                await report(data.count, reached)
-                return
+            let passed = reached.map { $0 >= chain.slice.upperBound } ?? false
+            guard hasMore && !passed else {
+                try await keep(data, chain, budget: budget, take: take)
+                // The chain's slice is read whole, though its last row may lie well before its end.
+                await report(data.count, chain.slice.upperBound)
+                return passed ? nil : cursor
             }
             guard let last = data.last?["id"]?.stringValue, seen.insert(ExactID(last)).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")
             }
             // Left unawaited when `take` throws: leaving the scope cancels and awaits it.
             async let following = json.page(path, query: query + [("starting_after", last)])
-            try budget.count(data.count - (try await take(path, data, slice)), of: data.count, path: path, json)
+            try await keep(data, chain, budget: budget, take: take)
             await report(data.count, reached)
             page = try await following
         }
+    }
+
+    /// Hands a page's rows to `take`, and counts them against the list's budget.
+    private func keep(_ data: [JSONValue], _ chain: Chain, budget: RowBudget, take: Take) async throws {
+        let elsewhere = try await take(chain.path, data, chain.slice)
+        let counted = data.count - elsewhere.otherSlice - (chain.countsOutside ? 0 : elsewhere.outsideWindow)
+        try budget.count(counted, of: data.count, path: chain.path, json)
     }
 
     /// A list page's `data` and `has_more`; anything else is garbage.

@@ -143,13 +143,17 @@ public actor HTTPClient {
         }
         var attempt = 0
         // The budget counts from the first request sent, not from a wait for the rate limiter or
-        // for the handle (another request, of the other chunk, may hold it).
+        // for a handle (with every handle busy, the request waits behind another).
         var firstAttempt: ContinuousClock.Instant?
         while true {
             attempt += 1
             if Task.isCancelled || Interruption.shared.isRequested { throw ProviderError.cancelled(provider: provider) }
             let wait = limiter.reserve(now: ContinuousClock.now)
             if wait > .zero { try await sleep(wait, path: path) }
+            // A Retry-After heard while this request waited for its slot holds it too.
+            if let held = limiter.held, held > ContinuousClock.now {
+                try await sleep(held - ContinuousClock.now, path: path)
+            }
             _ = try remainingTime(path: path)
             // The transport cuts both timeouts to what is left of the deadline when it sends.
             let handle = takeTransport()

@@ -126,6 +126,8 @@ public struct RetryPolicy: Sendable {
 struct RateLimiter: Sendable {
     let interval: Duration
     var next: ContinuousClock.Instant?
+    /// Until when the provider asked for no requests (the latest `Retry-After`).
+    var held: ContinuousClock.Instant?
 
     init(requestsPerSecond: Double) {
         interval = .nanoseconds(Int64(1_000_000_000 / max(requestsPerSecond, 0.001)))
@@ -139,8 +141,10 @@ struct RateLimiter: Sendable {
     }
 
     /// Gives no slot before `instant`: a provider's `Retry-After` answers the client, not the one
-    /// request that got it, and requests in flight together (two chunks' reads by id) all wait.
+    /// request that got it, and requests in flight together (a list's chains, two chunks' reads by
+    /// id) all wait, even one whose slot was given before (see ``held``).
     mutating func hold(until instant: ContinuousClock.Instant) {
         next = max(next ?? instant, instant)
+        held = max(held ?? instant, instant)
     }
 }
