@@ -64,6 +64,14 @@ import Testing
         }
     }
 
+    /// Refunds `pay_00010` thirty seconds before the window's end: it moves from the list's start to its end.
+    @Sendable static func refund(_ world: inout SandboxWorld) {
+        guard var payment = world.credicorp.objects["pay_00010"] else { return }
+        payment.status = "refunded"
+        payment.updated = now.addingTimeInterval(-30)
+        world.credicorp.setObject(payment)
+    }
+
     @Test func aLongListIsReadInSlicesAtOnceEachRowOnceWithAFewRequestsMoreThanItsPages() async throws {
         let count = 12_000
         try await Self.withReader(Self.world(payments: count)) { reader, server in
@@ -112,12 +120,7 @@ import Testing
     @Test func anObjectUpdatedDuringTheReadIsKeptInItsNewestVersion() async throws {
         let count = 12_000
         try await Self.withReader(Self.world(payments: count)) { reader, server in
-            await server.changeWorld(after: 2, provider: "credicorp", pathPrefix: "/public/v1/payments") { world in
-                guard var payment = world.credicorp.objects["pay_00010"] else { return }
-                payment.status = "refunded"
-                payment.updated = Self.now.addingTimeInterval(-30)
-                world.credicorp.setObject(payment)
-            }
+            await server.changeWorld(after: 2, provider: "credicorp", pathPrefix: "/public/v1/payments", Self.refund)
             let payments = try await reader.resources(since: Self.since, until: Self.now)
             #expect(payments.count == count)
             #expect(payments.first { $0.resourceID == "pay_00010" }?.status == "refunded")
@@ -136,13 +139,12 @@ import Testing
         }
         try await Self.withReader(world) { reader, server in
             // After every request the slices make, before the one that asks the last slice again.
-            await server.changeWorld(after: requests - 1, provider: "credicorp", pathPrefix: "/public/v1/payments") {
-                world in
-                guard var payment = world.credicorp.objects["pay_00010"] else { return }
-                payment.status = "refunded"
-                payment.updated = Self.now.addingTimeInterval(-30)
-                world.credicorp.setObject(payment)
-            }
+            await server.changeWorld(
+                after: requests - 1,
+                provider: "credicorp",
+                pathPrefix: "/public/v1/payments",
+                Self.refund
+            )
             let payments = try await reader.resources(since: Self.since, until: Self.now)
             #expect(payments.count == count)
             #expect(payments.first { $0.resourceID == "pay_00010" }?.status == "refunded")

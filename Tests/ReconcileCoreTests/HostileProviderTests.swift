@@ -14,6 +14,17 @@ import Testing
         Hostile.quick(attempts: attempts, deadline: deadline, maxBody: maxBody)
     }
 
+    /// A Credicorp client of `server` with `configuration`, no credentials.
+    static func client(_ server: HostileHTTPServer, _ configuration: HTTPClient.Configuration) -> HTTPClient {
+        HTTPClient(
+            provider: "credicorp",
+            baseURL: server.baseURL,
+            credentials: [],
+            configuration: configuration,
+            logger: Logger(label: "test.http")
+        )
+    }
+
     static func reader(_ kind: ProviderKind, _ baseURL: String, http: HTTPClient.Configuration = Hostile.quick())
         -> any ProviderReader
     {
@@ -204,13 +215,7 @@ import Testing
             var configuration = Self.quick(attempts: 3)
             // A slot every half second: the second request's is due before the 429's second ends.
             configuration.requestsPerSecond = 2
-            let client = HTTPClient(
-                provider: "credicorp",
-                baseURL: server.baseURL,
-                credentials: [],
-                configuration: configuration,
-                logger: Logger(label: "test.http")
-            )
+            let client = Self.client(server, configuration)
             let throttled = Task { try await client.get("/first") }
             // Bounded: 5 s at most for the first request to arrive.
             for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
@@ -235,13 +240,7 @@ import Testing
             configuration.retry.budget = .milliseconds(500)
             // One handle, so that the second request waits for it behind the first.
             configuration.connections = 1
-            let client = HTTPClient(
-                provider: "credicorp",
-                baseURL: server.baseURL,
-                credentials: [],
-                configuration: configuration,
-                logger: Logger(label: "test.http")
-            )
+            let client = Self.client(server, configuration)
             let slow = Task { try await client.get("/slow") }
             // The slow request holds the handle for a second (bounded: 5 s at most to be on its way).
             for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
@@ -260,13 +259,7 @@ import Testing
             var configuration = Self.quick(attempts: 1, deadline: .seconds(2))
             // One handle, so that the second request waits for it behind the first.
             configuration.connections = 1
-            let client = HTTPClient(
-                provider: "credicorp",
-                baseURL: server.baseURL,
-                credentials: [],
-                configuration: configuration,
-                logger: Logger(label: "test.http")
-            )
+            let client = Self.client(server, configuration)
             let first = Task { try await client.get("/first") }
             // The first request holds the handle for 1.5 s (bounded: 5 s at most to be on its way).
             for _ in 0..<100 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(50)) }

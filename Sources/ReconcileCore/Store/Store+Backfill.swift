@@ -109,9 +109,9 @@ extension Store {
 
 /// A backfill's checkpoints: every read-API answer of the window, kept in the store as it arrives.
 ///
-/// A resumed backfill asks the same questions in the same order (its paging depends only on the
-/// answers), so the answers kept before the interruption are served from here and reading goes
-/// on from the first question that had no answer yet.
+/// A resumed backfill asks the same questions (its paging depends only on the answers: a long
+/// Credicorp list's slices too), so the answers kept before the interruption are served from here,
+/// by question, and reading goes on from the questions that had no answer yet.
 public struct BackfillCheckpoints: ResponseCache {
     let store: any ReconcileStore
     let backfillID: String
