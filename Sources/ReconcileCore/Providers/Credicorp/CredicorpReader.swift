@@ -162,7 +162,7 @@ struct CredicorpReader: JSONAPIReader {
         }
         let whole = Chain(path: path, field: field, window: window, slice: since..<until, countsOutside: true)
         guard !cuts.isEmpty else {
-            _ = try await chain(whole, budget: budget, take: take, first: first) { await progress?($0, $1) }
+            try await chain(whole, budget: budget, take: take, first: first) { await progress?($0, $1) }
             return
         }
         let bounds = [since] + cuts + [until]
@@ -177,26 +177,35 @@ struct CredicorpReader: JSONAPIReader {
         let report: @Sendable (Int) -> (@Sendable (Int, Date?) async -> Void) = { index in
             { count, reached in await progress?(count, coverage.reached(slice: index, at: reached)) }
         }
-        let lastCursor = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+        let lastEnd = try await withThrowingTaskGroup(of: (Int, ChainEnd).self) { group in
             for (index, chain) in chains.enumerated() {
                 group.addTask {
-                    let cursor = try await self.chain(
+                    let end = try await self.chain(
                         chain,
                         budget: budget,
                         take: take,
                         first: index == 0 ? first : nil,
                         report: report(index)
                     )
-                    return (index, cursor)
+                    return (index, end)
                 }
             }
-            var last: String?
-            for try await (index, cursor) in group where index == chains.count - 1 { last = cursor }
+            var last = ChainEnd.passed
+            for try await (index, end) in group where index == chains.count - 1 { last = end }
             return last
         }
-        if let tail = chains.last {
-            _ = try await chain(tail, budget: budget, take: take, after: lastCursor, report: report(chains.count - 1))
+        // Not after rows past the window's end: the provider ignored its bounds, nothing moves there.
+        if let tail = chains.last, case .listEnded(let cursor) = lastEnd {
+            try await chain(tail, budget: budget, take: take, after: cursor, report: report(chains.count - 1))
         }
+    }
+
+    /// How a chain ended.
+    private enum ChainEnd: Sendable {
+        /// The list ended (`has_more` false); the cursor after its last row, nil when it had none.
+        case listEnded(cursor: String?)
+        /// Its rows passed its slice: the rest of the list is other chains'.
+        case passed
     }
 
     /// One cursor chain of a list: its query's window, and the slice of time whose rows it keeps.
@@ -227,8 +236,8 @@ struct CredicorpReader: JSONAPIReader {
     /// promises is asked for. A cursor that does not advance (an empty page, or a last id seen
     /// before) is garbage; more rows than the budget allows end the read as an endless list.
     ///
-    /// - Returns: The cursor after the last row read (nil when none was), when the list ended;
-    ///   nil when the rows passed the slice.
+    /// - Returns: How it ended: the list's end, with the cursor after its last row, or its slice passed.
+    @discardableResult
     private func chain(
         _ chain: Chain,
         budget: RowBudget,
@@ -236,7 +245,7 @@ struct CredicorpReader: JSONAPIReader {
         first: JSONValue? = nil,
         after: String? = nil,
         report: (Int, Date?) async -> Void
-    ) async throws -> String? {
+    ) async throws -> ChainEnd {
         let path = chain.path
         let query = chain.window + [("limit", "100")]
         var seen = Set<ExactID>()
@@ -257,7 +266,7 @@ struct CredicorpReader: JSONAPIReader {
                 try await keep(data, chain, budget: budget, take: take)
                 // The chain's slice is read whole, though its last row may lie well before its end.
                 await report(data.count, chain.slice.upperBound)
-                return passed ? nil : cursor
+                return passed ? .passed : .listEnded(cursor: cursor)
             }
             guard let last = data.last?["id"]?.stringValue, seen.insert(ExactID(last)).inserted else {
                 throw garbage(path, "has_more is true but the page gives no new cursor")
