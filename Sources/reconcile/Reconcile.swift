@@ -14,6 +14,7 @@ struct Reconcile: AsyncParsableCommand {
     )
 
     static func main() async {
+        FreedMemory.useTwoArenas()
         SQLiteProcess.disableMemoryStatistics()
         do {
             var command = try parseAsRoot()
