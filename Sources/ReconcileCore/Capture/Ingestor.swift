@@ -27,7 +27,9 @@ public struct IngestSummary: Sendable {
 /// records them in batched transactions.
 public struct Ingestor: Sendable {
     let job: JobConfig
-    let adapters: [String: any ProviderAdapter]
+    /// The job's entries by name, byte by byte: Swift's `String` takes U+212A KELVIN SIGN for "K",
+    /// and a line stored under the other name would be reconciled under neither.
+    let adapters: [ExactID: any ProviderAdapter]
     let store: any ReconcileStore
     let clock: JobClock
     let logger: Logger
@@ -43,7 +45,10 @@ public struct Ingestor: Sendable {
         batchSize: Int = 500
     ) {
         self.job = job
-        self.adapters = adapters
+        self.adapters = Dictionary(
+            adapters.map { (ExactID($0.key), $0.value) },
+            uniquingKeysWith: { first, _ in first }
+        )
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -181,7 +186,7 @@ public struct Ingestor: Sendable {
             ? oversized(line, source: source)
             : try await self.record(line: line.bytes, lineNumber: line.lineNumber, source: source)
         record.prepare(
-            replacingStateWhole: record.provider.flatMap { adapters[$0] }?.replacesStateWithSnapshots ?? false
+            replacingStateWhole: record.provider.flatMap { adapters[ExactID($0)] }?.replacesStateWithSnapshots ?? false
         )
         return record
     }
@@ -233,7 +238,7 @@ public struct Ingestor: Sendable {
     func write(_ batch: [IngestRecord]) async throws(StoreFailure) -> [IngestOutcome] {
         let adapters = self.adapters
         let outcomes = try await store.record(batch, recordedAt: clock.now) { provider, event, current in
-            adapters[provider]?.applying(event, to: current)
+            adapters[ExactID(provider)]?.applying(event, to: current)
         }
         logger.debug("ingest.batch", metadata: ["lines": "\(batch.count)"])
         return outcomes
@@ -280,9 +285,7 @@ public struct Ingestor: Sendable {
         record.url = delivery.url
         record.headersJSON = JSONValue.object(delivery.headers.mapValues { .string($0) }).canonicalText
         record.body = delivery.body
-        // The job's entry of exactly that name: Swift's `String` takes U+212A KELVIN SIGN for "K",
-        // and a line stored under the other name would be reconciled under neither.
-        guard let adapter = adapters[delivery.provider], ByteOrder.equal(adapter.config.name, delivery.provider) else {
+        guard let adapter = adapters[ExactID(delivery.provider)] else {
             record.verdict = .rejected(
                 .unknownProvider,
                 detail: "provider '\(CapturedDelivery.printable(delivery.provider, 60))' is not an entry of the job",
