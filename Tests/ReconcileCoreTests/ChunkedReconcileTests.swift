@@ -5,8 +5,9 @@ import Testing
 
 @testable import ReconcileCore
 
-/// A run classifies the window's resources a chunk at a time, with the provider's answers in a
-/// temporary SQLite file: neither may change what it finds or repairs, on either engine.
+/// A run classifies the window's resources a chunk at a time, with the provider's answers held in
+/// memory up to a limit and in a temporary SQLite file beyond it: none of these may change what it
+/// finds or repairs, on either engine.
 @Suite struct ChunkedReconcileTests {
     static let now = Date(timeIntervalSince1970: 1_783_670_400)  // 2026-07-10T08:00:00Z
 
@@ -24,7 +25,8 @@ import Testing
         _ history: SandboxCombinedHistory,
         server: SandboxServer,
         engine: TestStore,
-        chunkSize: Int
+        chunkSize: Int,
+        answersInMemory: Int = RunScratch.heldBytes
     ) async throws -> Outcome {
         try await withTemporaryDirectory { folder in
             try await engine.withJobStore(in: folder) { target, extra, variables in
@@ -53,7 +55,8 @@ import Testing
                         history: history,
                         store: opened.store,
                         folder: folder,
-                        chunkSize: chunkSize
+                        chunkSize: chunkSize,
+                        answersInMemory: answersInMemory
                     )
                     await opened.close()
                     return outcome
@@ -70,7 +73,8 @@ import Testing
         history: SandboxCombinedHistory,
         store: any ReconcileStore,
         folder: URL,
-        chunkSize: Int
+        chunkSize: Int,
+        answersInMemory: Int
     ) async throws -> Outcome {
         let capture = folder.appendingPathComponent("capture.ndjson")
         try Data(history.captureNDJSON.utf8).write(to: capture)
@@ -88,6 +92,7 @@ import Testing
 
         var options = RunOptions()
         options.chunkSize = chunkSize
+        options.answersInMemory = answersInMemory
         let outcome = try await JobRunner(job: job, clock: JobClock(now: now), logger: Logger(label: "test"))
             .run(options)
         #expect(outcome.report.providers.allSatisfy { $0.status == "complete" })
@@ -114,9 +119,21 @@ import Testing
             #expect(whole.findings.count > 20, "the history has findings of every kind")
             #expect(whole.repairs > 0)
             for engine in TestStore.engines {
-                for size in engine == .sqlite ? [1, 3] : [100_000, 1, 3] {
-                    let chunked = try await Self.run(history, server: server, engine: engine, chunkSize: size)
-                    let label = "\(engine), chunks of \(size)"
+                // The answers all in memory (the default), all in the file (0), and moved to the
+                // file after the first few events (a limit of 4,000 estimated bytes).
+                let settings: [(size: Int, memory: Int)] =
+                    engine == .sqlite
+                    ? [(1, RunScratch.heldBytes), (3, RunScratch.heldBytes), (100_000, 0), (3, 0), (1, 4_000)]
+                    : [(100_000, RunScratch.heldBytes), (1, RunScratch.heldBytes), (3, 4_000)]
+                for (size, memory) in settings {
+                    let chunked = try await Self.run(
+                        history,
+                        server: server,
+                        engine: engine,
+                        chunkSize: size,
+                        answersInMemory: memory
+                    )
+                    let label = "\(engine), chunks of \(size), \(memory) bytes of answers in memory"
                     #expect(chunked.findings == whole.findings, "\(label): findings")
                     #expect(chunked.rows == whole.rows, "\(label): local rows after the repair")
                     #expect(chunked.events == whole.events, "\(label): recorded events")
@@ -154,8 +171,13 @@ import Testing
         return event
     }
 
-    @Test func theTemporaryFileKeepsTheNewestVersionAndGivesBackWhatItWasGiven() async throws {
-        let scratch = try RunScratch()
+    /// Where the answers are held while a test keeps them: in memory, in the file, or in memory
+    /// until a few rows are kept and in the file from then on.
+    static let answerLimits = [RunScratch.heldBytes, 0, 1_500]
+
+    @Test(arguments: answerLimits)
+    func theTemporaryFileKeepsTheNewestVersionAndGivesBackWhatItWasGiven(memoryLimit: Int) async throws {
+        let scratch = try RunScratch(memoryLimit: memoryLimit)
         let first = [
             Self.event("evt_1", resource: "pay_a", at: 0.001, status: "pending", amount: 1_050),
             Self.event("evt_2", resource: "pay_b", at: -3_600.25, status: nil, amount: nil),
@@ -213,10 +235,12 @@ import Testing
         try scratch.plannedRepairs(kind: "event", batch: 10) { planned += $0 }
         #expect(planned.map(\.findingKey) == ["f_3", "f_1"])
         #expect(try planned.map { try ScratchCodec.event($0.body) } == [apart, same])
+        #expect(scratch.holdsAnswers == (memoryLimit == RunScratch.heldBytes), "held, or moved to the file")
     }
 
-    @Test func pagesBeyondOneCommitAreAllKeptAndTheNewestVersionStillWins() async throws {
-        let scratch = try RunScratch()
+    @Test(arguments: [RunScratch.heldBytes, 0, 200_000])
+    func pagesBeyondOneCommitAreAllKeptAndTheNewestVersionStillWins(memoryLimit: Int) async throws {
+        let scratch = try RunScratch(memoryLimit: memoryLimit)
         // Pages of 100 past RunScratch.rowsPerCommit rows: the pages share transactions, each
         // committed once it holds that many rows, and the reads that follow see every one.
         let pages = RunScratch.rowsPerCommit / 100 + 3
@@ -247,11 +271,14 @@ import Testing
             kept?.occurredAt
                 == Self.event("x", resource: "x", at: Double(pages * 100 - 1), status: nil, amount: nil).occurredAt
         )
+        #expect(scratch.holdsAnswers == (memoryLimit == RunScratch.heldBytes), "held, or moved to the file")
     }
 
-    @Test func aPageThatCannotBeKeptFailsEveryLaterUseOfTheFile() async throws {
+    /// With every answer in the file (0), and with the answers moved there after a few pages.
+    @Test(arguments: [0, 100_000])
+    func aPageThatCannotBeKeptFailsEveryLaterUseOfTheFile(memoryLimit: Int) async throws {
         // A full temporary folder, after a few pages: SQLite's file may not grow past 40 pages.
-        let scratch = try RunScratch(pageLimit: 40)
+        let scratch = try RunScratch(pageLimit: 40, memoryLimit: memoryLimit)
         var kept = 0
         var failure: (any Error)?
         for page in 0..<100 where failure == nil {
@@ -267,7 +294,10 @@ import Testing
         }
         #expect(kept > 0, "the first pages fit")
         let full = try #require(failure as? StoreFailure)
-        #expect(full.description.contains("keep the provider's events"))
+        #expect(
+            full.description.contains("keep the provider's events")
+                || full.description.contains("move the provider's answers to the temporary file")
+        )
         #expect(full.description.contains("SQLITE_TMPDIR"), "it says where the file is")
         // The pages before it that were not committed went with it: nothing may read a file that lost them.
         let later = #expect(throws: StoreFailure.self) { _ = try scratch.counts() }
@@ -279,16 +309,20 @@ import Testing
         #expect(throws: StoreFailure.self) { _ = try scratch.keep(resources: []) }
     }
 
-    @Test func anEventTheStoreRecordsIsKeptWithoutItsTextAndCannotBePlannedForRecording() async throws {
+    @Test(arguments: answerLimits)
+    func anEventTheStoreRecordsIsKeptWithoutItsTextAndCannotBePlannedForRecording(memoryLimit: Int) async throws {
         let pages = Counter()
-        let scratch = try RunScratch(recorded: { ids, occurred in
-            _ = pages.next()
-            #expect(
-                occurred == Self.now.addingTimeInterval(1)...Self.now.addingTimeInterval(2),
-                "where the page's times lie"
-            )
-            return Set(ids.filter { $0.hasSuffix("_recorded") }.map { ExactID($0) })
-        })
+        let scratch = try RunScratch(
+            recorded: { ids, occurred in
+                _ = pages.next()
+                #expect(
+                    occurred == Self.now.addingTimeInterval(1)...Self.now.addingTimeInterval(2),
+                    "where the page's times lie"
+                )
+                return Set(ids.filter { $0.hasSuffix("_recorded") }.map { ExactID($0) })
+            },
+            memoryLimit: memoryLimit
+        )
         let events = [
             Self.event("evt_recorded", resource: "pay_a", at: 1, status: "pending", amount: 500),
             Self.event("evt_new", resource: "pay_a", at: 2, status: "succeeded", amount: 500),
@@ -307,5 +341,73 @@ import Testing
         try scratch.plannedRepairs(kind: "event", batch: 10) { planned += $0 }
         #expect(planned.map(\.findingKey) == ["f_new"], "the failed plan left nothing half-kept")
         #expect(try planned.map { try ScratchCodec.event($0.body) } == [events[1]])
+    }
+
+    /// Answers moved to the file part way are compared with what comes after them there: an older
+    /// version is not kept, a newer one is, and each question is answered as before the move.
+    @Test func answersMovedToTheFilePartWayAreAnsweredAsTheyWereHeld() async throws {
+        let recordedIDs: Set<ExactID> = ["evt_a1"]
+        let scratch = try RunScratch(
+            recorded: { ids, _ in recordedIDs.intersection(ids.map { ExactID($0) }) },
+            memoryLimit: 3_000
+        )
+        let key = { (id: String) in ResourceKey("payment", id) }
+        let first = [
+            Self.event("evt_a1", resource: "pay_a", at: 1, status: "pending", amount: 100),
+            Self.event("evt_b1", resource: "pay_b", at: 2, status: "pending", amount: 200),
+        ]
+        #expect(try await scratch.keep(events: first) == KeptRows(new: 2, newer: 0))
+        #expect(try scratch.keep(resources: [first[1].snapshot]) == KeptRows(new: 1, newer: 0))
+        #expect(scratch.holdsAnswers)
+        // Past the limit: everything so far moves to the file, this page with it.
+        let second = (0..<8).map { row in
+            Self.event("evt_c\(row)", resource: "pay_c", at: Double(10 + row), status: "created", amount: 300)
+        }
+        #expect(try await scratch.keep(events: second) == KeptRows(new: 8, newer: 0))
+        #expect(!scratch.holdsAnswers, "moved to the file")
+        // Versions of what was held, now compared with the file's rows.
+        let older = Self.event("evt_a1", resource: "pay_a", at: 0, status: "created", amount: 100)
+        let newer = Self.event("evt_b1", resource: "pay_b", at: 5, status: "failed", amount: 200)
+        #expect(try await scratch.keep(events: [older, newer]) == KeptRows(new: 0, newer: 1))
+        #expect(try scratch.keep(resources: [first[1].snapshot]) == KeptRows(), "an equal time adds nothing new")
+
+        #expect(try scratch.events(from: key("pay_a"), through: key("pay_a")) == [ListedEvent(first[0])])
+        #expect(try scratch.events(from: key("pay_b"), through: key("pay_b")) == [ListedEvent(newer)])
+        #expect(try scratch.events(from: key("pay_a"), through: key("pay_c")).count == 10)
+        #expect(try scratch.counts() == (events: 10, resources: 1))
+        #expect(try scratch.knownEvents(["evt_a1", "evt_c7", "evt_z"]) == ["evt_a1", "evt_c7"])
+        #expect(try scratch.money(of: [key("pay_b")]) == [key("pay_b"): Money(minorUnits: 200, currency: "EUR")])
+        #expect(try scratch.resources(from: key("pay_a"), through: key("pay_z")) == [key("pay_b"): first[1].snapshot])
+
+        try scratch.addRemoteKeys()
+        try scratch.add(keys: [key("pay_d")], classified: false)
+        #expect(try scratch.keys(after: nil, limit: 10).map(\.key) == ["pay_a", "pay_b", "pay_c", "pay_d"].map(key))
+        // The whole of an event the store lacked went with it; one the store had cannot be planned.
+        try scratch.plan(events: [("f_b", "evt_b1")], resources: [])
+        #expect(throws: StoreFailure.self) { try scratch.plan(events: [("f_a", "evt_a1")], resources: []) }
+        var planned: [(findingKey: String, body: String)] = []
+        try scratch.plannedRepairs(kind: "event", batch: 10) { planned += $0 }
+        #expect(try planned.map { try ScratchCodec.event($0.body) } == [newer])
+    }
+
+    /// The window's keys may be what passes the limit, after the lists are read: they move with
+    /// the rest, classified as they were.
+    @Test func answersThatPassTheLimitWithTheWindowsKeysMoveWithThem() async throws {
+        let scratch = try RunScratch(recorded: { ids, _ in Set(ids.map { ExactID($0) }) }, memoryLimit: 2_000)
+        let key = { (id: String) in ResourceKey("payment", id) }
+        let events = (0..<4).map {
+            Self.event("evt_\($0)", resource: "pay_\($0)", at: Double($0), status: "created", amount: 1)
+        }
+        _ = try await scratch.keep(events: events)
+        try scratch.addRemoteKeys()
+        #expect(scratch.holdsAnswers)
+        try scratch.add(keys: (10..<40).map { key("pay_\($0)") }, classified: false)
+        #expect(!scratch.holdsAnswers, "moved to the file")
+        try scratch.add(keys: [key("pay_12")], classified: true)
+        let keys = try scratch.keys(after: nil, limit: 100)
+        #expect(keys.count == 34)
+        #expect(keys.filter(\.classified).map(\.key) == ["pay_0", "pay_1", "pay_12", "pay_2", "pay_3"].map(key))
+        #expect(try scratch.events(from: key("pay_0"), through: key("pay_3")) == events.map(ListedEvent.init))
+        #expect(try scratch.keys(after: key("pay_38"), limit: 5).map(\.key) == [key("pay_39")])
     }
 }

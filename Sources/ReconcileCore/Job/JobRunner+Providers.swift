@@ -18,6 +18,7 @@ extension JobRunner {
         var logger: Logger
         var progress: (any RunProgress)?
         var chunkSize = ProviderReconciler.defaultChunkSize
+        var answersInMemory = RunScratch.heldBytes
         /// Throws when the run's lock is gone (``OpenedStore/checkLock()``): checked before repairs.
         var checkLock: @Sendable () async throws(StoreFailure) -> Void = {}
     }
@@ -96,7 +97,8 @@ extension JobRunner {
                 since: context.since,
                 until: context.until,
                 logger: context.logger,
-                chunkSize: context.chunkSize
+                chunkSize: context.chunkSize,
+                answersInMemory: context.answersInMemory
             ).reconcile()
             section.coverage = result.coverage
             if Interruption.shared.isRequested { throw ProviderError.cancelled(provider: name) }

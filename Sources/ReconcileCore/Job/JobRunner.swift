@@ -24,6 +24,9 @@ public struct RunOptions: Sendable {
     public var progress: (any RunProgress)?
     /// How many resources are classified at once (tests vary it; the findings must not change).
     var chunkSize = ProviderReconciler.defaultChunkSize
+    /// The most estimated bytes of a provider's answers held in memory (tests vary it, down to 0:
+    /// every answer in the temporary file; the findings must not change).
+    var answersInMemory = RunScratch.heldBytes
 
     public init() {}
 }
@@ -176,6 +179,7 @@ public struct JobRunner: Sendable {
             logger: logger,
             progress: options.progress,
             chunkSize: options.chunkSize,
+            answersInMemory: options.answersInMemory,
             checkLock: { () throws(StoreFailure) in try await opened.checkLock() }
         )
         let names = Set(job.providers.map(\.name))

@@ -29,6 +29,9 @@ struct ProviderReconciler: Sendable {
     let logger: Logger
     /// How many resources are classified at once.
     var chunkSize = Self.defaultChunkSize
+    /// The most estimated bytes of the provider's answers held in memory (``RunScratch/heldBytes``);
+    /// tests vary it, down to 0 (every answer in the temporary file), and the findings must not change.
+    var answersInMemory = RunScratch.heldBytes
 
     static let defaultChunkSize = 1_000
 
@@ -45,22 +48,29 @@ struct ProviderReconciler: Sendable {
             ]
         )
         let endpoint = try await reader.endpoint()
-        let scratch = try RunScratch(recorded: { [store, name] ids, occurred in
-            try await store.recordedEventIDs(provider: name, among: ids, occurred: occurred)
-        })
+        let scratch = try RunScratch(
+            recorded: { [store, name] ids, occurred in
+                try await store.recordedEventIDs(provider: name, among: ids, occurred: occurred)
+            },
+            memoryLimit: answersInMemory
+        )
         if adapter.hasEventLog { try await reader.readEvents(since: eventSince, until: until, into: scratch) }
         try await reader.readResources(since: since, until: until, into: scratch)
         let counts = try scratch.counts()
         logger.info(
             "provider.read",
-            metadata: ["provider": "\(name)", "events": "\(counts.events)", "resources": "\(counts.resources)"]
+            metadata: [
+                "provider": "\(name)", "events": "\(counts.events)", "resources": "\(counts.resources)",
+                "answers": "\(scratch.holdsAnswers ? "memory" : "file")",
+            ]
         )
 
         // The window's resources: those the provider names, those with a webhook event in the
         // window, and those whose row is as of a time in the window. Resources with only other
         // events in the window (recorded by a repair) are read for their events alone.
-        // The store's two reads run while the temporary file indexes the listed events (the double
-        // is idle by now, and they are independent).
+        // The store's two reads run while the listed events are indexed (the double is idle by
+        // now, and they are independent). Read while the lists were, they slowed the reading more
+        // than they saved after it: the double shares the two cores.
         async let activeKeys = store.resourcesWithEvents(provider: name, since: since, until: until)
         async let keysAsOf = store.resourceKeys(provider: name, asOfSince: since, until: until)
         try scratch.addRemoteKeys()

@@ -78,11 +78,15 @@ struct ListedEvent: Sendable, Equatable {
     }
 }
 
-/// One provider's read-API answers for one run, in a private temporary SQLite database.
+/// One provider's read-API answers for one run: in memory while they fit, then in a private
+/// temporary SQLite database.
 ///
 /// A nightly window at scale (200,000 resources, a million events) does not fit in memory as
-/// parsed objects: the lists are written here as they are read, and the reconciler reads them back
-/// one chunk of resources at a time. The repairs it plans wait here too, until they are applied.
+/// parsed objects. The answers are held in memory up to ``heldBytes`` (``HeldAnswers``), which a
+/// window of about 150,000 events fits; past that, they move to the file and every later one is
+/// written there as it is read, and the reconciler reads them back one chunk of resources at a
+/// time. Either way each question gets the same answer. The repairs it plans wait in the file,
+/// until they are applied.
 ///
 /// SQLite makes a private database for an empty path and removes its file as soon as it is open,
 /// so nothing is left behind, even by a killed run; the file lives in SQLite's temporary folder
@@ -93,8 +97,14 @@ final class RunScratch: RemoteRows {
 
     private let queue: DatabaseQueue
     private let recorded: RecordedEvents
+    /// The answers while they fit in memory (``HeldAnswers``); the file takes them past that.
+    private let held: HeldAnswers
     /// Why a page could not be kept, once one could not: the pages since the last commit went with it.
     private let lostPages = LostPages()
+
+    /// The most estimated bytes of answers held in memory: the issue's world (97,000 events, 19,000
+    /// resources) takes about 40 MB here, a window of a million events goes on in the file.
+    static let heldBytes = 64 << 20
 
     /// Rows the lists' pages write in one transaction before it is committed.
     ///
@@ -121,9 +131,16 @@ final class RunScratch: RemoteRows {
     ///     event recorded now still is when the repairs are planned.
     ///   - pageLimit: the most pages of 4 KiB the file may grow to; nil: no limit but the disk's.
     ///     Tests use it for a full temporary folder.
+    ///   - memoryLimit: the most estimated bytes of answers held in memory before they move to the
+    ///     file (``heldBytes``); 0 keeps every answer in the file.
     /// - Throws: ``StoreFailure`` when the temporary file cannot be made.
-    init(recorded: @escaping RecordedEvents = { _, _ in [] }, pageLimit: Int? = nil) throws(StoreFailure) {
+    init(
+        recorded: @escaping RecordedEvents = { _, _ in [] },
+        pageLimit: Int? = nil,
+        memoryLimit: Int = RunScratch.heldBytes
+    ) throws(StoreFailure) {
         self.recorded = recorded
+        held = HeldAnswers(limit: memoryLimit)
         do {
             var configuration = Configuration()
             configuration.label = "scratch"
@@ -252,13 +269,16 @@ final class RunScratch: RemoteRows {
         let times = events.lazy.map(\.occurredAt)
         let occurred = times.min().flatMap { earliest in times.max().map { earliest...$0 } }
         let recorded = try await recorded(events.map(\.eventID), occurred)
+        if let kept = held.ifHeld({ $0.keep(events: events, recorded: recorded) }) {
+            try moveIfFull()
+            return kept
+        }
         return try keepPage("keep the provider's events") { db in
             var kept = KeptRows()
-            let columns = "(eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency, body)"
             // A new id is inserted at once; only an id kept before is looked up, to keep the newer version.
             let add = try DirectStatement(
                 cached: db,
-                "INSERT OR IGNORE INTO remoteEvent \(columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT OR IGNORE INTO remoteEvent \(Self.eventColumns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             )
             var replace: DirectStatement?
             var find: DirectStatement?
@@ -268,17 +288,7 @@ final class RunScratch: RemoteRows {
                 // unless the store records it.
                 let listed = ListedEvent(event)
                 let body = recorded.contains(ExactID(listed.eventID)) ? nil : ScratchCodec.encode(event).exactText
-                func bind(_ statement: DirectStatement) {
-                    statement.bind(listed.eventID)
-                    statement.bind(listed.eventType)
-                    statement.bind(listed.resourceType)
-                    statement.bind(listed.resourceID)
-                    statement.bind(time)
-                    statement.bind(listed.status)
-                    statement.bind(listed.money?.minorUnits)
-                    statement.bind(listed.money?.currency)
-                    statement.bind(body)
-                }
+                func bind(_ statement: DirectStatement) { Self.bind(listed, body: body, to: statement) }
                 bind(add)
                 if try add.run() == 1 {
                     _ = kept.admit(time, over: nil as Double?)
@@ -293,7 +303,7 @@ final class RunScratch: RemoteRows {
                     try replace
                     ?? DirectStatement(
                         cached: db,
-                        "REPLACE INTO remoteEvent \(columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        "REPLACE INTO remoteEvent \(Self.eventColumns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     )
                 replace = statement
                 bind(statement)
@@ -303,8 +313,76 @@ final class RunScratch: RemoteRows {
         }
     }
 
+    /// The columns of `remoteEvent` that ``bind(_:body:to:)`` binds, in its order.
+    private static let eventColumns =
+        "(eventID, eventType, resourceType, resourceID, occurredAt, status, amount, currency, body)"
+
+    /// Binds an event's columns (those a chunk reads back, `ListedEvent.init(_: Row)`), then its whole text.
+    private static func bind(_ listed: ListedEvent, body: String?, to statement: DirectStatement) {
+        statement.bind(listed.eventID)
+        statement.bind(listed.eventType)
+        statement.bind(listed.resourceType)
+        statement.bind(listed.resourceID)
+        statement.bind(listed.occurredAt.timeIntervalSinceReferenceDate)
+        statement.bind(listed.status)
+        statement.bind(listed.money?.minorUnits)
+        statement.bind(listed.money?.currency)
+        statement.bind(body)
+    }
+
+    /// Moves the answers held in memory to the file once they are past their limit.
+    ///
+    /// The file takes every later one. A move that fails loses them: every later use of the file fails.
+    private func moveIfFull() throws(StoreFailure) {
+        var moved = false
+        do {
+            try held.moveIfFull { state in
+                moved = true
+                try write("move the provider's answers to the temporary file") { db in
+                    let add = try DirectStatement(
+                        cached: db,
+                        "INSERT INTO remoteEvent \(Self.eventColumns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    )
+                    for listed in state.events {
+                        let whole = state.wholes[ExactID(listed.eventID)]
+                        Self.bind(listed, body: whole.map { ScratchCodec.encode($0).exactText }, to: add)
+                        try add.run()
+                    }
+                    let save = try Self.saveResource(db)
+                    for resource in state.resources.values {
+                        try Self.save(resource.snapshot, listed: resource.listed, with: save)
+                    }
+                    let insert = try DirectStatement(db, "INSERT INTO resourceKey VALUES (?, ?, ?)")
+                    for (key, classified) in state.keys {
+                        insert.bind(key.type)
+                        insert.bind(key.id)
+                        insert.bind(Int64(classified ? 1 : 0))
+                        try insert.run()
+                    }
+                    if state.remoteKeysAdded { try db.execute(sql: Self.eventsByResourceSQL) }
+                }
+            }
+        } catch let failure as StoreFailure {
+            lostPages.record("the provider's answers held in memory could not be moved to the file (\(failure))")
+            throw failure
+        } catch {
+            // `write` throws only `StoreFailure`s.
+            throw StoreFailure("move the provider's answers to the temporary file" + Self.place, error)
+        }
+        // What was held is let go by now: its pages go back to the system.
+        if moved { FreedMemory.release() }
+    }
+
+    /// Whether the answers are still held in memory (false once they moved to the file, or when
+    /// none were to be held).
+    var holdsAnswers: Bool { held.ifHeld { _ in () } != nil }
+
     func keep(resources: [ResourceSnapshot]) throws -> KeptRows {
-        try keepPage("keep the provider's resources") { db in
+        if let kept = held.ifHeld({ $0.keep(resources: resources) }) {
+            try moveIfFull()
+            return kept
+        }
+        return try keepPage("keep the provider's resources") { db in
             var kept = KeptRows()
             let find = try DirectStatement(
                 cached: db,
@@ -340,6 +418,7 @@ final class RunScratch: RemoteRows {
 
     /// Keeps a resource read by id (not listed), so that later lookups of its money find it.
     func keep(fetched snapshot: ResourceSnapshot) throws(StoreFailure) {
+        if held.ifHeld({ $0.keep(fetched: snapshot) }) != nil { return try moveIfFull() }
         try write("keep a resource read by id") { db in
             let listed = try Bool.fetchOne(
                 db,
@@ -352,7 +431,8 @@ final class RunScratch: RemoteRows {
 
     /// How many events and listed resources are kept.
     func counts() throws(StoreFailure) -> (events: Int, resources: Int) {
-        try read("count the provider's answers") { db in
+        if let counts = held.ifHeld({ $0.counts() }) { return counts }
+        return try read("count the provider's answers") { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM remoteEvent") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM remoteResource WHERE listed") ?? 0
@@ -368,10 +448,10 @@ final class RunScratch: RemoteRows {
     /// a chunk at a time. Built in one sorted pass, not kept up to date while a quarter of a million
     /// events arrive in random order (a third of the time spent keeping them).
     func addRemoteKeys() throws(StoreFailure) {
+        if held.ifHeld({ $0.addRemoteKeys() }) != nil { return try moveIfFull() }
         try write("list the resources the provider named") { db in
             try db.execute(
-                sql: """
-                    CREATE INDEX IF NOT EXISTS remoteEvent_resource ON remoteEvent(resourceType, resourceID);
+                sql: Self.eventsByResourceSQL + """
                     INSERT INTO resourceKey SELECT resourceType, resourceID, 1 FROM remoteEvent WHERE 1
                         ON CONFLICT(resourceType, resourceID) DO UPDATE SET classified = 1;
                     INSERT INTO resourceKey SELECT resourceType, resourceID, 1 FROM remoteResource WHERE listed
@@ -381,11 +461,16 @@ final class RunScratch: RemoteRows {
         }
     }
 
+    /// The index of the kept events by resource, for reading them back a chunk at a time.
+    private static let eventsByResourceSQL =
+        "CREATE INDEX IF NOT EXISTS remoteEvent_resource ON remoteEvent(resourceType, resourceID);\n"
+
     /// Adds `keys` to the window's resources.
     ///
     /// A resource added with `classified` false has only its events looked at (``outOfOrder``),
     /// unless it is also added classified, which it then stays.
     func add(keys: [ResourceKey], classified: Bool) throws(StoreFailure) {
+        if held.ifHeld({ $0.add(keys: keys, classified: classified) }) != nil { return try moveIfFull() }
         try write("list the resources the store names") { db in
             // Bound straight into SQLite: GRDB's argument arrays were a third of adding the window's keys.
             let insert = try DirectStatement(
@@ -407,7 +492,8 @@ final class RunScratch: RemoteRows {
     /// Up to `limit` of the window's resources after `key`, in SQLite's order of (type, id), each
     /// with whether its state is classified.
     func keys(after key: ResourceKey?, limit: Int) throws(StoreFailure) -> [(key: ResourceKey, classified: Bool)] {
-        try read("list the window's resources") { db in
+        if let keys = held.ifHeld({ $0.keys(after: key, limit: limit) }) { return keys }
+        return try read("list the window's resources") { db in
             let start = key ?? ResourceKey("", "")
             return try Row.fetchAll(
                 db,
@@ -424,7 +510,8 @@ final class RunScratch: RemoteRows {
 
     /// The kept events of the resources from `first` through `last`, ascending by (time, id).
     func events(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ListedEvent] {
-        try read("read back the provider's events") { db in
+        if let events = held.ifHeld({ $0.events(from: first, through: last) }) { return events }
+        return try read("read back the provider's events") { db in
             let select = try DirectStatement(
                 cached: db,
                 """
@@ -448,7 +535,8 @@ final class RunScratch: RemoteRows {
     func resources(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ResourceKey:
         ResourceSnapshot]
     {
-        try read("read back the provider's resources") { db in
+        if let resources = held.ifHeld({ $0.resources(from: first, through: last) }) { return resources }
+        return try read("read back the provider's resources") { db in
             var found: [ResourceKey: ResourceSnapshot] = [:]
             let rows = try String.fetchCursor(
                 db.cachedStatement(
@@ -469,7 +557,8 @@ final class RunScratch: RemoteRows {
 
     /// Which of `ids` are kept events.
     func knownEvents(_ ids: [String]) throws(StoreFailure) -> Set<ExactID> {
-        try read("look up the provider's events") { db in
+        if let known = held.ifHeld({ $0.knownEvents(ids) }) { return known }
+        return try read("look up the provider's events") { db in
             var known = Set<ExactID>()
             for id in ids where try Self.holds(event: id, db) { known.insert(ExactID(id)) }
             return known
@@ -484,7 +573,8 @@ final class RunScratch: RemoteRows {
 
     /// The money of each of `keys` the provider answered for (listed or read by id).
     func money(of keys: [ResourceKey]) throws(StoreFailure) -> [ResourceKey: Money] {
-        try read("read the provider's amounts") { db in
+        if let money = held.ifHeld({ $0.money(of: keys) }) { return money }
+        return try read("read the provider's amounts") { db in
             var found: [ResourceKey: Money] = [:]
             for key in keys {
                 guard
@@ -512,6 +602,23 @@ final class RunScratch: RemoteRows {
         events: [(findingKey: String, eventID: String)],
         resources: [(findingKey: String, rank: Int, target: LocalResource)]
     ) throws(StoreFailure) {
+        // Held in memory: each event's whole text is worked out (or found missing) before anything is planned.
+        if let found = held.ifHeld({ state in events.map { state.event($0.eventID) } }) {
+            var bodies: [(findingKey: String, body: String)] = []
+            for ((key, eventID), event) in zip(events, found) where event.kept {
+                guard let whole = event.whole else { throw Self.recordedAlready(eventID) }
+                bodies.append((key, ScratchCodec.encode(whole).exactText))
+            }
+            return try write("keep the planned repairs") { db in
+                for (key, body) in bodies {
+                    try db.executeCached(
+                        sql: "INSERT INTO plannedRepair (findingKey, kind, rank, body) VALUES (?, 'event', 0, ?)",
+                        arguments: [key, body]
+                    )
+                }
+                try Self.plan(resources: resources, db)
+            }
+        }
         try write("keep the planned repairs") { db in
             for (key, eventID) in events {
                 try db.executeCached(
@@ -521,20 +628,29 @@ final class RunScratch: RemoteRows {
                         """,
                     arguments: [key, eventID]
                 )
-                if db.changesCount == 0, try Self.holds(event: eventID, db) {
-                    throw StoreFailure(
-                        "plan the repairs",
-                        reason: "event \(eventID) is to be recorded, but the store had it when the provider listed it"
-                    )
-                }
+                if db.changesCount == 0, try Self.holds(event: eventID, db) { throw Self.recordedAlready(eventID) }
             }
-            for (key, rank, target) in resources {
-                try db.executeCached(
-                    sql: "INSERT INTO plannedRepair (findingKey, kind, rank, body) VALUES (?, 'resource', ?, ?)",
-                    arguments: [key, rank, ScratchCodec.encode(target).exactText]
-                )
-            }
+            try Self.plan(resources: resources, db)
         }
+    }
+
+    private static func plan(resources: [(findingKey: String, rank: Int, target: LocalResource)], _ db: Database)
+        throws
+    {
+        for (key, rank, target) in resources {
+            try db.executeCached(
+                sql: "INSERT INTO plannedRepair (findingKey, kind, rank, body) VALUES (?, 'resource', ?, ?)",
+                arguments: [key, rank, ScratchCodec.encode(target).exactText]
+            )
+        }
+    }
+
+    /// An event planned for recording that the store had when the provider listed it.
+    private static func recordedAlready(_ eventID: String) -> StoreFailure {
+        StoreFailure(
+            "plan the repairs",
+            reason: "event \(eventID) is to be recorded, but the store had it when the provider listed it"
+        )
     }
 
     /// How many repairs are planned.
