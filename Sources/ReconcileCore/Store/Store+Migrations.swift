@@ -217,6 +217,15 @@ extension Store {
                     """
             )
         }
+        migrator.registerMigration("v8 rejected deliveries found without reading the others") { db in
+            // A run reports the rejected deliveries of its window, per provider and then for lines
+            // of no provider of the job: a few rows, which were found by reading every delivery row
+            // of the window (per provider), or of the file (the others), bodies and all: 0.05 s a
+            // run on the #10 world's 94,055 deliveries. Only rejected rows are in this index.
+            try db.execute(
+                sql: "CREATE INDEX delivery_rejected ON delivery(provider, receivedAt) WHERE verdict = 'rejected'"
+            )
+        }
         return migrator
     }
 }

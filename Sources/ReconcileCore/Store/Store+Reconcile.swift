@@ -403,14 +403,16 @@ extension Store {
 
     /// Rejected deliveries received (or, unreadable ones, recorded) in `[since, until)`.
     ///
-    /// `provider` nil selects every provider, including lines that named none of the job's.
+    /// `provider` nil selects every provider, including lines that named none of the job's. Read
+    /// from `delivery_rejected` (schema v8), which holds the rejected rows alone; without its name
+    /// SQLite's planner chose to read the whole table for `provider` nil.
     public func rejectedDeliveries(provider: String?, since: Date, until: Date) throws(StoreFailure)
         -> [RejectedDelivery]
     {
         try read("read rejected deliveries") { db in
             var sql = """
                 SELECT id, provider, receivedAt, reason, detail, eventID, resourceType, resourceID, sourceName, lineNumber
-                FROM delivery WHERE verdict = 'rejected' AND (
+                FROM delivery INDEXED BY delivery_rejected WHERE verdict = 'rejected' AND (
                     (receivedAt IS NOT NULL AND receivedAt >= ? AND receivedAt < ?)
                     OR (receivedAt IS NULL AND recordedAt >= ? AND recordedAt <= ?))
                 """
