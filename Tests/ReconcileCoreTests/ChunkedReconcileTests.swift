@@ -274,9 +274,19 @@ import Testing
         #expect(scratch.holdsAnswers == (memoryLimit == RunScratch.heldBytes), "held, or moved to the file")
     }
 
-    /// With every answer in the file (0), and with the answers moved there after a few pages.
-    @Test(arguments: [0, 100_000])
-    func aPageThatCannotBeKeptFailsEveryLaterUseOfTheFile(memoryLimit: Int) async throws {
+    /// A full temporary folder fails the run, wherever the answers were.
+    ///
+    /// With every answer in the file (0), a page fails. With the answers held until a few pages are
+    /// (about 1,300 estimated bytes an event), their move fails, the file being too small for them.
+    @Test(arguments: [
+        (0, "keep the provider's events", "could not be kept"),
+        (1_000_000, "move the provider's answers to the temporary file", "could not be moved"),
+    ])
+    func aPageThatCannotBeKeptFailsEveryLaterUseOfTheFile(
+        memoryLimit: Int,
+        operation: String,
+        reason: String
+    ) async throws {
         // A full temporary folder, after a few pages: SQLite's file may not grow past 40 pages.
         let scratch = try RunScratch(pageLimit: 40, memoryLimit: memoryLimit)
         var kept = 0
@@ -294,14 +304,11 @@ import Testing
         }
         #expect(kept > 0, "the first pages fit")
         let full = try #require(failure as? StoreFailure)
-        #expect(
-            full.description.contains("keep the provider's events")
-                || full.description.contains("move the provider's answers to the temporary file")
-        )
+        #expect(full.description.contains(operation), "\(full)")
         #expect(full.description.contains("SQLITE_TMPDIR"), "it says where the file is")
         // The pages before it that were not committed went with it: nothing may read a file that lost them.
         let later = #expect(throws: StoreFailure.self) { _ = try scratch.counts() }
-        #expect(later?.reason.contains("could not be kept") == true)
+        #expect(later?.reason.contains(reason) == true, "\(String(describing: later))")
         await #expect(throws: StoreFailure.self) {
             _ = try await scratch.keep(events: [Self.event("evt_x", resource: "pay_x", at: 1, status: nil, amount: nil)]
             )
@@ -358,6 +365,9 @@ import Testing
         ]
         #expect(try await scratch.keep(events: first) == KeptRows(new: 2, newer: 0))
         #expect(try scratch.keep(resources: [first[1].snapshot]) == KeptRows(new: 1, newer: 0))
+        // Read by id: kept for its money, never counted or given back as listed.
+        var fetched = Self.event("evt_f", resource: "pay_f", at: 3, status: "pending", amount: 900).snapshot
+        try scratch.keep(fetched: fetched)
         #expect(scratch.holdsAnswers)
         // Past the limit: everything so far moves to the file, this page with it.
         let second = (0..<8).map { row in
@@ -370,13 +380,24 @@ import Testing
         let newer = Self.event("evt_b1", resource: "pay_b", at: 5, status: "failed", amount: 200)
         #expect(try await scratch.keep(events: [older, newer]) == KeptRows(new: 0, newer: 1))
         #expect(try scratch.keep(resources: [first[1].snapshot]) == KeptRows(), "an equal time adds nothing new")
+        // A resource read by id does not replace a listed one, in the file either.
+        var refetched = newer.snapshot
+        refetched.money = Money(minorUnits: 1, currency: "EUR")
+        try scratch.keep(fetched: refetched)
+        fetched.money = Money(minorUnits: 901, currency: "EUR")
+        try scratch.keep(fetched: fetched)
 
         #expect(try scratch.events(from: key("pay_a"), through: key("pay_a")) == [ListedEvent(first[0])])
         #expect(try scratch.events(from: key("pay_b"), through: key("pay_b")) == [ListedEvent(newer)])
         #expect(try scratch.events(from: key("pay_a"), through: key("pay_c")).count == 10)
         #expect(try scratch.counts() == (events: 10, resources: 1))
         #expect(try scratch.knownEvents(["evt_a1", "evt_c7", "evt_z"]) == ["evt_a1", "evt_c7"])
-        #expect(try scratch.money(of: [key("pay_b")]) == [key("pay_b"): Money(minorUnits: 200, currency: "EUR")])
+        #expect(
+            try scratch.money(of: [key("pay_b"), key("pay_f")]) == [
+                key("pay_b"): Money(minorUnits: 200, currency: "EUR"),
+                key("pay_f"): Money(minorUnits: 901, currency: "EUR"),
+            ]
+        )
         #expect(try scratch.resources(from: key("pay_a"), through: key("pay_z")) == [key("pay_b"): first[1].snapshot])
 
         try scratch.addRemoteKeys()
@@ -409,5 +430,81 @@ import Testing
         #expect(keys.filter(\.classified).map(\.key) == ["pay_0", "pay_1", "pay_12", "pay_2", "pay_3"].map(key))
         #expect(try scratch.events(from: key("pay_0"), through: key("pay_3")) == events.map(ListedEvent.init))
         #expect(try scratch.keys(after: key("pay_38"), limit: 5).map(\.key) == [key("pay_39")])
+    }
+
+    /// Every scratch of a process holds its answers within one budget.
+    ///
+    /// A run reads up to three providers at once. Once one lets its answers go, another may hold
+    /// again; asking answers let go fails rather than finding the file empty.
+    @Test func answersShareOneBudgetAndAreLetGoOnceClassified() async throws {
+        let budget = HeldBudget(bytes: 4_000)
+        let recorded: RunScratch.RecordedEvents = { ids, _ in Set(ids.map { ExactID($0) }) }
+        let page = { (prefix: String) in
+            (0..<10).map {
+                Self.event(
+                    "evt_\(prefix)\($0)",
+                    resource: "pay_\(prefix)",
+                    at: Double($0),
+                    status: "created",
+                    amount: 1
+                )
+            }
+        }
+        let first = try RunScratch(recorded: recorded, budget: budget)
+        _ = try await first.keep(events: page("a"))
+        #expect(first.holdsAnswers, "about 1,600 estimated bytes")
+        let second = try RunScratch(recorded: recorded, budget: budget)
+        _ = try await second.keep(events: page("b"))
+        _ = try await second.keep(events: page("c"))
+        #expect(!second.holdsAnswers, "the budget could not spare another 3,200 bytes: moved to the file")
+        #expect(
+            try second.events(from: ResourceKey("payment", "pay_b"), through: ResourceKey("payment", "pay_c")).count
+                == 20
+        )
+
+        try first.plan(events: [], resources: [("f_1", 0, LocalResource(snapshot: page("a")[0].snapshot))])
+        first.letGoOfAnswers()
+        #expect(throws: StoreFailure.self) {
+            _ = try first.events(from: ResourceKey("payment", ""), through: ResourceKey("payment", "z"))
+        }
+        #expect(try first.plannedCount() == 1, "the planned repairs stay")
+        let third = try RunScratch(recorded: recorded, budget: budget)
+        _ = try await third.keep(events: page("d"))
+        _ = try await third.keep(events: page("e"))
+        #expect(third.holdsAnswers, "the first's share came back")
+    }
+
+    /// Held or in the file, ids are kept apart and ordered by their bytes, as SQLite's `BINARY`
+    /// does: `e` + U+0301, `z`, then `é` (U+00E9), which Swift's `String` takes for the first.
+    @Test(arguments: answerLimits)
+    func idsAreKeptApartAndOrderedByTheirBytes(memoryLimit: Int) async throws {
+        let scratch = try RunScratch(memoryLimit: memoryLimit)
+        let composed = "pay_\u{E9}"
+        let decomposed = "pay_e\u{301}"
+        let events = [
+            Self.event("evt_z", resource: composed, at: 5, status: "created", amount: 1),
+            Self.event("evt_\u{E9}", resource: decomposed, at: 5, status: "created", amount: 2),
+            Self.event("evt_e\u{301}", resource: "pay_z", at: 5, status: "created", amount: 3),
+            Self.event("evt_a", resource: decomposed, at: 5, status: "pending", amount: 2),
+        ]
+        #expect(try await scratch.keep(events: events) == KeptRows(new: 4, newer: 0))
+        try scratch.addRemoteKeys()
+        let keys = try scratch.keys(after: nil, limit: 10).map { Array($0.key.id.utf8) }
+        #expect(keys == [decomposed, "pay_z", composed].map { Array($0.utf8) })
+        let all = try scratch.events(
+            from: ResourceKey("payment", decomposed),
+            through: ResourceKey("payment", composed)
+        )
+        #expect(
+            all.map { Array($0.eventID.utf8) }
+                == ["evt_a", "evt_e\u{301}", "evt_z", "evt_\u{E9}"].map { Array($0.utf8) }
+        )
+        let one = try scratch.events(from: ResourceKey("payment", composed), through: ResourceKey("payment", composed))
+        #expect(one.map(\.eventID) == ["evt_z"])
+        #expect(try scratch.knownEvents(["evt_e\u{301}", "evt_\u{E9}", "evt_x"]).count == 2)
+        #expect(
+            try scratch.keys(after: ResourceKey("payment", decomposed), limit: 1).map { Array($0.key.id.utf8) }
+                == [Array("pay_z".utf8)]
+        )
     }
 }

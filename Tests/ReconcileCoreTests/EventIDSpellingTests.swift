@@ -43,9 +43,9 @@ import Testing
     ///
     /// The store received `composed` by webhook; the provider lists `decomposed` and answers 404
     /// for `composed`. Taken for one event, neither finding would be made and the listed event
-    /// would never be recorded.
-    @Test(arguments: TestStore.engines)
-    func anEventListedUnderAnotherSpellingOfOurIdIsAnotherEvent(engine: TestStore) async throws {
+    /// would never be recorded. With the provider's answers held in memory, and in the temporary file.
+    @Test(arguments: TestStore.engines, [RunScratch.heldBytes, 0])
+    func anEventListedUnderAnotherSpellingOfOurIdIsAnotherEvent(engine: TestStore, answersInMemory: Int) async throws {
         #expect(Self.composed == Self.decomposed, "Swift's String equality: canonical equivalence")
         try await engine.with { store in
             let line = StoreContractTests.line(
@@ -72,7 +72,8 @@ import Testing
                     now: Hostile.until,
                     since: Hostile.since,
                     until: Hostile.until,
-                    logger: quiet
+                    logger: quiet,
+                    answersInMemory: answersInMemory
                 ).reconcile()
                 let events = result.findings.filter { $0.eventID != nil }.map { finding in
                     "\(finding.kind.rawValue) \(Array(finding.eventID?.utf8 ?? "".utf8))"
@@ -433,5 +434,23 @@ import Testing
             }
             #expect(error?.description.contains("for the requested key id") == true, "\(String(describing: error))")
         }
+    }
+
+    /// An id holding a NUL is the provider's garbage: SQLite's text would end at the NUL, making
+    /// two such ids one in the temporary file or a store, and two in memory.
+    @Test func anIdHoldingANulIsNotAnId() throws {
+        func envelope(_ eventID: String, _ objectID: String) throws -> JSONValue {
+            let text = """
+                {"id": "\(eventID)", "type": "payment.updated", "created": "2026-07-04T09:15:22Z",
+                 "data": {"object": {"id": "\(objectID)", "object": "payment", "status": "settled",
+                 "updated": "2026-07-04T09:15:22Z", "amount": 1050, "currency": "gbp"}}}
+                """
+            return try #require(JSONValue.parse(Data(text.utf8)))
+        }
+        #expect(CredicorpEventMapping.event(try envelope("evt_1", "pay_1")) != nil, "the same event without one")
+        #expect(CredicorpEventMapping.event(try envelope("evt_1\\u0000a", "pay_1")) == nil)
+        #expect(CredicorpEventMapping.event(try envelope("evt_1", "pay_1\\u0000a")) == nil)
+        let object = try #require(try envelope("evt_1", "pay_1\\u0000a")["data"]?["object"])
+        #expect(CredicorpEventMapping.snapshot(object: object, expectedType: "payment") == nil)
     }
 }

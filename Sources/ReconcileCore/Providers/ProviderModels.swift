@@ -53,9 +53,13 @@ public struct ResourceSnapshot: Sendable, Equatable {
 
 /// Strict reading of the fields a snapshot uses: the documented type, or nothing.
 enum StrictFields {
-    /// The non-empty string at `key`; nil when it is missing, empty or not a string.
+    /// The non-empty string at `key`; nil when it is missing, empty, not a string, or holds a NUL.
+    ///
+    /// A NUL (`\u0000` in the JSON) ends a text where SQLite binds it, so two ids that differ after
+    /// one would be one id in a store and two in memory; such a string is the provider's garbage,
+    /// as a captured line's is (``CapturedDelivery``).
     static func string(_ object: JSONValue, _ key: String) -> String? {
-        guard let text = object[key]?.stringValue, !text.isEmpty else { return nil }
+        guard let text = object[key]?.stringValue, !text.isEmpty, !text.utf8.contains(0) else { return nil }
         return text
     }
 

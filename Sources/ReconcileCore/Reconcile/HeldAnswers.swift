@@ -12,21 +12,50 @@ final class HeldAnswers: @unchecked Sendable {
     private let lock = NSLock()
     /// Nil once the answers have moved to the file (or when none were to be held).
     private var state: State?
+    /// What the answers' estimated size takes of `budget`, which the runs of a process share.
+    private let budget: HeldBudget
+    private var reserved = 0
+    /// Whether the answers were let go (``letGo()``): no question may be asked of them since.
+    private var released = false
 
-    /// - Parameter limit: the most estimated bytes to hold; 0 holds nothing.
-    init(limit: Int) {
+    /// - Parameters:
+    ///   - limit: the most estimated bytes to hold; 0 holds nothing.
+    ///   - budget: what every holder of the process shares: a run reads up to three providers at
+    ///     once, and together they hold no more than it.
+    init(limit: Int, budget: HeldBudget = .shared) {
         state = limit > 0 ? State(limit: limit) : nil
+        self.budget = budget
     }
 
-    /// Runs `body` on the answers while they are held; nil once they have moved.
-    func ifHeld<T>(_ body: (inout State) throws -> T) rethrows -> T? {
-        try lock.withLock {
-            // Taken out while `body` changes it, so that its collections are not copied.
-            guard var current = state else { return nil }
-            state = nil
-            defer { state = current }
-            return try body(&current)
+    deinit { budget.give(reserved) }
+
+    /// Runs `body` on the answers while they are held; nil once they have moved to the file.
+    ///
+    /// - Throws: once they were let go: a question then would get the empty file's answer.
+    func ifHeld<T>(_ body: (inout State) -> T) throws(StoreFailure) -> T? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !released else {
+            throw StoreFailure(
+                "use the provider's answers",
+                reason: "they were let go once the window was classified (a fault of reconcile's)"
+            )
         }
+        // Taken out while `body` changes it, so that its collections are not copied.
+        guard var current = state else { return nil }
+        state = nil
+        defer { state = current }
+        let result = body(&current)
+        // The change in size, taken from the shared budget or given back; one the budget cannot
+        // spare fills these answers, which then move to the file (``moveIfFull(_:)``).
+        let change = current.bytes - reserved
+        if change < 0 || budget.take(change) {
+            if change < 0 { budget.give(-change) }
+            reserved = current.bytes
+        } else {
+            current.outOfBudget = true
+        }
+        return result
     }
 
     /// Hands the answers to `move` (which writes them to the file) if they are held and past their
@@ -38,7 +67,20 @@ final class HeldAnswers: @unchecked Sendable {
         try lock.withLock {
             guard let current = state, current.isFull else { return }
             state = nil
+            budget.give(reserved)
+            reserved = 0
             try move(current)
+        }
+    }
+
+    /// Lets the answers go: the window is classified, and only the planned repairs (in the file)
+    /// are read from here on, while the run applies them and other providers are still read.
+    func letGo() {
+        lock.withLock {
+            state = nil
+            released = true
+            budget.give(reserved)
+            reserved = 0
         }
     }
 
@@ -71,9 +113,12 @@ final class HeldAnswers: @unchecked Sendable {
         private var listedIndex: [ResourceKey]?
         private var keyIndex: [ResourceKey]?
 
+        /// Set once the shared budget could not spare what these answers grew by.
+        var outOfBudget = false
+
         init(limit: Int) { self.limit = limit }
 
-        var isFull: Bool { bytes > limit }
+        var isFull: Bool { bytes > limit || outOfBudget }
 
         // MARK: Keeping
 
@@ -293,4 +338,26 @@ final class HeldAnswers: @unchecked Sendable {
             return count > 15 ? 32 + count : 0
         }
     }
+}
+
+/// The estimated bytes of answers that every ``HeldAnswers`` of a process may hold together.
+final class HeldBudget: @unchecked Sendable {
+    /// The process's: ``RunScratch/heldBytes``, whatever the number of providers read at once.
+    static let shared = HeldBudget(bytes: RunScratch.heldBytes)
+
+    private let lock = NSLock()
+    private var left: Int
+
+    init(bytes: Int) { left = bytes }
+
+    /// Takes `bytes` if that many are left; false, taking nothing, otherwise.
+    func take(_ bytes: Int) -> Bool {
+        lock.withLock {
+            guard bytes <= left else { return false }
+            left -= bytes
+            return true
+        }
+    }
+
+    func give(_ bytes: Int) { lock.withLock { left += bytes } }
 }

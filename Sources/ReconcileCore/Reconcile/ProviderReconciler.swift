@@ -135,6 +135,9 @@ struct ProviderReconciler: Sendable {
             global,
             known: { keys in try scratch.money(of: keys.filter { classifier.tracks(resourceType: $0.type) }) }
         )
+        // Nothing more is asked of the answers: their memory goes back before the repairs are
+        // applied, and to the other providers' (they share one budget).
+        scratch.letGoOfAnswers()
         result.findings = findings.sorted(by: Finding.reportOrder)
         result.plan = RepairPlan(scratch: scratch, count: try scratch.plannedCount())
         result.apiRequests = await reader.requestCount()

@@ -133,14 +133,16 @@ final class RunScratch: RemoteRows {
     ///     Tests use it for a full temporary folder.
     ///   - memoryLimit: the most estimated bytes of answers held in memory before they move to the
     ///     file (``heldBytes``); 0 keeps every answer in the file.
+    ///   - budget: the estimated bytes every scratch of the process may hold together.
     /// - Throws: ``StoreFailure`` when the temporary file cannot be made.
     init(
         recorded: @escaping RecordedEvents = { _, _ in [] },
         pageLimit: Int? = nil,
-        memoryLimit: Int = RunScratch.heldBytes
+        memoryLimit: Int = RunScratch.heldBytes,
+        budget: HeldBudget = .shared
     ) throws(StoreFailure) {
         self.recorded = recorded
-        held = HeldAnswers(limit: memoryLimit)
+        held = HeldAnswers(limit: memoryLimit, budget: budget)
         do {
             var configuration = Configuration()
             configuration.label = "scratch"
@@ -269,7 +271,7 @@ final class RunScratch: RemoteRows {
         let times = events.lazy.map(\.occurredAt)
         let occurred = times.min().flatMap { earliest in times.max().map { earliest...$0 } }
         let recorded = try await recorded(events.map(\.eventID), occurred)
-        if let kept = held.ifHeld({ $0.keep(events: events, recorded: recorded) }) {
+        if let kept = try held.ifHeld({ $0.keep(events: events, recorded: recorded) }) {
             try moveIfFull()
             return kept
         }
@@ -362,23 +364,27 @@ final class RunScratch: RemoteRows {
                     if state.remoteKeysAdded { try db.execute(sql: Self.eventsByResourceSQL) }
                 }
             }
-        } catch let failure as StoreFailure {
-            lostPages.record("the provider's answers held in memory could not be moved to the file (\(failure))")
-            throw failure
         } catch {
             // `write` throws only `StoreFailure`s.
-            throw StoreFailure("move the provider's answers to the temporary file" + Self.place, error)
+            let failure = error as? StoreFailure ?? StoreFailure("move the provider's answers" + Self.place, error)
+            lostPages.record("the provider's answers held in memory could not be moved to the file (\(failure))")
+            throw failure
         }
         // What was held is let go by now: its pages go back to the system.
         if moved { FreedMemory.release() }
     }
 
+    /// Lets go of the answers held in memory, once the window is classified.
+    ///
+    /// Asking any of them afterwards throws. The planned repairs stay (they are in the file).
+    func letGoOfAnswers() { held.letGo() }
+
     /// Whether the answers are still held in memory (false once they moved to the file, or when
     /// none were to be held).
-    var holdsAnswers: Bool { held.ifHeld { _ in () } != nil }
+    var holdsAnswers: Bool { (try? held.ifHeld { _ in () }) != nil }
 
     func keep(resources: [ResourceSnapshot]) throws -> KeptRows {
-        if let kept = held.ifHeld({ $0.keep(resources: resources) }) {
+        if let kept = try held.ifHeld({ $0.keep(resources: resources) }) {
             try moveIfFull()
             return kept
         }
@@ -418,7 +424,7 @@ final class RunScratch: RemoteRows {
 
     /// Keeps a resource read by id (not listed), so that later lookups of its money find it.
     func keep(fetched snapshot: ResourceSnapshot) throws(StoreFailure) {
-        if held.ifHeld({ $0.keep(fetched: snapshot) }) != nil { return try moveIfFull() }
+        if try held.ifHeld({ $0.keep(fetched: snapshot) }) != nil { return try moveIfFull() }
         try write("keep a resource read by id") { db in
             let listed = try Bool.fetchOne(
                 db,
@@ -431,7 +437,7 @@ final class RunScratch: RemoteRows {
 
     /// How many events and listed resources are kept.
     func counts() throws(StoreFailure) -> (events: Int, resources: Int) {
-        if let counts = held.ifHeld({ $0.counts() }) { return counts }
+        if let counts = try held.ifHeld({ $0.counts() }) { return counts }
         return try read("count the provider's answers") { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM remoteEvent") ?? 0,
@@ -448,7 +454,7 @@ final class RunScratch: RemoteRows {
     /// a chunk at a time. Built in one sorted pass, not kept up to date while a quarter of a million
     /// events arrive in random order (a third of the time spent keeping them).
     func addRemoteKeys() throws(StoreFailure) {
-        if held.ifHeld({ $0.addRemoteKeys() }) != nil { return try moveIfFull() }
+        if try held.ifHeld({ $0.addRemoteKeys() }) != nil { return try moveIfFull() }
         try write("list the resources the provider named") { db in
             try db.execute(
                 sql: Self.eventsByResourceSQL + """
@@ -470,7 +476,7 @@ final class RunScratch: RemoteRows {
     /// A resource added with `classified` false has only its events looked at (``outOfOrder``),
     /// unless it is also added classified, which it then stays.
     func add(keys: [ResourceKey], classified: Bool) throws(StoreFailure) {
-        if held.ifHeld({ $0.add(keys: keys, classified: classified) }) != nil { return try moveIfFull() }
+        if try held.ifHeld({ $0.add(keys: keys, classified: classified) }) != nil { return try moveIfFull() }
         try write("list the resources the store names") { db in
             // Bound straight into SQLite: GRDB's argument arrays were a third of adding the window's keys.
             let insert = try DirectStatement(
@@ -492,7 +498,7 @@ final class RunScratch: RemoteRows {
     /// Up to `limit` of the window's resources after `key`, in SQLite's order of (type, id), each
     /// with whether its state is classified.
     func keys(after key: ResourceKey?, limit: Int) throws(StoreFailure) -> [(key: ResourceKey, classified: Bool)] {
-        if let keys = held.ifHeld({ $0.keys(after: key, limit: limit) }) { return keys }
+        if let keys = try held.ifHeld({ $0.keys(after: key, limit: limit) }) { return keys }
         return try read("list the window's resources") { db in
             let start = key ?? ResourceKey("", "")
             return try Row.fetchAll(
@@ -510,7 +516,7 @@ final class RunScratch: RemoteRows {
 
     /// The kept events of the resources from `first` through `last`, ascending by (time, id).
     func events(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ListedEvent] {
-        if let events = held.ifHeld({ $0.events(from: first, through: last) }) { return events }
+        if let events = try held.ifHeld({ $0.events(from: first, through: last) }) { return events }
         return try read("read back the provider's events") { db in
             let select = try DirectStatement(
                 cached: db,
@@ -535,7 +541,7 @@ final class RunScratch: RemoteRows {
     func resources(from first: ResourceKey, through last: ResourceKey) throws(StoreFailure) -> [ResourceKey:
         ResourceSnapshot]
     {
-        if let resources = held.ifHeld({ $0.resources(from: first, through: last) }) { return resources }
+        if let resources = try held.ifHeld({ $0.resources(from: first, through: last) }) { return resources }
         return try read("read back the provider's resources") { db in
             var found: [ResourceKey: ResourceSnapshot] = [:]
             let rows = try String.fetchCursor(
@@ -557,7 +563,7 @@ final class RunScratch: RemoteRows {
 
     /// Which of `ids` are kept events.
     func knownEvents(_ ids: [String]) throws(StoreFailure) -> Set<ExactID> {
-        if let known = held.ifHeld({ $0.knownEvents(ids) }) { return known }
+        if let known = try held.ifHeld({ $0.knownEvents(ids) }) { return known }
         return try read("look up the provider's events") { db in
             var known = Set<ExactID>()
             for id in ids where try Self.holds(event: id, db) { known.insert(ExactID(id)) }
@@ -573,7 +579,7 @@ final class RunScratch: RemoteRows {
 
     /// The money of each of `keys` the provider answered for (listed or read by id).
     func money(of keys: [ResourceKey]) throws(StoreFailure) -> [ResourceKey: Money] {
-        if let money = held.ifHeld({ $0.money(of: keys) }) { return money }
+        if let money = try held.ifHeld({ $0.money(of: keys) }) { return money }
         return try read("read the provider's amounts") { db in
             var found: [ResourceKey: Money] = [:]
             for key in keys {
@@ -603,7 +609,7 @@ final class RunScratch: RemoteRows {
         resources: [(findingKey: String, rank: Int, target: LocalResource)]
     ) throws(StoreFailure) {
         // Held in memory: each event's whole text is worked out (or found missing) before anything is planned.
-        if let found = held.ifHeld({ state in events.map { state.event($0.eventID) } }) {
+        if let found = try held.ifHeld({ state in events.map { state.event($0.eventID) } }) {
             var bodies: [(findingKey: String, body: String)] = []
             for ((key, eventID), event) in zip(events, found) where event.kept {
                 guard let whole = event.whole else { throw Self.recordedAlready(eventID) }
