@@ -452,5 +452,16 @@ import Testing
         #expect(CredicorpEventMapping.event(try envelope("evt_1", "pay_1\\u0000a")) == nil)
         let object = try #require(try envelope("evt_1", "pay_1\\u0000a")["data"]?["object"])
         #expect(CredicorpEventMapping.snapshot(object: object, expectedType: "payment") == nil)
+        // Credify's webhook names its order in the body.
+        func credify(_ orderID: String) throws -> ProviderEvent? {
+            let body = #"{"type": "BNPL_ORDER_STATUS_UPDATED", "order_id": "\#(orderID)", "order_status": "APPROVED"}"#
+            return CredifyEventMapping.event(
+                body: try #require(JSONValue.parse(Data(body.utf8))),
+                eventID: "evt_1",
+                timestamp: Self.occurred
+            )
+        }
+        #expect(try credify("ord_1") != nil, "the same event without one")
+        #expect(try credify("ord_1\\u0000a") == nil)
     }
 }

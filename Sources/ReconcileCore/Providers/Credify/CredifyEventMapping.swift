@@ -53,7 +53,8 @@ enum CredifyEventMapping {
             if let credifyID = body["credify_id"] { object["credify_id"] = credifyID }
             if let offerCode = body["offer_code"] { object["offer_code"] = offerCode }
         }
-        guard let id, !id.isEmpty else { return nil }
+        // A NUL would end the id where SQLite binds it: garbage, as in the other providers' ids (`StrictFields`).
+        guard let id, !id.isEmpty, !id.utf8.contains(0) else { return nil }
         object["id"] = .string(id)
         if let status { object["status"] = .string(status) }
         return ProviderEvent(
