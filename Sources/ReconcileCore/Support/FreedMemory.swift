@@ -16,23 +16,19 @@ public enum FreedMemory {
     /// glibc's `M_ARENA_MAX` option of `mallopt`.
     private static let arenaMaxOption: Int32 = -8
 
-    private static let option: Option? = {
-        #if canImport(Glibc)
-            guard let symbol = dlsym(nil, "mallopt") else { return nil }
-            return unsafeBitCast(symbol, to: Option.self)
-        #else
-            return nil
-        #endif
-    }()
+    private static let option = function("mallopt", as: Option.self)
 
-    private static let trim: Trim? = {
+    private static let trim = function("malloc_trim", as: Trim.self)
+
+    /// The C library's function `name`, of type `type`; nil where the library has none (not glibc).
+    private static func function<Function>(_ name: String, as type: Function.Type) -> Function? {
         #if canImport(Glibc)
-            guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
-            return unsafeBitCast(symbol, to: Trim.self)
+            guard let symbol = dlsym(nil, name) else { return nil }
+            return unsafeBitCast(symbol, to: type)
         #else
             return nil
         #endif
-    }()
+    }
 
     /// Keeps the heap to two arenas, where glibc makes up to eight a core (one for each thread
     /// that allocates while the others' are in use).
