@@ -354,13 +354,7 @@ final class RunScratch: RemoteRows {
                     for resource in state.resources.values {
                         try Self.save(resource.snapshot, listed: resource.listed, with: save)
                     }
-                    let insert = try DirectStatement(db, "INSERT INTO resourceKey VALUES (?, ?, ?)")
-                    for (key, classified) in state.keys {
-                        insert.bind(key.type)
-                        insert.bind(key.id)
-                        insert.bind(Int64(classified ? 1 : 0))
-                        try insert.run()
-                    }
+                    try Self.add(keys: state.keys.lazy.map { ($0.key, $0.value) }, db)
                     if state.remoteKeysAdded { try db.execute(sql: Self.eventsByResourceSQL) }
                 }
             }
@@ -478,20 +472,27 @@ final class RunScratch: RemoteRows {
     func add(keys: [ResourceKey], classified: Bool) throws(StoreFailure) {
         if try held.ifHeld({ $0.add(keys: keys, classified: classified) }) != nil { return try moveIfFull() }
         try write("list the resources the store names") { db in
-            // Bound straight into SQLite: GRDB's argument arrays were a third of adding the window's keys.
-            let insert = try DirectStatement(
-                db,
-                """
-                INSERT INTO resourceKey VALUES (?, ?, ?)
-                ON CONFLICT(resourceType, resourceID) DO UPDATE SET classified = max(classified, excluded.classified)
-                """
-            )
-            for key in keys {
-                insert.bind(key.type)
-                insert.bind(key.id)
-                insert.bind(Int64(classified ? 1 : 0))
-                try insert.run()
-            }
+            try Self.add(keys: keys.lazy.map { ($0, classified) }, db)
+        }
+    }
+
+    /// Adds each key to the window's resources, with whether it is classified; a resource once
+    /// classified stays so.
+    ///
+    /// Bound straight into SQLite: GRDB's argument arrays were a third of adding the window's keys.
+    private static func add(keys: some Sequence<(key: ResourceKey, classified: Bool)>, _ db: Database) throws {
+        let insert = try DirectStatement(
+            db,
+            """
+            INSERT INTO resourceKey VALUES (?, ?, ?)
+            ON CONFLICT(resourceType, resourceID) DO UPDATE SET classified = max(classified, excluded.classified)
+            """
+        )
+        for (key, classified) in keys {
+            insert.bind(key.type)
+            insert.bind(key.id)
+            insert.bind(Int64(classified ? 1 : 0))
+            try insert.run()
         }
     }
 
