@@ -147,6 +147,9 @@ import Testing
         }
     }
 
+    /// The key of payment `id`.
+    static func payment(_ id: String) -> ResourceKey { ResourceKey("payment", id) }
+
     static func event(_ id: String, resource: String, at seconds: Double, status: String?, amount: Int64?)
         -> ProviderEvent
     {
@@ -189,7 +192,7 @@ import Testing
         let same = Self.event("evt_1", resource: "pay_a", at: 0.001, status: "succeeded", amount: 1_050)
         #expect(try await scratch.keep(events: [same]) == KeptRows(new: 0, newer: 0), "an equal time adds nothing")
 
-        let key = { (id: String) in ResourceKey("payment", id) }
+        let key = Self.payment
         #expect(
             try scratch.events(from: key("pay_a"), through: key("pay_a")) == [ListedEvent(same)],
             "the later of equal times"
@@ -358,7 +361,7 @@ import Testing
             recorded: { ids, _ in recordedIDs.intersection(ids.map { ExactID($0) }) },
             memoryLimit: 3_000
         )
-        let key = { (id: String) in ResourceKey("payment", id) }
+        let key = Self.payment
         let first = [
             Self.event("evt_a1", resource: "pay_a", at: 1, status: "pending", amount: 100),
             Self.event("evt_b1", resource: "pay_b", at: 2, status: "pending", amount: 200),
@@ -415,7 +418,7 @@ import Testing
     /// the rest, classified as they were.
     @Test func answersThatPassTheLimitWithTheWindowsKeysMoveWithThem() async throws {
         let scratch = try RunScratch(recorded: { ids, _ in Set(ids.map { ExactID($0) }) }, memoryLimit: 2_000)
-        let key = { (id: String) in ResourceKey("payment", id) }
+        let key = Self.payment
         let events = (0..<4).map {
             Self.event("evt_\($0)", resource: "pay_\($0)", at: Double($0), status: "created", amount: 1)
         }
