@@ -3,7 +3,8 @@
 # world served by reconcile-world on 127.0.0.1, same sitting. Each tool ingests the capture into its
 # own store, then runs a dry run, the nightly run and a second run on it; GNU time gives wall, user
 # and system CPU and peak RSS, and each report's findings and read-API requests are printed.
-# reconcile runs with the world's `rate_limit: 1000` (the most a job allows), the script unthrottled.
+# reconcile runs with the world's `rate_limit: 10000` (the most a job allows), the script unthrottled;
+# one more dry run, at `rate_limit: 1000`, shows what pacing at 1,000 requests/s costs.
 # Last, it reads the same pages with nothing else done (benchmarks/pages-alone.py), which is the floor
 # under both runs, and prints the CPU time the double spent serving them.
 # Usage: benchmarks/naive.sh [CHAINS] [PROGRESS_UPDATES]
@@ -29,6 +30,8 @@ step "reconcile ingest" "" "${product[@]}" ingest "$work/job.yml" "$work/capture
 step "naive ingest" "" "${naive[@]}" ingest "$work/naive.sqlite" "$work/captures.ndjson"
 store_sizes="reconcile $(du -h "$work/reconcile.sqlite" | cut -f1), naive $(du -h "$work/naive.sqlite" | cut -f1)"
 step "reconcile dry run" "$work/dry.json" "${product[@]}" run "$work/job.yml" --dry-run --report-json "$work/dry.json" --log-level warning
+sed "s/^    rate_limit: .*/    rate_limit: 1000/" "$work/job.yml" >"$work/job-1000.yml"
+step "reconcile dry run at 1,000 requests/s" "$work/dry-1000.json" "${product[@]}" run "$work/job-1000.yml" --dry-run --report-json "$work/dry-1000.json" --log-level warning
 step "naive dry run" "$work/naive-dry.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" --dry-run "$work/naive-dry.json"
 step "reconcile run" "$work/run.json" "${product[@]}" run "$work/job.yml" --report-json "$work/run.json" --log-level warning
 step "naive run" "$work/naive-run.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" "$work/naive-run.json"

@@ -87,13 +87,13 @@ import Testing
         #expect(defaults.providers.first?.maxRows == 500_000)
     }
 
-    @Test(arguments: ["0.0001", "0", "1001", "0x10", "1e2", "nan", "inf", "-1", "1.2.3"])
-    func rateLimitIsADecimalFromATenthToAThousand(value: String) throws {
+    @Test(arguments: ["0.0001", "0", "10001", "10000.5", "0x10", "1e2", "nan", "inf", "-1", "1.2.3"])
+    func rateLimitIsADecimalFromATenthToTenThousand(value: String) throws {
         let error = try #require(refusal(job("    rate_limit: \(value)")))
         #expect(error.description.hasPrefix("j.yml:12: rate_limit is"), "\(error)")
     }
 
-    @Test(arguments: [0.1, 1000])
+    @Test(arguments: [0.1, 1000, 10_000])
     func rateLimitBoundsLoad(value: Double) throws {
         let config = try JobFile.parse(text: job("    rate_limit: \(value)"), file: "j.yml", environment: environment)
         #expect(config.providers.first?.rateLimit == value)
