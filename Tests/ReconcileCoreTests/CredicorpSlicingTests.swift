@@ -183,4 +183,17 @@ import Testing
         // Nothing left of the window.
         #expect(CredicorpReader.slices(after: first...Self.now, rows: 100, until: Self.now) == [])
     }
+
+    /// A slice per 20 pages the rest is expected to hold, from 4 (80 pages; fewer are read in one
+    /// chain) up to 8, so that the slices' extra requests stay within 5 % of the pages.
+    @Test(arguments: [(79, 0), (80, 4), (99, 4), (100, 5), (159, 7), (160, 8), (5_000, 8)])
+    func aListIsCutIntoASlicePerTwentyPagesFromFourToEight(pages: Int, slices: Int) {
+        // 100 rows in 1,000 s: the rest holds a page per 1,000 s.
+        let first = Date(timeIntervalSince1970: 1_700_000_000)
+        let last = first.addingTimeInterval(1_000)
+        let until = last.addingTimeInterval(Double(pages) * 1_000 + 0.5)
+        let cuts = CredicorpReader.slices(after: first...last, rows: 100, until: until)
+        #expect(cuts.count == max(0, slices - 1), "\(cuts)")
+        #expect(slices <= CredicorpReader.chains)
+    }
 }

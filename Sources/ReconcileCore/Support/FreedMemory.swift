@@ -33,7 +33,7 @@ public enum FreedMemory {
     /// Keeps the heap to two arenas, where glibc makes up to eight a core (one for each thread
     /// that allocates while the others' are in use).
     ///
-    /// A long list is read in four slices at once (`CredicorpReader.chains`), so more threads
+    /// A long list is read in up to eight slices at once (`CredicorpReader.chains`), so more threads
     /// allocate pages at once, each filling an arena of its own that stays counted against the
     /// process. At a million events a dry run's peak RSS was 177 MB with glibc's default and
     /// 140 MB with two arenas, the first run's 237 and 223 MB, in the same time (docs/performance.md).

@@ -111,19 +111,22 @@ struct CredicorpReader: JSONAPIReader {
     /// Keeps the rows of one page of a list that fall in `slice`, and says where the others lie.
     typealias Take = @Sendable (_ path: String, _ rows: [JSONValue], _ slice: Range<Date>) async throws -> Elsewhere
 
-    /// How many chains read a long list at once.
+    /// The most chains that read a long list at once.
     ///
     /// A list is ordered by time and paged by cursor, so one chain waits for each page before it
     /// can ask for the next: its pace is one round trip per page, however fast both ends are.
     /// Cut into slices of time, each read by a chain of its own, the round trips overlap (the
     /// client's rate limit still spaces every request).
-    static let chains = 4
+    static let chains = 8
 
-    /// The fewest pages a list's rest must be expected to hold before it is cut into ``chains``
-    /// slices: slicing costs at most ``chains`` requests more than one chain (each slice's last
-    /// page is partly empty, and the last slice is asked once more), so the extra requests stay
-    /// within 5 % of the minimum.
-    static let pagesBeforeSlicing = 20 * chains
+    /// The pages a list's rest must be expected to hold for each of its slices: slicing costs at
+    /// most one request per slice more than one chain (each slice's last page is partly empty,
+    /// and the last slice is asked once more), so the extra requests stay within 5 % of the minimum.
+    static let pagesPerSlice = 20
+
+    /// The fewest slices a list is cut into, if it is cut at all: a list whose rest is expected
+    /// to hold fewer than `pagesPerSlice × fewestSlices` pages is read on in one chain.
+    static let fewestSlices = 4
 
     /// Reads the list at `path` over `[since, until)` by `field` (`created` or `updated`), handing
     /// each page's `data` to `take` with the slice of time it keeps.
@@ -300,8 +303,9 @@ struct CredicorpReader: JSONAPIReader {
         row[field]?.stringValue.flatMap(RFC3339.parse)
     }
 
-    /// Where to cut the rest of a list's window, after `span` and before `until`, into ``chains``
-    /// slices of equal time; none when the rest is not expected to hold ``pagesBeforeSlicing`` pages.
+    /// Where to cut the rest of a list's window, after `span` and before `until`, into slices of
+    /// equal time: one per ``pagesPerSlice`` pages the rest is expected to hold, up to ``chains``;
+    /// none when that is fewer than ``fewestSlices``.
     ///
     /// `rows` rows over `span` (the first page's first and last row's times) give the list's
     /// density; a list denser later than at its start is still read whole, only less evenly at
@@ -310,10 +314,14 @@ struct CredicorpReader: JSONAPIReader {
     static func slices(after span: ClosedRange<Date>, rows: Int, until: Date) -> [Date] {
         let rest = until.timeIntervalSince(span.upperBound)
         let seconds = max(span.upperBound.timeIntervalSince(span.lowerBound), 0.001)
-        guard rows > 0, rest > 0, Double(rows) / seconds * rest >= Double(pagesBeforeSlicing * 100) else { return [] }
+        guard rows > 0, rest > 0 else { return [] }
+        let pages = Double(rows) / seconds * rest / 100
+        let count = min(Double(chains), (pages / Double(pagesPerSlice)).rounded(.down))
+        guard count >= Double(fewestSlices) else { return [] }
+        let slices = Int(count)
         var cuts: [Date] = []
-        for index in 1..<chains {
-            let raw = span.upperBound.timeIntervalSince1970 + rest * Double(index) / Double(chains)
+        for index in 1..<slices {
+            let raw = span.upperBound.timeIntervalSince1970 + rest * Double(index) / Double(slices)
             let cut = Date(timeIntervalSince1970: raw.rounded(.down))
             if cut > span.upperBound, cut < until, cuts.last.map({ cut > $0 }) ?? true { cuts.append(cut) }
         }

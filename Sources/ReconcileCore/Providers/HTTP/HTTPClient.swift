@@ -39,7 +39,7 @@ public actor HTTPClient {
         public var progress: (any ReadProgress)?
         /// The most requests in flight at once, each on a curl handle (and connection) of its own:
         /// a list read in slices (see `CredicorpReader.chains`) has a chain per slice.
-        public var connections = 4
+        public var connections = 8
 
         public init() {}
     }
