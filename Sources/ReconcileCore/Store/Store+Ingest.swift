@@ -308,9 +308,11 @@ extension Store {
 
     /// Inserts a repair's event unless its id is known; returns whether it was new.
     ///
-    /// Such an event keeps its payload's text: it came from the read API, not in a delivery's body.
+    /// Such an event keeps its payload's text, `payload` (the caller's, which its audit row keeps
+    /// too): it came from the read API, not in a delivery's body.
     func recordEvent(
         _ event: ProviderEvent,
+        payload: String,
         provider: String,
         source: String,
         receivedAt: Date?,
@@ -322,7 +324,7 @@ extension Store {
             sql: Store.insertEventSQL,
             arguments: [
                 provider, event.eventID, event.eventType, event.resourceType, event.resourceID,
-                Store.text(event.occurredAt), event.payload.canonicalText, nil, nil, source,
+                Store.text(event.occurredAt), payload, nil, nil, source,
                 receivedAt.map(Store.text), now, runID,
             ]
         )

@@ -222,9 +222,12 @@ extension Store {
             try scratch.plannedRepairs(kind: "event", batch: 500) { batch in
                 for (finding, body) in batch {
                     let event = try ScratchCodec.event(body)
+                    // Written twice (the event's row and its audit row), made once.
+                    let payload = event.payload.canonicalText
                     guard
                         try recordEvent(
                             event,
+                            payload: payload,
                             provider: provider,
                             source: "reconciliation",
                             receivedAt: nil,
@@ -241,7 +244,7 @@ extension Store {
                         eventID: event.eventID,
                         action: "record_event",
                         before: nil,
-                        after: event.payload,
+                        after: payload,
                         at: now,
                         db: db
                     )
@@ -267,8 +270,8 @@ extension Store {
                         id: target.resourceID,
                         eventID: nil,
                         action: current == nil ? "insert_state" : "set_state",
-                        before: current.map(Store.stateJSON),
-                        after: Store.stateJSON(target),
+                        before: current.map { Store.stateJSON($0).canonicalText },
+                        after: Store.stateJSON(target).canonicalText,
                         at: now,
                         db: db
                     )
@@ -292,6 +295,8 @@ extension Store {
         ])
     }
 
+    /// Writes the audit row of one repair: `before` and `after` are the canonical JSON texts of
+    /// what the repair replaced and wrote (nil: nothing).
     private func audit(
         runID: String,
         provider: String,
@@ -299,8 +304,8 @@ extension Store {
         id: String,
         eventID: String?,
         action: String,
-        before: JSONValue?,
-        after: JSONValue?,
+        before: String?,
+        after: String?,
         at now: String,
         db: Database
     ) throws {
@@ -309,7 +314,7 @@ extension Store {
                 INSERT INTO repair (runID, provider, resourceType, resourceID, eventID, action, before, after, at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [runID, provider, type, id, eventID, action, before?.canonicalText, after?.canonicalText, now]
+            arguments: [runID, provider, type, id, eventID, action, before, after, now]
         )
     }
 
