@@ -308,7 +308,10 @@ import Testing
         #expect(kept > 0, "the first pages fit")
         let full = try #require(failure as? StoreFailure)
         #expect(full.description.contains(operation), "\(full)")
-        #expect(full.description.contains("SQLITE_TMPDIR"), "it says where the file is")
+        #expect(
+            full.description.contains("a temporary file in \(SQLiteTemporaryFolder.current().path)"),
+            "it says where the file is"
+        )
         // The pages before it that were not committed went with it: nothing may read a file that lost them.
         let later = #expect(throws: StoreFailure.self) { _ = try scratch.counts() }
         #expect(later?.reason.contains(reason) == true, "\(String(describing: later))")

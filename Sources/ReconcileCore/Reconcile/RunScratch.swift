@@ -252,7 +252,10 @@ final class RunScratch: RemoteRows {
     }
 
     /// Where the file is, for errors: a full or read-only temporary folder fails a run.
-    private static let place = " (a temporary file in SQLITE_TMPDIR, TMPDIR or /var/tmp)"
+    private static var place: String {
+        let folder = SQLiteTemporaryFolder.current()
+        return " (a temporary file in \(folder.path): \(folder.source))"
+    }
 
     private func read<T>(_ operation: String, _ value: (Database) throws -> T) throws(StoreFailure) -> T {
         do {

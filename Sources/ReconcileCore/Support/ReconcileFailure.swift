@@ -1,3 +1,5 @@
+import GRDB
+
 /// An error the job reports to its user and turns into an exit status.
 ///
 /// Descriptions name the file, key, line or provider that was wrong and what was expected; they
@@ -23,9 +25,14 @@ public struct StoreFailure: ReconcileFailure {
     public var exitStatus: Int32 { 3 }
     public var description: String { "store: \(operation) failed: \(reason)" }
 
+    /// `error` described; SQLite's "database or disk is full" also names the folder of SQLite's
+    /// temporary files (``SQLiteTemporaryFolder``), which a read of the store fills too.
     init(_ operation: String, _ error: any Error) {
         self.operation = operation
         self.reason = String(describing: error)
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL {
+            reason += " (\(SQLiteTemporaryFolder.fullDiskHint()))"
+        }
     }
 
     init(_ operation: String, reason: String) {
