@@ -60,29 +60,40 @@ extension Store {
             var summary = PruneSummary()
             let limit = Store.text(cutoffs.runs)
             let auditLimit = Store.text(cutoffs.audit)
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS keepKey (key TEXT PRIMARY KEY)")
-            try db.execute(sql: "DELETE FROM keepKey")
-            for key in openKeys {
-                try db.execute(sql: "INSERT OR IGNORE INTO keepKey (key) VALUES (?)", arguments: [key])
+            // Findings and runs go only with a run older than the cutoff: without one (a young
+            // store), the open keys, one row each (6,931 for the #10 world), are not written at all.
+            let oldRuns =
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM run WHERE job = ? AND now < ? AND status != 'running')",
+                    arguments: [job, limit]
+                ) ?? true
+            if oldRuns {
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS keepKey (key TEXT PRIMARY KEY)")
+                try db.execute(sql: "DELETE FROM keepKey")
+                // One statement for every key (compiled anew for each, it was most of a prune).
+                let keep = try db.cachedStatement(sql: "INSERT OR IGNORE INTO keepKey (key) VALUES (?)")
+                for key in openKeys { try keep.execute(arguments: [key]) }
+                try db.execute(
+                    sql: """
+                        DELETE FROM finding WHERE runID IN (
+                            SELECT id FROM run WHERE job = ? AND now < ? AND status != 'running'
+                        ) AND findingKey NOT IN (SELECT key FROM keepKey)
+                        """,
+                    arguments: [job, limit]
+                )
+                summary.findings = db.changesCount
+                try db.execute(
+                    sql: """
+                        DELETE FROM run WHERE job = ? AND now < ? AND status != 'running'
+                        AND id NOT IN (SELECT DISTINCT runID FROM finding)
+                        AND (now < ? OR id NOT IN (SELECT DISTINCT runID FROM repair))
+                        """,
+                    arguments: [job, limit, auditLimit]
+                )
+                summary.runs = db.changesCount
+                try db.execute(sql: "DELETE FROM keepKey")
             }
-            try db.execute(
-                sql: """
-                    DELETE FROM finding WHERE runID IN (
-                        SELECT id FROM run WHERE job = ? AND now < ? AND status != 'running'
-                    ) AND findingKey NOT IN (SELECT key FROM keepKey)
-                    """,
-                arguments: [job, limit]
-            )
-            summary.findings = db.changesCount
-            try db.execute(
-                sql: """
-                    DELETE FROM run WHERE job = ? AND now < ? AND status != 'running'
-                    AND id NOT IN (SELECT DISTINCT runID FROM finding)
-                    AND (now < ? OR id NOT IN (SELECT DISTINCT runID FROM repair))
-                    """,
-                arguments: [job, limit, auditLimit]
-            )
-            summary.runs = db.changesCount
             // A backfill left unfinished for longer than the retention is abandoned: it stops holding data.
             try db.execute(sql: "DELETE FROM backfill WHERE updatedAt < ?", arguments: [limit])
             summary.backfills = db.changesCount
@@ -101,7 +112,6 @@ extension Store {
             try db.execute(sql: "DELETE FROM delivery WHERE id IN (SELECT id FROM leavingDelivery)")
             summary.deliveries = db.changesCount
             try db.execute(sql: "DELETE FROM leavingDelivery")
-            try db.execute(sql: "DELETE FROM keepKey")
             return summary
         }
     }
