@@ -209,6 +209,36 @@ import Testing
         #expect(requests == 3, "one chain")
     }
 
+    /// A provider that ignores the bounds, its whole list in the window, is read once, not once per slice.
+    ///
+    /// The first page looks like a dense window, so the list is cut into slices, and each slice's
+    /// chain would read the list from its start (about 4.5 times its rows with 8 slices, past the
+    /// cap of 4 times `max_rows`). A slice's first page from before the slice stops them: the list
+    /// is read once, in one chain, every row kept once.
+    @Test func aCredicorpListIgnoringTheBoundsIsReadOnceNotOncePerSlice() async throws {
+        let count = 20_000
+        let span = Self.until.timeIntervalSince(Self.since) - 120
+        let created = (0..<count).map { index in
+            RFC3339.format(Self.since.addingTimeInterval(60 + span * Double(index) / Double(count)))
+        }
+        try await Server.with({ target in
+            guard target.hasPrefix("/public/v1/events") else { return [Self.credicorpList([])] }
+            // Bounds ignored; the cursor followed.
+            let after = Self.query(target, "starting_after").flatMap { Int($0.dropFirst(4)) } ?? -1
+            let ids = (after + 1..<min(after + 101, count)).map {
+                Self.credicorpEvent("evt_\($0)", created: created[$0])
+            }
+            return [Self.credicorpList(ids, hasMore: after + 101 < count)]
+        }) { server in
+            let reader = Hostile.reader(.credicorp, server.baseURL, maxRows: count)
+            let events = try await reader.events(since: Self.since, until: Self.until)
+            #expect(events.count == count)
+            #expect(Set(events.map(\.eventID)).count == count)
+            let requests = server.requests.count
+            #expect(requests >= count / 100 && requests <= count / 100 + 3 * CredicorpReader.chains, "\(requests)")
+        }
+    }
+
     @Test func anEndlessCrezcoListEndsAtTheRowCap() async throws {
         try await Server.with({ target in
             let from = Self.query(target, "from").flatMap(RFC3339.parse) ?? Self.since
