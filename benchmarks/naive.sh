@@ -31,6 +31,7 @@ step "naive ingest" "" "${naive[@]}" ingest "$work/naive.sqlite" "$work/captures
 store_sizes="reconcile $(du -h "$work/reconcile.sqlite" | cut -f1), naive $(du -h "$work/naive.sqlite" | cut -f1)"
 step "reconcile dry run" "$work/dry.json" "${product[@]}" run "$work/job.yml" --dry-run --report-json "$work/dry.json" --log-level warning
 sed "s/^    rate_limit: .*/    rate_limit: 1000/" "$work/job.yml" >"$work/job-1000.yml"
+grep -q "^    rate_limit: 1000$" "$work/job-1000.yml" || { echo "the world's job has no rate_limit line to change"; exit 1; }
 step "reconcile dry run at 1,000 requests/s" "$work/dry-1000.json" "${product[@]}" run "$work/job-1000.yml" --dry-run --report-json "$work/dry-1000.json" --log-level warning
 step "naive dry run" "$work/naive-dry.json" "${naive[@]}" run "$work/naive.sqlite" "$base_url" --dry-run "$work/naive-dry.json"
 step "reconcile run" "$work/run.json" "${product[@]}" run "$work/job.yml" --report-json "$work/run.json" --log-level warning

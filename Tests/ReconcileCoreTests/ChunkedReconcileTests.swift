@@ -312,6 +312,8 @@ import Testing
             full.description.contains("a temporary file in \(SQLiteTemporaryFolder.current().path)"),
             "it says where the file is"
         )
+        #expect(full.description.contains("the disk of that temporary folder is full"), "\(full)")
+        #expect(!full.description.contains("store file"), "the store is not involved: \(full)")
         // The pages before it that were not committed went with it: nothing may read a file that lost them.
         let later = #expect(throws: StoreFailure.self) { _ = try scratch.counts() }
         #expect(later?.reason.contains(reason) == true, "\(String(describing: later))")

@@ -90,7 +90,8 @@ struct ListedEvent: Sendable, Equatable {
 ///
 /// SQLite makes a private database for an empty path and removes its file as soon as it is open,
 /// so nothing is left behind, even by a killed run; the file lives in SQLite's temporary folder
-/// (`SQLITE_TMPDIR`, `TMPDIR`, else `/var/tmp`).
+/// (``SQLiteTemporaryFolder``: `SQLITE_TMPDIR`, else `TMPDIR`, else the first of `/var/tmp`,
+/// `/usr/tmp` and `/tmp` that can be written in).
 final class RunScratch: RemoteRows {
     /// Which of a page's event ids the store already records, given where their provider times lie.
     typealias RecordedEvents = @Sendable (_ ids: [String], _ occurred: ClosedRange<Date>?) async throws -> Set<ExactID>
@@ -179,7 +180,11 @@ final class RunScratch: RemoteRows {
                 )
             }
         } catch {
-            throw StoreFailure("open a temporary file for the provider's answers" + Self.place, error)
+            throw StoreFailure(
+                "open a temporary file for the provider's answers" + Self.place,
+                error,
+                temporaryFile: true
+            )
         }
     }
 
@@ -206,7 +211,7 @@ final class RunScratch: RemoteRows {
         } catch let failure as StoreFailure {
             throw failure
         } catch {
-            throw StoreFailure(operation + Self.place, error)
+            throw StoreFailure(operation + Self.place, error, temporaryFile: true)
         }
     }
 
@@ -264,7 +269,7 @@ final class RunScratch: RemoteRows {
         } catch let failure as StoreFailure {
             throw failure
         } catch {
-            throw StoreFailure(operation + Self.place, error)
+            throw StoreFailure(operation + Self.place, error, temporaryFile: true)
         }
     }
 
@@ -363,7 +368,9 @@ final class RunScratch: RemoteRows {
             }
         } catch {
             // `write` throws only `StoreFailure`s.
-            let failure = error as? StoreFailure ?? StoreFailure("move the provider's answers" + Self.place, error)
+            let failure =
+                error as? StoreFailure
+                ?? StoreFailure("move the provider's answers" + Self.place, error, temporaryFile: true)
             lostPages.record("the provider's answers held in memory could not be moved to the file (\(failure))")
             throw failure
         }

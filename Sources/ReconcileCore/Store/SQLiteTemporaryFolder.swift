@@ -27,8 +27,13 @@ enum SQLiteTemporaryFolder {
     /// Why a default folder was taken.
     private static let unset = "neither SQLITE_TMPDIR nor TMPDIR names a folder to write in"
 
-    /// What a full disk may be, for an error: the store's, or this folder's.
-    static func fullDiskHint(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    /// What a full disk may be, for an error: the store's, or this folder's (named); with
+    /// `storeToo` false, the error is of a file in this folder, whose name it already gives.
+    static func fullDiskHint(
+        storeToo: Bool = true,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        guard storeToo else { return "the disk of that temporary folder is full" }
         let folder = current(environment: environment)
         return "the disk of the store file, or of SQLite's temporary folder \(folder.path) (\(folder.source)), is full"
     }

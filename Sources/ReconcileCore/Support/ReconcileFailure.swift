@@ -26,12 +26,13 @@ public struct StoreFailure: ReconcileFailure {
     public var description: String { "store: \(operation) failed: \(reason)" }
 
     /// `error` described; SQLite's "database or disk is full" also names the folder of SQLite's
-    /// temporary files (``SQLiteTemporaryFolder``), which a read of the store fills too.
-    init(_ operation: String, _ error: any Error) {
+    /// temporary files (``SQLiteTemporaryFolder``), which a read of the store fills too, and only
+    /// that folder for a file that lives there alone (`temporaryFile`: a run's ``RunScratch``).
+    init(_ operation: String, _ error: any Error, temporaryFile: Bool = false) {
         self.operation = operation
         self.reason = String(describing: error)
         if let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL {
-            reason += " (\(SQLiteTemporaryFolder.fullDiskHint()))"
+            reason += " (\(SQLiteTemporaryFolder.fullDiskHint(storeToo: !temporaryFile)))"
         }
     }
 
