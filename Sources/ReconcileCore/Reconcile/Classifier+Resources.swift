@@ -104,7 +104,7 @@ extension Classifier {
             return isDropped(remoteUpdated) ? "dropped_event" : "pending_event"
         }
         let unreceived = events.filter { event in
-            subscribes(to: event.eventType) && local[ExactID(event.eventID)] == nil
+            subscribes(to: event.eventType) && local.index(forKey: ExactID(event.eventID)) == nil
                 && asOf.map { event.occurredAt > $0 } ?? true
         }
         if let newest = unreceived.max(by: { $0.occurredAt < $1.occurredAt }) {
