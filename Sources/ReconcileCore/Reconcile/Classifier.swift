@@ -139,7 +139,8 @@ struct Classifier: Sendable {
         for (_, events) in byResource {
             for event in events where event.occurredAt >= since && event.occurredAt < until {
                 guard let receipt = event.firstReceipt else { continue }
-                let newer = events.filter { other in
+                // Lazily: an array of the newer events was a copy of each, for every event of the window.
+                let newer = events.lazy.filter { other in
                     other.occurredAt > event.occurredAt && (other.firstReceipt.map { $0 < receipt } ?? false)
                 }
                 // The newer event received first; of those received at the same moment (two
