@@ -92,6 +92,17 @@ import Testing
         }
     }
 
+    /// The resource lists, each too short to be cut, are read at once: one after another, each a
+    /// round trip a page, they paced a run below a real provider's rate.
+    @Test func theResourceListsAreReadAtOnce() async throws {
+        try await Self.withReader(Self.world(payments: 300), slow: 50) { reader, server in
+            let payments = try await reader.resources(since: Self.since, until: Self.now)
+            #expect(payments.count == 300)
+            #expect(await server.requestCount(pathPrefix: "/public/v1/payments") == 3)
+            #expect(await server.mostRequestsAtOnce() >= 2, "the lists overlap")
+        }
+    }
+
     @Test func aShortListIsReadInOneChainWithTheFewestRequests() async throws {
         let count = 3_050
         try await Self.withReader(Self.world(payments: count)) { reader, server in

@@ -70,6 +70,46 @@ struct LoggingTests {
         }
     }
 
+    /// Lists read at once (Credicorp's resource lists) each count as far as they have reached,
+    /// whichever reported last; a list's last page reports the window's end.
+    @Test func theProgressLineCountsListsReadAtOnceEachByItsOwnTime() async {
+        let sink = Sink()
+        let progress = ProgressLine(terminal: false, interval: 0, lines: StandardErrorLines { sink.append($0) })
+        let since = Date(timeIntervalSince1970: 0)
+        await progress.providerStarted("credicorp", lists: 2, since: since, until: since.addingTimeInterval(100))
+        for (list, at) in [("/payments", 50.0), ("/decisions", 100), ("/payments", 80), ("/payments", 70)] {
+            await progress.pageRead(provider: "credicorp", list: list, rows: 100, reached: since.addingTimeInterval(at))
+        }
+        let percents = sink.all.joined().split(separator: "\n").compactMap { line in
+            line.split(separator: ",").first { $0.hasSuffix("% of window") }.map {
+                $0.dropLast(11).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        // 25 %, then (50 + 100) / 2, then (80 + 100) / 2; a page behind the list's time takes nothing back.
+        #expect(percents == ["25", "75", "90", "90"], "\(sink.all)")
+    }
+
+    /// A paged list's last page reports the window's end, though its last row lies before it.
+    @Test func aPagedListsLastPageReportsTheWindowsEnd() async throws {
+        let since = Date(timeIntervalSince1970: 0)
+        let until = since.addingTimeInterval(100)
+        let reported = Sink()
+        var pager = WindowPager<Date>(time: { $0 })
+        pager.onPage = { _, reached in reported.append(reached.map { "\($0.timeIntervalSince(since))" } ?? "none") }
+        try await pager.readAll(
+            since: since,
+            until: until,
+            describe: "list",
+            fetch: { from, _ in
+                from < since.addingTimeInterval(10)
+                    ? WindowPage(rows: [since.addingTimeInterval(5), since.addingTimeInterval(10)], hasMore: true)
+                    : WindowPage(rows: [since.addingTimeInterval(10), since.addingTimeInterval(40)], hasMore: false)
+            },
+            keep: { rows in KeptRows(new: rows.count) }
+        )
+        #expect(reported.all == ["10.0", "100.0"])
+    }
+
     @Test func aJSONLogLineIsOneObjectWithTheMetadataFlat() throws {
         let event = LogEvent(
             level: .warning,

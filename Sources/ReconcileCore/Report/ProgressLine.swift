@@ -20,8 +20,9 @@ public actor ProgressLine: RunProgress {
         var started = Date()
         var pages = 0
         var rows = 0
-        var listsSeen: [String] = []
-        var reached: Date?
+        /// Each list's time read up to (the window's end once it is read whole): lists may be read
+        /// at once.
+        var reached: [String: Date] = [:]
     }
 
     let terminal: Bool
@@ -52,11 +53,7 @@ public actor ProgressLine: RunProgress {
         var state = states[provider] ?? State()
         state.pages += 1
         state.rows += rows
-        if state.listsSeen.last != list {
-            state.listsSeen.append(list)
-            state.reached = nil
-        }
-        if let reached { state.reached = reached }
+        if let reached { state.reached[list] = max(reached, state.reached[list] ?? reached) }
         states[provider] = state
         let now = Date()
         guard now.timeIntervalSince(lastWrite) >= (terminal ? 0.2 : interval) else { return }
@@ -76,12 +73,14 @@ public actor ProgressLine: RunProgress {
         if terminal { lines.showLive(line) } else { lines.writeLines(line + "\n") }
     }
 
-    /// The fraction of the window the lists have covered so far, from 0 to 1.
+    /// The fraction of the window the lists have covered so far, from 0 to 1: each list as far as
+    /// it has reached (a list's last page reports the window's end, whatever its last row's time).
     static func fraction(_ state: State) -> Double {
         let span = state.until.timeIntervalSince(state.since)
-        let current = state.reached.map { span > 0 ? min(1, max(0, $0.timeIntervalSince(state.since) / span)) : 1 } ?? 0
-        let done = Double(max(0, state.listsSeen.count - 1))
-        return min(1, (done + current) / Double(state.lists))
+        let covered = state.reached.values.reduce(0.0) { sum, reached in
+            sum + (span > 0 ? min(1, max(0, reached.timeIntervalSince(state.since) / span)) : 1)
+        }
+        return min(1, covered / Double(state.lists))
     }
 
     static func line(_ provider: String, _ state: State, now: Date) -> String {

@@ -66,23 +66,46 @@ struct CredicorpReader: JSONAPIReader {
         return event
     }
 
+    /// Reads the resource lists (enquiries, decisions, payments) at once.
+    ///
+    /// A list too short to be cut into slices is one cursor chain, a round trip a page: one after
+    /// another, three such lists paced a run at one round trip a page where the rate limit allows
+    /// several (at 25 requests/s and 100 ms a round trip, a third of the rate).
     func readResources(since: Date, until: Date, into sink: any RemoteRows) async throws {
-        for (type, path) in CredicorpEventMapping.listPaths {
-            try await list("/public/v1/\(path)", field: "updated", since: since, until: until) { path, data, slice in
-                var elsewhere = Elsewhere()
-                let snapshots = try data.compactMap { item -> ResourceSnapshot? in
-                    guard let snapshot = CredicorpEventMapping.snapshot(object: item, expectedType: type) else {
-                        throw garbage(path, "an item of data is not a \(type) object with id, status and updated")
-                    }
-                    guard slice.contains(snapshot.updatedAt) else {
-                        elsewhere.count(snapshot.updatedAt, since: since, until: until)
-                        return nil
-                    }
-                    return snapshot
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (type, path) in CredicorpEventMapping.listPaths {
+                group.addTask {
+                    try await readResources(
+                        type: type,
+                        path: "/public/v1/\(path)",
+                        since: since,
+                        until: until,
+                        into: sink
+                    )
                 }
-                _ = try sink.keep(resources: snapshots)
-                return elsewhere
             }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Reads the list of `type` at `path`.
+    private func readResources(type: String, path: String, since: Date, until: Date, into sink: any RemoteRows)
+        async throws
+    {
+        try await list(path, field: "updated", since: since, until: until) { path, data, slice in
+            var elsewhere = Elsewhere()
+            let snapshots = try data.compactMap { item -> ResourceSnapshot? in
+                guard let snapshot = CredicorpEventMapping.snapshot(object: item, expectedType: type) else {
+                    throw garbage(path, "an item of data is not a \(type) object with id, status and updated")
+                }
+                guard slice.contains(snapshot.updatedAt) else {
+                    elsewhere.count(snapshot.updatedAt, since: since, until: until)
+                    return nil
+                }
+                return snapshot
+            }
+            _ = try sink.keep(resources: snapshots)
+            return elsewhere
         }
     }
 

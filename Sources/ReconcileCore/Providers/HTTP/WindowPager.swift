@@ -51,7 +51,8 @@ struct WindowPager<Row: Sendable>: Sendable {
     let time: @Sendable (Row) -> Date
     /// The job's `max_rows` for one list; the window may lower it (see ``ReadLimits``).
     var maxRows = ProviderConfig.defaultMaxRows
-    /// Told after each page: its row count and the time the list has been read up to.
+    /// Told after each page: its row count and the time the list has been read up to (the
+    /// window's end on its last page).
     var onPage: (@Sendable (Int, Date?) async -> Void)?
 
     /// Reads every row with time in `[since, until)`, handing each page's rows to `keep`.
@@ -74,7 +75,9 @@ struct WindowPager<Row: Sendable>: Sendable {
         var stalled = 0
         var page = try await fetch(cursor, index)
         while true {
-            await onPage?(page.rows.count, page.rows.last.map(time))
+            let more = page.hasMore && page.rows.last.map { time($0) < until } == true
+            // The last page has read the list to the window's end, whatever its last row's time.
+            await onPage?(page.rows.count, more ? page.rows.last.map(time) : until)
             read += page.rows.count
             guard read <= limits.maxRowsRead else {
                 throw PagingError.endless("\(describe): more than \(limits.maxRowsRead) rows read for one window")
@@ -88,7 +91,6 @@ struct WindowPager<Row: Sendable>: Sendable {
                 }
                 inWindow.append(row)
             }
-            let more = page.hasMore && page.rows.last.map { time($0) < until } == true
             if let last = page.rows.last, more {
                 if time(last) > cursor {
                     cursor = time(last)
