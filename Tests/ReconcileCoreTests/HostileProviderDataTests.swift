@@ -239,6 +239,32 @@ import Testing
         }
     }
 
+    /// The resource lists are read at once: the first to fail stops the others, which are not read
+    /// on to their end (here an endless payments list, up to its cap of 20,000 rows).
+    @Test func aFailingResourceListStopsTheOthers() async throws {
+        try await Server.with({ target in
+            if target.hasPrefix("/public/v1/enquiries") { return [Server.answer(200, body: #"{"object":"list"}"#)] }
+            guard target.hasPrefix("/public/v1/payments") else { return [Self.credicorpList([])] }
+            let after = Self.query(target, "starting_after").flatMap { Int($0.dropFirst(4)) } ?? 0
+            let rows = (after + 1...after + 100).map { index in
+                Self.payment().replacingOccurrences(of: #""id":"pay_1""#, with: #""id":"pay_\#(index)""#)
+            }
+            return [Self.credicorpList(rows, hasMore: true)]
+        }) { server in
+            let reader = Hostile.reader(.credicorp, server.baseURL, maxRows: 20_000)
+            let error = await Hostile.failure {
+                _ = try await reader.resources(since: Self.since, until: Self.until)
+            }
+            guard case .garbage(_, let path, _)? = error else {
+                Issue.record("not the enquiries' garbage: \(String(describing: error))")
+                return
+            }
+            #expect(path == "/public/v1/enquiries")
+            let payments = server.requests.filter { $0.hasPrefix("/public/v1/payments") }.count
+            #expect(payments < 40, "the payments list was read on: \(payments) requests")
+        }
+    }
+
     @Test func anEndlessCrezcoListEndsAtTheRowCap() async throws {
         try await Server.with({ target in
             let from = Self.query(target, "from").flatMap(RFC3339.parse) ?? Self.since

@@ -84,7 +84,9 @@ struct CredicorpReader: JSONAPIReader {
                     )
                 }
             }
-            try await group.waitForAll()
+            // Not `waitForAll()`, which waits for every list before it throws the first error: the
+            // first list to fail leaves the loop, and the group cancels the others.
+            for try await _ in group {}
         }
     }
 

@@ -38,7 +38,8 @@ public actor HTTPClient {
         /// Told of every list page read.
         public var progress: (any ReadProgress)?
         /// The most requests in flight at once, each on a curl handle (and connection) of its own:
-        /// a list read in slices (see `CredicorpReader.chains`) has a chain per slice.
+        /// a list read in slices (see `CredicorpReader.chains`) has a chain per slice, and
+        /// Credicorp's resource lists are read at once; more requests wait for the least busy handle.
         public var connections = 8
 
         public init() {}
