@@ -33,11 +33,11 @@ enum CredifyEventMapping {
         var status: String?
         switch type {
         case "BNPL_ORDER_STATUS_UPDATED":
-            id = body["order_id"]?.stringValue
+            id = StrictFields.string(body, "order_id")
             status = body["order_status"]?.stringValue
             guard status != nil else { return nil }
         case "BNPL_DISBURSEMENT_STATUS_UPDATED":
-            id = body["order_id"]?.stringValue
+            id = StrictFields.string(body, "order_id")
             guard let requirement = body["requirement_type"]?.stringValue, !requirement.isEmpty,
                 let fromProvider = body["from_provider"]?.boolValue, let fulfilled = body["is_fulfilled"]?.boolValue
             else { return nil }
@@ -45,7 +45,7 @@ enum CredifyEventMapping {
                 requirement: .object(["from_provider": .bool(fromProvider), "is_fulfilled": .bool(fulfilled)])
             ])
         default:
-            id = body["transaction_id"]?.stringValue
+            id = StrictFields.string(body, "transaction_id")
             status = body["transaction_status"]?.stringValue
             guard status != nil else { return nil }
             guard StrictFields.isOptionalString(body, "credify_id"), StrictFields.isOptionalString(body, "offer_code")
@@ -53,8 +53,8 @@ enum CredifyEventMapping {
             if let credifyID = body["credify_id"] { object["credify_id"] = credifyID }
             if let offerCode = body["offer_code"] { object["offer_code"] = offerCode }
         }
-        // A NUL would end the id where SQLite binds it: garbage, as in the other providers' ids (`StrictFields`).
-        guard let id, !id.isEmpty, !id.utf8.contains(0) else { return nil }
+        // Empty, or holding a NUL (which ends a text where SQLite binds it): garbage (`StrictFields`).
+        guard let id else { return nil }
         object["id"] = .string(id)
         if let status { object["status"] = .string(status) }
         return ProviderEvent(
