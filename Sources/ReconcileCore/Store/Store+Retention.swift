@@ -60,12 +60,14 @@ extension Store {
             var summary = PruneSummary()
             let limit = Store.text(cutoffs.runs)
             let auditLimit = Store.text(cutoffs.audit)
-            // Findings and runs go only with a run older than the cutoff: without one (a young
-            // store), the open keys, one row each (6,931 for the #10 world), are not written at all.
+            // The runs old enough to be pruned, of `job` before `limit`: findings and runs go only
+            // with one of them. Without one (a young store), the open keys, one row each (6,931 for
+            // the #10 world), are not written at all.
+            let oldRun = "job = ? AND now < ? AND status != 'running'"
             let oldRuns =
                 try Bool.fetchOne(
                     db,
-                    sql: "SELECT EXISTS (SELECT 1 FROM run WHERE job = ? AND now < ? AND status != 'running')",
+                    sql: "SELECT EXISTS (SELECT 1 FROM run WHERE \(oldRun))",
                     arguments: [job, limit]
                 ) ?? true
             if oldRuns {
@@ -76,16 +78,15 @@ extension Store {
                 for key in openKeys { try keep.execute(arguments: [key]) }
                 try db.execute(
                     sql: """
-                        DELETE FROM finding WHERE runID IN (
-                            SELECT id FROM run WHERE job = ? AND now < ? AND status != 'running'
-                        ) AND findingKey NOT IN (SELECT key FROM keepKey)
+                        DELETE FROM finding WHERE runID IN (SELECT id FROM run WHERE \(oldRun))
+                        AND findingKey NOT IN (SELECT key FROM keepKey)
                         """,
                     arguments: [job, limit]
                 )
                 summary.findings = db.changesCount
                 try db.execute(
                     sql: """
-                        DELETE FROM run WHERE job = ? AND now < ? AND status != 'running'
+                        DELETE FROM run WHERE \(oldRun)
                         AND id NOT IN (SELECT DISTINCT runID FROM finding)
                         AND (now < ? OR id NOT IN (SELECT DISTINCT runID FROM repair))
                         """,
