@@ -193,7 +193,7 @@ struct CredicorpReader: JSONAPIReader {
         {
             cuts = Self.slices(after: from...to, rows: rows.data.count, until: until)
         }
-        let whole = Chain(path: path, field: field, window: window, slice: since..<until, countsOutside: true)
+        let whole = Chain(path: path, field: field, window: window, slice: since..<until, queriesItsSlice: false)
         guard !cuts.isEmpty else {
             try await chain(whole, budget: budget, take: take, first: first) { await progress?($0, $1) }
             return
@@ -204,13 +204,12 @@ struct CredicorpReader: JSONAPIReader {
             let slice = bounds[index]..<bounds[index + 1]
             // The first goes on from the first page, whose cursor is of the whole window's query.
             return index == 0
-                ? Chain(path: path, field: field, window: window, slice: slice, countsOutside: true)
+                ? Chain(path: path, field: field, window: window, slice: slice, queriesItsSlice: false)
                 : Chain(
                     path: path,
                     field: field,
                     window: Self.window(field, slice),
                     slice: slice,
-                    countsOutside: false,
                     queriesItsSlice: true
                 )
         }
@@ -278,12 +277,14 @@ struct CredicorpReader: JSONAPIReader {
         var field: String
         var window: [(String, String)]
         var slice: Range<Date>
-        /// Whether rows outside the list's window count towards ``ReadLimits/maxRows`` in this
-        /// chain (one chain's count, so that a provider ignoring the bounds is not counted once per chain).
-        var countsOutside: Bool
         /// Whether its query asks for its slice alone (every chain but a list's first): the
         /// provider's answer starts at the slice, unless it ignores the bounds.
-        var queriesItsSlice = false
+        var queriesItsSlice: Bool
+
+        /// Whether rows outside the list's window count towards ``ReadLimits/maxRows`` in this
+        /// chain: only in the one whose query is the whole window's (a list's first), so that a
+        /// provider ignoring the bounds is not counted once per chain.
+        var countsOutside: Bool { !queriesItsSlice }
     }
 
     /// The query bounds of `slice` by `field`.
