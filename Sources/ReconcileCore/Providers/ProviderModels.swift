@@ -166,10 +166,28 @@ public struct EndpointStatus: Sendable, Equatable {
     public var isEnabled: Bool { status == "enabled" }
 
     /// Whether the endpoint receives events of `type`.
-    public func subscribes(to type: String) -> Bool {
-        enabledEvents.contains { pattern in
-            pattern == "*" || pattern == type || (pattern.hasSuffix(".*") && type.hasPrefix(pattern.dropLast()))
-        }
+    public func subscribes(to type: String) -> Bool { EventTypes(enabledEvents).contains(type) }
+}
+
+/// An endpoint's enabled event types (`*`, exact types, `prefix.*` patterns), split once.
+///
+/// Asked for each listed event of a window (97,739 for the #10 world), it compares no text but
+/// the prefixes: every pattern compared as text (`==`, `hasSuffix`, `hasPrefix`) took 22 ms of a
+/// dry run's CPU. Types are compared as `String`s are, canonical equivalence included.
+struct EventTypes: Sendable {
+    let all: Bool
+    let exact: Set<String>
+    let prefixes: [Substring]
+
+    init(_ patterns: [String]) {
+        all = patterns.contains("*")
+        exact = Set(patterns)
+        prefixes = patterns.filter { $0.hasSuffix(".*") }.map { $0.dropLast() }
+    }
+
+    /// Whether `type` is `*`-enabled, enabled as such, or starts with the prefix of a `prefix.*`.
+    func contains(_ type: String) -> Bool {
+        all || exact.contains(type) || prefixes.contains { type.hasPrefix($0) }
     }
 }
 

@@ -8,8 +8,8 @@ struct Classifier: Sendable {
     let since: Date
     let until: Date
     let eventSince: Date
-    /// The endpoint's event types, looked up as ``EndpointStatus/subscribes(to:)`` decides.
-    private let subscriptions: Subscriptions
+    /// The endpoint's event types, split once (every type when the job names no endpoint).
+    private let subscriptions: EventTypes
 
     init(adapter: any ProviderAdapter, endpoint: EndpointStatus?, now: Date, since: Date, until: Date, eventSince: Date)
     {
@@ -19,32 +19,10 @@ struct Classifier: Sendable {
         self.since = since
         self.until = until
         self.eventSince = eventSince
-        subscriptions = Subscriptions(endpoint)
+        subscriptions = EventTypes(endpoint?.enabledEvents ?? ["*"])
     }
 
     var name: String { adapter.config.name }
-
-    /// An endpoint's event types, split once into exact types and `prefix.*` patterns.
-    ///
-    /// Asked for every listed event of a window (97,739 for the #10 world), each asking compared
-    /// the type with every pattern as text (`==`, `hasSuffix`, `hasPrefix`): 22 ms of a dry run's
-    /// CPU. The answers are ``EndpointStatus/subscribes(to:)``'s, `String` equality included.
-    struct Subscriptions: Sendable {
-        let all: Bool
-        let exact: Set<String>
-        let prefixes: [Substring]
-
-        init(_ endpoint: EndpointStatus?) {
-            let patterns = endpoint?.enabledEvents ?? ["*"]
-            all = patterns.contains("*")
-            exact = Set(patterns)
-            prefixes = patterns.filter { $0.hasSuffix(".*") }.map { $0.dropLast() }
-        }
-
-        func contains(_ type: String) -> Bool {
-            all || exact.contains(type) || prefixes.contains { type.hasPrefix($0) }
-        }
-    }
 
     struct ResourceInput: Sendable {
         var key: ResourceKey
